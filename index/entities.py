@@ -1,0 +1,658 @@
+"""Named-entity extraction (PER, LOC, ORG) with within-article name merging.
+
+A compact linear-chain CRF (python-crfsuite), trained on CoNLL-2003 *train* only by
+``scripts/train_ner.py``, tags tokens with BIO labels over PER/LOC/ORG/MISC; only PER, LOC and
+ORG are returned. Rules on top of the CRF (see DESIGN.md, "Enrichment"):
+
+* no entity from a capitalised sentence opener that is a common word ("We", "The"), a weekday or
+  month name, a byline ("By Staff Reporter") or boilerplate ("4 MIN READ");
+* all-caps sentences (wire headlines) are true-cased before tagging so that not every word is
+  taken for a name;
+* within one article, variants of a name merge: case and hyphenation of particles (al-Qaim,
+  Al Qaim), a surname standing for the full name ("Abadi" -> "Haider al Abadi"), an acronym and its
+  expansion ("Norwegian Refugee Council (NRC)") and the "X (Y)" alias pattern.
+
+The model and its word lists live in ``index/ner/`` and are loaded lazily, once per process.
+Importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from index.model import ENTITY_TYPES, Entity, EntityMention
+
+__all__ = [
+    "annotate_paragraphs",
+    "entity_key",
+    "extract_entities",
+    "summarize",
+    "tokenize",
+    "sentences",
+    "sequence_features",
+]
+
+MODEL_DIR = Path(__file__).resolve().parent / "ner"
+MODEL_PATH = MODEL_DIR / "crf.model"
+LEXICON_PATH = MODEL_DIR / "lexicon.json.gz"
+
+#: Longest token kept as-is; longer runs of characters are cut into pieces of this size.
+MAX_TOKEN_CHARS = 64
+
+# --------------------------------------------------------------------------------------------
+# Tokenisation (character offsets kept)
+# --------------------------------------------------------------------------------------------
+
+_TOKEN_RE = regex.compile(
+    r"""
+    (?:\p{Lu}\.){2,}(?![\p{L}\p{N}])                                   # U.S.  U.K.
+  | \p{N}+(?:[.,:/]\p{N}+)*[\p{L}\p{M}]*                               # 1996  3.5  3M
+  | [\p{L}\p{M}][\p{L}\p{M}\p{N}]*(?:['’](?![sS](?![\p{L}\p{M}]))[\p{L}\p{M}]+)*  # O'Leary
+  | ['’][sS](?![\p{L}\p{M}])                                            # possessive 's
+  | [^\s\p{L}\p{M}\p{N}]                                                # one punctuation char
+    """,
+    regex.VERBOSE,
+)
+
+_ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof gen lt col maj capt sgt sen rep gov st jr sr co corp inc ltd no vs
+    jan feb mar apr jun jul aug sep sept oct nov dec mt ft rev hon adm cmdr gens""".split()
+)
+
+
+def tokenize(text: str) -> list[tuple[int, int]]:
+    """Split ``text`` into tokens, returned as ``(start, end)`` character offsets.
+
+    Words keep inner apostrophes (O'Leary), hyphens are tokens of their own (al - Qaim), a
+    possessive 's is split off, dotted acronyms stay whole (U.S.). Very long tokens are cut.
+    """
+    out: list[tuple[int, int]] = []
+    for m in _TOKEN_RE.finditer(text):
+        s, e = m.span()
+        if e - s > MAX_TOKEN_CHARS:
+            for k in range(s, e, MAX_TOKEN_CHARS):
+                out.append((k, min(e, k + MAX_TOKEN_CHARS)))
+        else:
+            out.append((s, e))
+    return out
+
+
+_OPENERS = frozenset("\"'“‘([«")
+
+
+def sentences(text: str, spans: list[tuple[int, int]]) -> list[list[int]]:
+    """Group token indices into sentences: at line breaks and after . ! ? (not abbreviations)."""
+    sents: list[list[int]] = []
+    cur: list[int] = []
+    prev_end = 0
+    pending_break = False
+    for i, (s, e) in enumerate(spans):
+        if cur and (pending_break or "\n" in text[prev_end:s]):
+            tok = text[s:e]
+            if pending_break and not ("\n" in text[prev_end:s]):
+                # only break before something that can start a sentence
+                c = tok[:1]
+                if not (c.isupper() or c.isdigit() or c in _OPENERS):
+                    pending_break = False
+            if pending_break or "\n" in text[prev_end:s]:
+                sents.append(cur)
+                cur = []
+        pending_break = False
+        cur.append(i)
+        tok = text[s:e]
+        if tok in (".", "!", "?") and len(cur) > 1:
+            ps, pe = spans[cur[-2]]
+            prev = text[ps:pe]
+            if tok != "." or not (
+                prev.lower() in _ABBREVIATIONS or (len(prev) == 1 and prev.isupper())
+            ):
+                pending_break = True
+        elif tok in ("!", "?"):
+            pending_break = True
+        prev_end = e
+    if cur:
+        sents.append(cur)
+    return sents
+
+
+# --------------------------------------------------------------------------------------------
+# Lexicon and model (lazy, cached per process)
+# --------------------------------------------------------------------------------------------
+
+
+class _Lexicon:
+    """Word lists derived from the CoNLL-2003 training data."""
+
+    def __init__(self, gaz: dict[str, str], common: set[str], truecase: bool = True) -> None:
+        self.truecase = truecase
+        self.gaz = gaz  # token (as written) -> entity types it is mostly part of, e.g. "PL"
+        self.common = common  # lower-cased words mostly written lower case (common words)
+
+
+_lock = threading.Lock()
+_cache: dict[str, Any] = {}
+
+
+def _load_lexicon(path: Path | None = None) -> _Lexicon:
+    with gzip.open(path or LEXICON_PATH, "rt", encoding="utf-8") as fh:
+        data = json.load(fh)
+    return _Lexicon(dict(data["gaz"]), set(data["common"]), bool(data.get("truecase", True)))
+
+
+def _resources() -> tuple[Any, _Lexicon]:
+    """Return (tagger, lexicon), loading them once per process."""
+    res = _cache.get("res")
+    if res is None:
+        with _lock:
+            res = _cache.get("res")
+            if res is None:
+                import pycrfsuite
+
+                tagger = pycrfsuite.Tagger()
+                tagger.open(str(MODEL_PATH))
+                res = (tagger, _load_lexicon())
+                _cache["res"] = res
+    return res
+
+
+# --------------------------------------------------------------------------------------------
+# Features
+# --------------------------------------------------------------------------------------------
+
+
+def _shape(w: str) -> str:
+    out = []
+    last = ""
+    for ch in w[:24]:
+        if ch.isupper():
+            c = "X"
+        elif ch.islower():
+            c = "x"
+        elif ch.isdigit():
+            c = "d"
+        else:
+            c = ch if ch in "-.'&/,:" else "#"
+        if c != last:
+            out.append(c)
+            last = c
+    return "".join(out)
+
+
+class FeatureCache:
+    """Per-word feature strings for each relative position, memoised by word form."""
+
+    def __init__(self, lex: _Lexicon, gaz: dict[str, str] | None = None, limit: int = 300_000):
+        self.lex = lex
+        self.gaz = lex.gaz if gaz is None else gaz
+        self.limit = limit
+        self.memo: dict[str, tuple[list[str], list[str], list[str], list[str], list[str]]] = {}
+
+    def word(self, w: str) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
+        got = self.memo.get(w)
+        if got is not None:
+            return got
+        lw = w.lower()
+        sh = _shape(w)
+        g = self.gaz.get(w, "")
+        if not g and w.isupper() and len(w) > 3:
+            g = self.gaz.get(w.title(), "")
+        com = lw in self.lex.common
+        f0 = ["b", "w=" + lw, "sh=" + sh, "p2=" + lw[:2], "p3=" + lw[:3], "s2=" + lw[-2:],
+              "s3=" + lw[-3:], "s4=" + lw[-4:]]
+        if len(w) == 1:
+            f0.append("len1")
+        for t in g:
+            f0.append("g=" + t)
+        if com:
+            f0.append("c")
+        if w[:1].isupper() and com:
+            f0.append("Cc")
+        near = ["w=" + lw, "sh=" + sh]
+        for t in g:
+            near.append("g=" + t)
+        if com:
+            near.append("c")
+        fm1 = ["-1" + f for f in near]
+        fp1 = ["+1" + f for f in near]
+        fm2 = ["-2w=" + lw, "-2sh=" + sh]
+        fp2 = ["+2w=" + lw, "+2sh=" + sh]
+        got = (f0, fm1, fp1, fm2, fp2)
+        if len(self.memo) >= self.limit:
+            self.memo.clear()
+        self.memo[w] = got
+        return got
+
+
+def sequence_features(words: list[str], cache: FeatureCache, upper: bool = False) -> list[list[str]]:
+    """CRF features for one sentence given its token strings."""
+    n = len(words)
+    ws = [cache.word(w) for w in words]
+    lows = [w.lower() for w in words]
+    xseq: list[list[str]] = []
+    for i in range(n):
+        f = list(ws[i][0])
+        if i > 0:
+            f += ws[i - 1][1]
+            f.append("bg-=" + lows[i - 1] + "|" + lows[i])
+            if i > 1:
+                f += ws[i - 2][3]
+        else:
+            f.append("BOS")
+        if i + 1 < n:
+            f += ws[i + 1][2]
+            f.append("bg+=" + lows[i] + "|" + lows[i + 1])
+            if i + 2 < n:
+                f += ws[i + 2][4]
+        else:
+            f.append("EOS")
+        if i == 1 or (i == 2 and words[0] in _OPENERS):
+            f.append("BOS1")
+        if upper:
+            f.append("UP")
+        xseq.append(f)
+    return xseq
+
+
+def _is_upper_sentence(words: list[str]) -> bool:
+    letters = [w for w in words if w[:1].isalpha()]
+    if len(letters) < 3:
+        return False
+    up = sum(1 for w in letters if w.isupper())
+    return up >= 0.8 * len(letters)
+
+
+def _truecase(words: list[str], lex: _Lexicon) -> list[str]:
+    """Map an all-caps sentence to likely mixed case (same lengths), word by word."""
+    out = []
+    for w in words:
+        if not w.isupper() or len(w) == 1 and w not in "AI":
+            out.append(w)
+            continue
+        lw = w.lower()
+        if len(lw) != len(w):
+            out.append(w)
+        elif lw in lex.common:
+            out.append(lw)
+        elif w in lex.gaz:
+            out.append(w)  # known as an acronym
+        else:
+            t = w.title()
+            out.append(t if len(t) == len(w) else w)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Tagging and rules
+# --------------------------------------------------------------------------------------------
+
+_WEEKDAYS_MONTHS = frozenset(
+    """monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs
+    fri sat sun january february march april may june july august september october november
+    december jan feb mar apr jun jul aug sep sept oct nov dec""".split()
+)
+_FUNCTION_WORDS = frozenset(
+    """the a an we i he she it they you this that these those there here in on at for but and or
+    if when while after before as with by from to of his her their our my its your what who whom
+    why how where which all some no not so then now also yet one once since though although
+    because until unless meanwhile however every each many most more other another such only
+    both either neither whether under over into during about against between among despite
+    following according asked said says like just still even""".split()
+)
+_BOILERPLATE = frozenset(
+    """min mins read reading print email e-mail share tweet zoom photo photos file archive
+    video audio advertisement advertising reporter reporters staff correspondent correspondents
+    writer writers editor editors editing newsroom desk updated published copyright reuters-
+    subscribe login""".split()
+)
+_BYLINE_RE = regex.compile(r"^\s*(?:By|BY|Written by|Reporting by|Editing by)\s+\p{Lu}")
+_BOILER_LINE_RE = regex.compile(
+    r"^\s*(?:\d+\s+MIN(?:UTE)?S?\s+READ|(?:Photo|Image|File photo)\s*:.*|Published\b.*|Updated\b.*)\s*$",
+    regex.IGNORECASE,
+)
+_ACRONYM_PAREN_RE = regex.compile(r"\s*\(\s*(\p{Lu}[\p{Lu}\p{N}&.\-]{1,11})\s*\)")
+_ALIAS_GAP_RE = regex.compile(r"\s*\(\s*$")
+
+
+class _Raw:
+    """A raw mention found in one text (before cross-mention resolution)."""
+
+    __slots__ = ("start", "end", "type", "text", "initial")
+
+    def __init__(self, start: int, end: int, type_: str, text: str, initial: bool) -> None:
+        self.start = start
+        self.end = end
+        self.type = type_
+        self.text = text
+        self.initial = initial
+
+
+def _line_of(text: str, pos: int) -> str:
+    a = text.rfind("\n", 0, pos) + 1
+    b = text.find("\n", pos)
+    return text[a : b if b >= 0 else len(text)]
+
+
+def _raw_mentions(text: str) -> list[_Raw]:
+    """CRF-tagged PER/LOC/ORG mentions of one text, after the filtering rules."""
+    if not text or not text.strip():
+        return []
+    tagger, lex = _resources()
+    cache: FeatureCache | None = _cache.get("features")
+    if cache is None or cache.lex is not lex:
+        cache = FeatureCache(lex)
+        _cache["features"] = cache
+    spans = tokenize(text)
+    out: list[_Raw] = []
+    for sent in sentences(text, spans):
+        words = [text[spans[k][0] : spans[k][1]] for k in sent]
+        if not any(w[:1].isupper() for w in words):
+            continue  # no capitalised word, no name: skip the CRF
+        s0 = spans[sent[0]][0]
+        line = _line_of(text, s0)
+        if len(line) < 80 and (_BYLINE_RE.match(line) or _BOILER_LINE_RE.match(line)):
+            continue
+        upper = _is_upper_sentence(words)
+        feats_words = _truecase(words, lex) if upper and lex.truecase else words
+        labels = tagger.tag(sequence_features(feats_words, cache, upper))
+        i = 0
+        n = len(labels)
+        while i < n:
+            lab = labels[i]
+            if lab == "O":
+                i += 1
+                continue
+            typ = lab[2:]
+            j = i + 1
+            while j < n and labels[j] == "I-" + typ:
+                j += 1
+            ent = _filter(words, feats_words, i, j, lex)
+            if ent is not None and typ in ENTITY_TYPES:
+                a, b = ent
+                s, e = spans[sent[a]][0], spans[sent[b - 1]][1]
+                initial = a == 0 or (a == 1 and words[0] in _OPENERS)
+                out.append(_Raw(s, e, typ, text[s:e], initial))
+            i = j
+    return out
+
+
+def _filter(words: list[str], cased: list[str], i: int, j: int, lex: _Lexicon) -> tuple[int, int] | None:
+    """Apply the no-entity rules to tokens ``i:j``; return the kept token range or None."""
+    # trim punctuation at both ends and common sentence openers at the start
+    while i < j and not words[i][:1].isalnum():
+        i += 1
+    while j > i and not (words[j - 1][:1].isalnum() or words[j - 1] in (")", ".")):
+        j -= 1
+    while i < j and words[i].lower() in _FUNCTION_WORDS:
+        i += 1
+    if i >= j:
+        return None
+    toks = [w.lower() for w in words[i:j] if w[:1].isalnum()]
+    if not toks:
+        return None
+    if all(t in _WEEKDAYS_MONTHS for t in toks):
+        return None
+    if all(t in _BOILERPLATE or t.isdigit() for t in toks):
+        return None
+    if len(toks) == 1 and toks[0] in _FUNCTION_WORDS:
+        return None
+    return i, j
+
+
+# --------------------------------------------------------------------------------------------
+# Names: keys, aliases and within-article resolution
+# --------------------------------------------------------------------------------------------
+
+_DASHES_RE = regex.compile(r"[\s\-\u2010-\u2015_/]+")
+_KEY_DROP_RE = regex.compile(r"[^\p{L}\p{N}'& ]+")
+_PARTICLES = frozenset("al el ad ar as ash at az bin ibn bint abu abd de da di du del della der den van von la le ul".split())
+
+
+def entity_key(name: str) -> str:
+    """Normalisation key that merges spellings of one name across articles.
+
+    Case, diacritics, dots, hyphens versus spaces (al-Qaim, Al Qaim, Al-Qaim), curly quotes, a
+    leading "the" and a possessive 's are folded: ``entity_key("Haider Al-Abadi's")`` ==
+    ``entity_key("Haider al Abadi")`` == ``"haider al abadi"``.
+    """
+    try:
+        s = unicodedata.normalize("NFKD", name)
+        s = "".join(ch for ch in s if not unicodedata.combining(ch))
+        s = s.casefold().replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+        s = s.strip().strip("'\"")
+        if s.endswith("'s"):
+            s = s[:-2]
+        s = s.rstrip("'")
+        s = s.replace(".", "")
+        s = _DASHES_RE.sub(" ", s)
+        s = _KEY_DROP_RE.sub(" ", s)
+        words = s.split()
+        if len(words) > 1 and words[0] == "the":
+            words = words[1:]
+        return " ".join(words)
+    except Exception:  # never raise on odd input
+        return name.lower()
+
+
+def _initials(words: list[str]) -> str:
+    return "".join(w[0] for w in words if w[:1].isupper())
+
+
+def _acronym_of(acr: str, name: str) -> bool:
+    """True if ``acr`` (e.g. "NRC") spells the initials of ``name`` ("Norwegian Refugee Council")."""
+    a = acr.replace(".", "").replace("&", "")
+    if len(a) < 2 or not a.isupper():
+        return False
+    words = [w for w in _DASHES_RE.split(name) if w]
+    if len(words) < 2:
+        return False
+    caps = _initials(words)
+    if a == caps:
+        return True
+    allw = "".join(w[0].upper() for w in words if w.lower() not in ("of", "the", "and", "for", "&"))
+    return a == allw
+
+
+class _UnionFind:
+    def __init__(self, n: int) -> None:
+        self.p = list(range(n))
+
+    def find(self, i: int) -> int:
+        p = self.p
+        while p[i] != i:
+            p[i] = p[p[i]]
+            i = p[i]
+        return i
+
+    def union(self, a: int, b: int) -> None:
+        """Merge b's group into a's (a's root stays root)."""
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.p[rb] = ra
+
+
+def _resolve(texts: Sequence[str], raws: list[list[_Raw]]) -> list[list[EntityMention]]:
+    """Give every raw mention a canonical name and a type agreed across all ``texts``."""
+    flat: list[tuple[int, _Raw]] = [(t, r) for t, rs in enumerate(raws) for r in rs]
+    n = len(flat)
+    if n == 0:
+        return [[] for _ in raws]
+    keys = [entity_key(r.text) for _, r in flat]
+    uf = _UnionFind(n)
+    # preferred root per group: mentions listed as (priority) -- lower is better
+    prio = [0] * n
+
+    # 1. same key -> same entity (case, particles, hyphens)
+    first: dict[str, int] = {}
+    for i, k in enumerate(keys):
+        if k in first:
+            uf.union(first[k], i)
+        else:
+            first[k] = i
+
+    # 2. "X (Y)": Y is an alias of X
+    for i in range(n - 1):
+        ti, ri = flat[i]
+        tj, rj = flat[i + 1]
+        if ti != tj:
+            continue
+        text = texts[ti]
+        if _ALIAS_GAP_RE.match(text[ri.end : rj.start]) and text[rj.end : rj.end + 3].lstrip().startswith(")"):
+            prio[i + 1] = 1
+            uf.union(i, i + 1)
+    # 3. acronym anywhere in the article that spells a multi-word name's initials
+    long_names = [i for i in range(n) if " " in flat[i][1].text.strip()]
+    for i in range(n):
+        r = flat[i][1]
+        a = r.text.replace(".", "")
+        if " " in r.text or not a.isupper() or not (2 <= len(a) <= 8):
+            continue
+        cands = {uf.find(j) for j in long_names if _acronym_of(r.text, flat[j][1].text)}
+        if len(cands) == 1:
+            root = cands.pop()
+            prio[i] = max(prio[i], 1)
+            uf.union(root, i)
+    # 4. a surname (or shorter tail of a person's name) stands for the full name
+    per_long: dict[str, set[int]] = defaultdict(set)
+    for i in range(n):
+        if flat[i][1].type != "PER":
+            continue
+        ws = keys[i].split()
+        for m in range(1, len(ws)):
+            tail = ws[m:]
+            if tail[0] in _PARTICLES and len(tail) == 1:
+                continue
+            per_long[" ".join(tail)].add(i)
+            if tail[0] in _PARTICLES:
+                per_long[" ".join(tail[1:])].add(i)
+    for i in range(n):
+        k = keys[i]
+        if flat[i][1].type != "PER" or k not in per_long:
+            continue
+        roots = {uf.find(j) for j in per_long[k]}
+        if len(roots) == 1:
+            prio[i] = max(prio[i], 2)
+            uf.union(roots.pop(), i)
+
+    # canonical name and type per group
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in range(n):
+        groups[uf.find(i)].append(i)
+    names: dict[int, str] = {}
+    types: dict[int, str] = {}
+    for root, members in groups.items():
+        best = min(prio[i] for i in members)
+        cands = [i for i in members if prio[i] == best]
+        # longest key (in words), then most frequent surface, then first seen
+        surf = Counter(flat[i][1].text for i in cands)
+        maxw = max(len(keys[i].split()) for i in cands)
+        top = [i for i in cands if len(keys[i].split()) == maxw]
+        pick = max(top, key=lambda i: (flat[i][1].text[:1].isupper(), surf[flat[i][1].text], -i))
+        names[root] = flat[pick][1].text
+        tc = Counter(flat[i][1].type for i in members)
+        ordered = sorted(tc.items(), key=lambda kv: (-kv[1], kv[0] != flat[pick][1].type))
+        types[root] = ordered[0][0]
+    out: list[list[EntityMention]] = [[] for _ in raws]
+    for i, (t, r) in enumerate(flat):
+        root = uf.find(i)
+        out[t].append(EntityMention(r.start, r.end, types[root], r.text, names[root]))
+    return out
+
+
+def _add_paren_acronyms(text: str, rs: list[_Raw]) -> list[_Raw]:
+    """Add "(ACR)" right after a name as a mention when the CRF missed it."""
+    if "(" not in text:
+        return rs
+    starts = {r.start for r in rs}
+    extra = []
+    for r in rs:
+        m = _ACRONYM_PAREN_RE.match(text, r.end)
+        if m and m.start(1) not in starts and " " in r.text:
+            acr = m.group(1).rstrip(".-")
+            if sum(ch.isupper() for ch in acr) >= 2:
+                extra.append(_Raw(m.start(1), m.start(1) + len(acr), r.type, acr, False))
+    if not extra:
+        return rs
+    return sorted(rs + extra, key=lambda r: r.start)
+
+
+def _safe_raw(text: str) -> list[_Raw]:
+    try:
+        if not isinstance(text, str):
+            return []
+        return _add_paren_acronyms(text, _raw_mentions(text))
+    except Exception:  # extraction must never break ingestion
+        return []
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------
+
+
+def extract_entities(text: str) -> list[EntityMention]:
+    """PER/LOC/ORG mentions in ``text``, with offsets into ``text`` exactly as given.
+
+    ``name`` is the canonical name within this text ("Abadi" -> "Haider al Abadi" when the full
+    name occurs too). Never raises: odd input gives an empty or partial list.
+    """
+    try:
+        raws = _safe_raw(text)
+        return _resolve([text], [raws])[0]
+    except Exception:
+        return []
+
+
+def annotate_paragraphs(paragraphs: Sequence[str], title: str = "") -> list[list[EntityMention]]:
+    """Mentions per paragraph, offsets relative to that paragraph, names resolved article-wide.
+
+    The title takes part in name resolution (e.g. a full name only in the title) but its own
+    mentions are not returned. Returns one list per paragraph, in order.
+    """
+    paras = [p if isinstance(p, str) else "" for p in paragraphs]
+    try:
+        texts = [title or ""] + paras
+        raws = [_safe_raw(t) for t in texts]
+        return _resolve(texts, raws)[1:]
+    except Exception:
+        return [[] for _ in paras]
+
+
+def summarize(mentions: Iterable[EntityMention]) -> list[Entity]:
+    """Aggregate mentions to entities: canonical name, type, aliases (other surface forms), count.
+
+    Mentions are grouped by the canonical name's :func:`entity_key`, so particle and case
+    variants of one name across paragraphs form one entity. Ordered by mentions, then name.
+    """
+    groups: dict[str, list[EntityMention]] = defaultdict(list)
+    for m in mentions:
+        groups[entity_key(m.name)].append(m)
+    out = []
+    for ms in groups.values():
+        name = Counter(m.name for m in ms).most_common(1)[0][0]
+        typ = Counter(m.type for m in ms).most_common(1)[0][0]
+        aliases: list[str] = []
+        for m in ms:
+            if m.text != name and m.text not in aliases:
+                aliases.append(m.text)
+        out.append(Entity(name=name, type=typ, aliases=tuple(aliases), mentions=len(ms)))
+    out.sort(key=lambda e: (-e.mentions, e.name))
+    return out
+
+
+def _use_model(directory: str | Path) -> None:
+    """Switch to the model in ``directory`` (for experiments and scoring of retrained models)."""
+    global MODEL_PATH, LEXICON_PATH
+    d = Path(directory)
+    with _lock:
+        MODEL_PATH = d / "crf.model"
+        LEXICON_PATH = d / "lexicon.json.gz"
+        _cache.clear()
