@@ -1,0 +1,738 @@
+"""The library: one folder holding the article store and the search index derived from it.
+
+``Library`` is the engine's facade; the CLI and the app use nothing else. Layout of the folder::
+
+    library.db      SQLite store: articles, entities, events, passage links, stories (the truth)
+    whoosh-N/       Whoosh index derived from the store (``reindex`` builds a new one and swaps)
+    write.lock      held by whoever is adding, so two writers never interleave
+
+Adding is atomic per batch: the store commits the whole batch in one transaction, then the index
+catches up. If a crash comes between the two, the next writer (or reader) indexes what the index
+lacks, so the index never stays behind the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import sqlite3
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+from index import store
+from index.model import Article, EntityMention
+from index.search import Hit, IndexDamaged, QueryError, SearchIndex, document, hit_spans
+from index.store import ArticleRow, Enriched, StoreError
+
+__all__ = [
+    "AddReport",
+    "Cancelled",
+    "EntityRow",
+    "EventRow",
+    "IndexDamaged",
+    "Library",
+    "LibraryBusy",
+    "QueryError",
+    "SearchRow",
+    "StoreError",
+    "default_library_path",
+]
+
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
+SOURCES_FILE = "sources.tsv"
+BULK_THRESHOLD = 200  # above this many inputs, enrichment runs in worker processes
+
+
+def default_library_path() -> Path:
+    """``$READER_LIBRARY`` or the user's data folder (platformdirs)."""
+    env = os.environ.get("READER_LIBRARY")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("reader", appauthor=False)) / "library"
+
+
+class Cancelled(Exception):
+    """An add was cancelled; the batch was rolled back."""
+
+
+class LibraryBusy(RuntimeError):
+    """Another process is writing to the library."""
+
+
+@dataclass
+class AddReport:
+    """What an add did: ids added, duplicates ignored, inputs skipped with their reason."""
+
+    added: list[str] = field(default_factory=list)
+    duplicates: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Progress of an add: items done, total if known, the item being handled."""
+
+    done: int
+    total: int | None
+    current: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRow:
+    """A search result with what a list shows."""
+
+    id: str
+    title: str
+    source: str
+    published: str | None
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRow:
+    """An entity merged across the library: counts over mentions, articles and sources."""
+
+    key: str
+    name: str
+    type: str
+    aliases: tuple[str, ...]
+    mentions: int
+    articles: int
+    sources: int
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """A dated event with its article and source."""
+
+    date: str
+    precision: str
+    expression: str
+    text: str
+    article: str
+    source: str
+    paragraph: int
+    start: int
+    end: int
+
+
+# ---------------------------------------------------------------------------------------------
+# Work units: what a worker process turns into an Enriched article.
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    name: str
+    path: str | None
+    parsed: object | None  # index.parse.ParsedArticle
+    source_hint: str | None
+    enrich: bool
+
+
+_ENRICH_READY = False
+
+
+def _warm() -> None:
+    """Load extractor models once, before forking workers, so they share the memory."""
+    global _ENRICH_READY
+    if not _ENRICH_READY:
+        from index.enrich import enrich
+
+        enrich(Article("warm", "Warm", "x", date(2017, 10, 26), None,
+                       ("Haider al Abadi spoke in Baghdad on Thursday.",)))
+        _ENRICH_READY = True
+
+
+def _work(unit: _Unit) -> tuple[str, Enriched | None, str | None]:
+    from index.enrich import enrich, no_enrich
+    from index.parse import ParseError, content_id, parse_file
+
+    try:
+        if unit.parsed is None:
+            assert unit.path is not None
+            parsed = parse_file(Path(unit.path), source_hint=unit.source_hint)
+        else:
+            parsed = unit.parsed
+        article = Article(
+            id=content_id(parsed),  # type: ignore[arg-type]
+            title=parsed.title,  # type: ignore[attr-defined]
+            source=parsed.source or unit.source_hint or "unknown",  # type: ignore[attr-defined]
+            published=parsed.published,  # type: ignore[attr-defined]
+            byline=parsed.byline,  # type: ignore[attr-defined]
+            paragraphs=tuple(parsed.paragraphs),  # type: ignore[attr-defined]
+            path=unit.path,
+            url=getattr(parsed, "url", None),
+        )
+        return unit.name, (enrich(article) if unit.enrich else no_enrich(article)), None
+    except ParseError as exc:
+        return unit.name, None, str(exc)
+    except MemoryError:
+        return unit.name, None, "file too large to read"
+    except OSError as exc:
+        return unit.name, None, exc.strerror or str(exc)
+    except Exception as exc:  # a bug in an extractor must not stop the batch
+        return unit.name, None, f"could not be processed ({type(exc).__name__}: {exc})"
+
+
+def _source_map(folder: Path, cache: dict[Path, dict[str, str]]) -> dict[str, str]:
+    """File name -> source from a folder's ``sources.tsv`` (tab-separated), if it has one."""
+    if folder not in cache:
+        mapping: dict[str, str] = {}
+        f = folder / SOURCES_FILE
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            for line in f.read_text(encoding="utf-8").splitlines():
+                if "\t" in line and not line.startswith("#"):
+                    name, src = line.split("\t", 1)
+                    if name.strip() and src.strip():
+                        mapping[name.strip()] = src.strip()
+        cache[folder] = mapping
+    return cache[folder]
+
+
+def _is_jsonl(path: Path) -> bool:
+    return path.name.lower().endswith(JSONL_SUFFIXES)
+
+
+class Library:
+    """One library folder: add articles, search them, and read what was derived from them."""
+
+    def __init__(self, path: Path | str | None = None, *, create: bool = True) -> None:
+        self.path = Path(path).expanduser() if path else default_library_path()
+        if create:
+            self.path.mkdir(parents=True, exist_ok=True)
+        elif not (self.path / "library.db").exists():
+            raise StoreError(f"no library at {self.path}")
+        self._lock = threading.RLock()
+        self._held = 0
+        self.conn = store.connect(self.path / "library.db")
+        from index.links import PassageIndex
+
+        self.passages = PassageIndex(self.conn)
+        self.passages.create_schema()
+        self._index: SearchIndex | None = None
+        self._index_dir: str | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the store and the index."""
+        if self._index is not None:
+            self._index.close()
+        self.conn.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def index(self) -> SearchIndex:
+        """The current search index (the folder named in the store's meta)."""
+        name = store.get_meta(self.conn, "index_dir")
+        if name is None:
+            with self._write_lock(), store.transaction(self.conn):
+                name = store.get_meta(self.conn, "index_dir")
+                if name is None:
+                    name = "whoosh-1"
+                    SearchIndex(self.path / name).create()
+                    store.set_meta(self.conn, "index_dir", name)
+                    store.set_meta(self.conn, "indexed_seq", "0")
+        if self._index is None or self._index_dir != name:
+            if self._index is not None:
+                self._index.close()
+            self._index = SearchIndex(self.path / name)
+            self._index_dir = name
+        return self._index
+
+    def generation(self) -> tuple[int, str]:
+        """Changes whenever articles are added or the index is rebuilt (for polling)."""
+        row = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM articles").fetchone()
+        return int(row[0]), store.get_meta(self.conn, "index_dir") or ""
+
+    @contextlib.contextmanager
+    def _write_lock(self, on_busy: Callable[[], None] | None = None) -> Iterator[None]:
+        """Hold the library's writer lock (flock: released by the OS if the holder dies)."""
+        with self._lock:
+            if self._held:
+                self._held += 1
+                try:
+                    yield
+                finally:
+                    self._held -= 1
+                return
+            fd = os.open(self.path / "write.lock", os.O_CREAT | os.O_RDWR, 0o644)
+            try:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    if on_busy is None:
+                        raise LibraryBusy(
+                            "the library is busy: another reader is adding to it"
+                        ) from None
+                    on_busy()
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                self._held = 1
+                yield
+            finally:
+                self._held = 0
+                with contextlib.suppress(OSError):
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+
+    # --- adding ---------------------------------------------------------------------------
+    def _units(
+        self, paths: Iterable[Path | str], source: str | None, enrich: bool,
+        report: AddReport,
+    ) -> Iterator[_Unit]:
+        from index.parse import iter_jsonl
+
+        maps: dict[Path, dict[str, str]] = {}
+
+        def hint(p: Path) -> str | None:
+            named = _source_map(p.parent, maps).get(p.name)
+            if named:
+                return named
+            if source:
+                return source
+            parent = p.parent.name
+            return parent or None
+
+        def files_of(p: Path) -> Iterator[Path]:
+            if p.is_dir():
+                for sub in sorted(p.rglob("*")):
+                    rel = sub.relative_to(p)
+                    if any(part.startswith(".") for part in rel.parts):
+                        continue
+                    if sub.is_file() and sub.name != SOURCES_FILE:
+                        yield sub
+            else:
+                yield p
+
+        for raw in paths:
+            top = Path(raw).expanduser()
+            if not top.exists():
+                report.skipped.append((str(raw), "no such file or directory"))
+                continue
+            for p in files_of(top):
+                if not os.access(p, os.R_OK):
+                    report.skipped.append((str(p), "permission denied"))
+                    continue
+                if _is_jsonl(p):
+                    try:
+                        for line_no, item in iter_jsonl(p):
+                            name = f"{p}:{line_no}"
+                            if isinstance(item, Exception):
+                                report.skipped.append((name, str(item)))
+                                continue
+                            yield _Unit(name, None, item, source, enrich)
+                    except OSError as exc:
+                        report.skipped.append((str(p), exc.strerror or str(exc)))
+                    except Exception as exc:
+                        report.skipped.append((str(p), f"cannot read as JSON Lines ({exc})"))
+                else:
+                    yield _Unit(str(p), str(p), None, hint(p), enrich)
+
+    def add(
+        self,
+        paths: Iterable[Path | str],
+        *,
+        source: str | None = None,
+        progress: Callable[[Progress], None] | None = None,
+        cancel: Callable[[], bool] | None = None,
+        on_busy: Callable[[], None] | None = None,
+        enrich: bool = True,
+        procs: int | None = None,
+    ) -> AddReport:
+        """Add files, folders and JSON Lines files; one transaction for the whole batch.
+
+        Bad inputs are skipped and named in the report; duplicates (same cleaned content) are
+        stored once. ``cancel`` is polled between articles: when it returns True the batch is
+        rolled back and :class:`Cancelled` is raised.
+        """
+        report = AddReport()
+        units = list(self._units(paths, source, enrich, report))
+        total = len(units)
+        if procs is None:
+            env = os.environ.get("READER_PROCS")
+            procs = int(env) if env else min(2, os.cpu_count() or 1)
+        use_pool = procs > 1 and total >= BULK_THRESHOLD
+        with self._write_lock(on_busy):
+            self._catch_up_index()
+            if enrich:
+                _warm()
+            if use_pool:
+                import multiprocessing as mp
+
+                ctx = mp.get_context("fork")
+                pool = ctx.Pool(procs)
+                results: Iterator = pool.imap(_work, units, chunksize=32)
+            else:
+                pool = None
+                results = map(_work, units)
+            try:
+                self._store_batch(results, total, report, progress, cancel, bulk=use_pool)
+            finally:
+                if pool is not None:
+                    pool.terminate()
+                    pool.join()
+        return report
+
+    def _store_batch(
+        self,
+        results: Iterator[tuple[str, Enriched | None, str | None]],
+        total: int,
+        report: AddReport,
+        progress: Callable[[Progress], None] | None,
+        cancel: Callable[[], bool] | None,
+        *,
+        bulk: bool,
+    ) -> None:
+        conn = self.conn
+        index = self.index
+        writer = index.writer(bulk=bulk, procs=1)
+        seen: set[str] = set()
+        done = 0
+        try:
+            with store.transaction(conn):
+                pending: list[Enriched] = []
+                for name, enriched, error in results:
+                    done += 1
+                    if cancel is not None and cancel():
+                        raise Cancelled("add cancelled; nothing from this batch was kept")
+                    if progress is not None:
+                        progress(Progress(done, total, name))
+                    if enriched is None:
+                        report.skipped.append((name, error or "unknown error"))
+                        continue
+                    aid = enriched.article.id
+                    if aid in seen or conn.execute(
+                        "SELECT 1 FROM articles WHERE id=?", (aid,)
+                    ).fetchone():
+                        report.duplicates += 1
+                        continue
+                    seen.add(aid)
+                    store.insert(conn, [enriched])
+                    pending.append(enriched)
+                    writer.add_document(**document(
+                        enriched.article, [n for r in enriched.entities
+                                           for n in (r.entity.name, *r.entity.aliases)]))
+                    report.added.append(aid)
+                    if len(pending) >= 256:
+                        self._link(pending)
+                        pending = []
+                self._link(pending)
+            # The store has the batch; now the index. A crash here is repaired by _catch_up_index.
+            writer.commit()
+            writer = None
+            self._mark_indexed()
+        finally:
+            if writer is not None:
+                with contextlib.suppress(Exception):
+                    writer.cancel()
+
+    def _link(self, items: Sequence[Enriched]) -> None:
+        if not items:
+            return
+        self.passages.add_many(
+            (e.article.id, e.article.source, e.article.published, e.article.paragraphs,
+             [r.key for r in e.entities])
+            for e in items
+        )
+
+    def _mark_indexed(self) -> None:
+        with store.transaction(self.conn):
+            top = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM articles").fetchone()[0]
+            store.set_meta(self.conn, "indexed_seq", str(top))
+
+    def _entity_names(self, article_id: str) -> list[str]:
+        names: list[str] = []
+        for name, aliases in self.conn.execute(
+            "SELECT name, aliases FROM entities WHERE article=?", (article_id,)
+        ):
+            names.append(name)
+            names.extend(json.loads(aliases))
+        return names
+
+    def _catch_up_index(self) -> int:
+        """Index the articles the store has and the index lacks (after a crash). Needs the lock."""
+        index = self.index
+        done = int(store.get_meta(self.conn, "indexed_seq", "0") or 0)
+        top = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM articles").fetchone()[0]
+        if top <= done:
+            return 0
+        writer = index.writer(bulk=True)
+        n = 0
+        try:
+            for _seq, article in store.iter_articles(self.conn, done):
+                writer.update_document(**document(article, self._entity_names(article.id)))
+                n += 1
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        self._mark_indexed()
+        return n
+
+    def ensure_indexed(self) -> int:
+        """Catch the index up with the store if nobody else is writing; returns docs indexed."""
+        try:
+            with self._write_lock():
+                return self._catch_up_index()
+        except LibraryBusy:
+            return 0
+
+    def reindex(self, progress: Callable[[Progress], None] | None = None) -> int:
+        """Rebuild the search index from the store into a new folder, then swap it in."""
+        with self._write_lock():
+            old = store.get_meta(self.conn, "index_dir")
+            n_old = int(old.split("-")[-1]) if old and old.split("-")[-1].isdigit() else 0
+            name = f"whoosh-{n_old + 1}"
+            new = SearchIndex(self.path / name)
+            new.create()
+            total = self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+            writer = new.writer(bulk=True)
+            n = 0
+            top = 0
+            try:
+                for seq, article in store.iter_articles(self.conn, 0):
+                    writer.add_document(**document(article, self._entity_names(article.id)))
+                    n += 1
+                    top = max(top, seq)
+                    if progress is not None:
+                        progress(Progress(n, total, article.id))
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                new.close()
+                shutil.rmtree(new.path, ignore_errors=True)
+                raise
+            new.close()
+            with store.transaction(self.conn):
+                store.set_meta(self.conn, "index_dir", name)
+                store.set_meta(self.conn, "indexed_seq", str(top))
+            if self._index is not None:
+                self._index.close()
+                self._index = None
+            for stale in self.path.glob("whoosh-*"):
+                if stale.name != name:
+                    shutil.rmtree(stale, ignore_errors=True)
+            return n
+
+    # --- reading --------------------------------------------------------------------------
+    def count(self) -> int:
+        """Number of articles."""
+        return int(self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+
+    def rows(self) -> list[ArticleRow]:
+        """Every article as a light row, newest first."""
+        return store.list_rows(self.conn)
+
+    def resolve(self, ref: str) -> str:
+        """The full id for an id or a unique id prefix; KeyError with a clear message if none."""
+        ref = ref.strip()
+        row = self.conn.execute("SELECT id FROM articles WHERE id=?", (ref,)).fetchone()
+        if row:
+            return row[0]
+        if len(ref) >= 4:
+            found = self.conn.execute(
+                "SELECT id FROM articles WHERE id LIKE ? LIMIT 2", (ref.replace("%", "") + "%",)
+            ).fetchall()
+            if len(found) == 1:
+                return found[0][0]
+            if len(found) > 1:
+                raise KeyError(f"article id prefix {ref!r} is ambiguous")
+        raise KeyError(f"no article with id {ref!r}")
+
+    def article(self, article_id: str) -> Article:
+        """The full article (KeyError if missing)."""
+        a = store.get_article(self.conn, self.resolve(article_id))
+        if a is None:
+            raise KeyError(f"no article with id {article_id!r}")
+        return a
+
+    def mentions(self, article_id: str) -> list[list[EntityMention]]:
+        """Entity mentions per paragraph, offsets within each paragraph."""
+        a = self.article(article_id)
+        out: list[list[EntityMention]] = [[] for _ in a.paragraphs]
+        for p, m in store.get_mentions(self.conn, a.id):
+            if 0 <= p < len(out):
+                out[p].append(m)
+        return out
+
+    def search(self, query: str, limit: int | None = 50) -> list[SearchRow]:
+        """Ranked results for a query in Whoosh syntax; QueryError if malformed."""
+        hits: list[Hit] = self.index.search(query, limit=limit)
+        rows = store.rows_by_id(self.conn, [h.id for h in hits])
+        return [
+            SearchRow(h.id, r.title, r.source, r.published, h.score)
+            for h in hits
+            if (r := rows.get(h.id)) is not None
+        ]
+
+    def query_terms(self, query: str) -> set[str]:
+        """The analysed words of a query, to highlight in an article."""
+        return self.index.terms(query)
+
+    @staticmethod
+    def hit_spans(text: str, terms: set[str]) -> list[tuple[int, int]]:
+        """Spans of ``text`` matching analysed query terms."""
+        return hit_spans(text, terms)
+
+    def _entity_rows(self, where: str = "", params: Sequence[object] = ()) -> list[EntityRow]:
+        names: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+        aliases: dict[tuple[str, str], set[str]] = defaultdict(set)
+        mentions: Counter[tuple[str, str]] = Counter()
+        articles: dict[tuple[str, str], set[str]] = defaultdict(set)
+        sources: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for key, type_, name, al, n, art, src in self.conn.execute(
+            "SELECT e.key, e.type, e.name, e.aliases, e.mentions, e.article, a.source"
+            " FROM entities e JOIN articles a ON a.id = e.article " + where,
+            params,
+        ):
+            k = (key, type_)
+            names[k][name] += n
+            aliases[k].update(json.loads(al))
+            aliases[k].add(name)
+            mentions[k] += n
+            articles[k].add(art)
+            sources[k].add(src)
+        out = []
+        for k, counter in names.items():
+            best = counter.most_common(1)[0][0]
+            out.append(EntityRow(
+                key=k[0], name=best, type=k[1],
+                aliases=tuple(sorted(aliases[k] - {best})),
+                mentions=mentions[k], articles=len(articles[k]), sources=len(sources[k]),
+            ))
+        out.sort(key=lambda e: (-e.sources, -e.articles, -e.mentions, e.name))
+        return out
+
+    def entities(self, article_id: str | None = None) -> list[EntityRow]:
+        """Entities merged across the library; with ``article_id``, only those it names
+        (counts still library-wide; ``mentions`` is the article's own count)."""
+        if article_id is None:
+            return self._entity_rows()
+        aid = self.resolve(article_id)
+        own = {
+            (k, t): n
+            for k, t, n in self.conn.execute(
+                "SELECT key, type, mentions FROM entities WHERE article=?", (aid,)
+            )
+        }
+        if not own:
+            return []
+        rows = self._entity_rows(
+            "WHERE EXISTS (SELECT 1 FROM entities x WHERE x.article=? AND x.key=e.key"
+            " AND x.type=e.type)",
+            (aid,),
+        )
+        out = [replace(r, mentions=own.get((r.key, r.type), r.mentions)) for r in rows]
+        out.sort(key=lambda e: (-e.mentions, -e.sources, e.name))
+        return out
+
+    def articles_naming(self, key: str, type_: str | None = None) -> list[str]:
+        """Ids of articles naming an entity (by merge key), newest first."""
+        sql = ("SELECT e.article FROM entities e JOIN articles a ON a.id=e.article WHERE e.key=?"
+               + (" AND e.type=?" if type_ else "")
+               + " ORDER BY a.published IS NULL, a.published DESC, a.seq DESC")
+        return [r[0] for r in self.conn.execute(sql, (key, type_) if type_ else (key,))]
+
+    def events(
+        self, article_id: str | None = None, *, story_of: str | None = None
+    ) -> list[EventRow]:
+        """Dated events, date-sorted: of one article, of one article's story, or of all."""
+        sql = ("SELECT ev.date, ev.precision, ev.expression, ev.text, ev.article, a.source,"
+               " ev.paragraph, ev.start, ev.end FROM events ev JOIN articles a ON a.id=ev.article")
+        params: list[object] = []
+        if article_id is not None:
+            sql += " WHERE ev.article=?"
+            params.append(self.resolve(article_id))
+        elif story_of is not None:
+            ids = self.story_articles(self.resolve(story_of))
+            sql += f" WHERE ev.article IN ({','.join('?' * len(ids))})"
+            params.extend(ids)
+        sql += " ORDER BY ev.date, a.published, ev.article, ev.paragraph, ev.start"
+        return [EventRow(*r) for r in self.conn.execute(sql, params)]
+
+    # --- cross-source links ---------------------------------------------------------------
+    def story_of(self, article_id: str) -> str | None:
+        """The story id of an article (None if it stands alone)."""
+        return self.passages.story_of(article_id)
+
+    def stories(self) -> dict[str, str]:
+        """article id -> story id for every article in a story."""
+        return self.passages.stories()
+
+    def story_articles(self, article_id: str) -> list[str]:
+        """The article and the other articles of its story."""
+        return [article_id] + [r.id for r in self.passages.related(article_id)]
+
+    def related(self, article_id: str) -> list:  # list[index.links.Related]
+        """The story's other articles with the passages they share, best first."""
+        return self.passages.related(self.resolve(article_id))
+
+    def same_passage(self, article_id: str, paragraph: int) -> list:
+        """Paragraphs of other sources carrying this paragraph's passage, best first."""
+        return self.passages.same_passage(self.resolve(article_id), paragraph)
+
+    def paragraph_sources(self, article_id: str) -> dict[int, int]:
+        """Paragraph index -> number of other sources carrying it."""
+        return self.passages.paragraph_sources(self.resolve(article_id))
+
+    # --- summary --------------------------------------------------------------------------
+    def stats(self) -> dict[str, object]:
+        """Counts and sizes for ``reader stats``."""
+        c = self.conn
+        one = lambda sql: c.execute(sql).fetchone()[0]  # noqa: E731
+        size = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
+        try:
+            indexed = self.index.doc_count()
+        except IndexDamaged:
+            indexed = None
+        stories = self.stories()
+        first, last = c.execute("SELECT MIN(published), MAX(published) FROM articles").fetchone()
+        return {
+            "library": str(self.path),
+            "articles": one("SELECT COUNT(*) FROM articles"),
+            "sources": one("SELECT COUNT(DISTINCT source) FROM articles"),
+            "entities": one("SELECT COUNT(*) FROM (SELECT DISTINCT key, type FROM entities)"),
+            "events": one("SELECT COUNT(*) FROM events"),
+            "stories": len(set(stories.values())),
+            "indexed": indexed,
+            "first_published": first,
+            "last_published": last,
+            "size_bytes": size,
+        }
+
+    def check(self) -> list[str]:
+        """Problems found in the library, each a line saying what to run."""
+        problems: list[str] = []
+        try:
+            n = self.index.doc_count()
+            total = self.count()
+            if n < total:
+                problems.append(f"the search index lacks {total - n} articles; run `reader reindex`")
+        except IndexDamaged as exc:
+            problems.append(f"{exc}; run `reader reindex`")
+        return problems
+
+
+def with_sqlite_errors(fn):  # type: ignore[no-untyped-def]
+    """Decorator turning sqlite3 errors into StoreError (used by callers that want one line)."""
+
+    def wrapped(*a, **k):  # type: ignore[no-untyped-def]
+        try:
+            return fn(*a, **k)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"the library store is damaged ({exc})") from exc
+
+    return wrapped

@@ -1,0 +1,282 @@
+"""The full-text index: a Whoosh index derived from the store.
+
+Whoosh is old, untyped code; this module is the only place that touches it. The index holds the
+searchable text (title, body, source, entity names, publication date) and stores only the article
+id: everything shown comes from the store.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh import qparser
+from whoosh import query as wq
+from whoosh.analysis import CommaSeparatedTokenizer, Filter, StandardAnalyzer
+from whoosh.fields import DATETIME, ID, KEYWORD, TEXT, Schema
+from whoosh.qparser.dateparse import DateParserPlugin
+
+from index.model import Article
+
+FIELDS = ("title", "body", "source", "entity", "published")
+
+
+class QueryError(ValueError):
+    """A malformed query; the message is one line meant for the user."""
+
+
+class IndexDamaged(RuntimeError):
+    """The Whoosh index cannot be read; ``reader reindex`` rebuilds it from the store."""
+
+
+def entity_key(name: str) -> str:
+    """The merge key of an entity name (delegates to :mod:`index.entities` when present)."""
+    from index.entities import entity_key as _key
+
+    return _key(name)
+
+
+class EntityKeyFilter(Filter):
+    """Maps each comma-separated entity name to its merge key, at index and query time."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EntityKeyFilter)
+
+    def __call__(self, tokens):  # type: ignore[no-untyped-def]
+        for t in tokens:
+            t.text = entity_key(t.text)
+            if t.text:
+                yield t
+
+
+_TEXT = StandardAnalyzer()
+
+
+def make_schema() -> Schema:
+    """The index schema. Only the id is stored; the store holds everything else."""
+    return Schema(
+        id=ID(stored=True, unique=True),
+        title=TEXT(analyzer=_TEXT, field_boost=2.0),
+        body=TEXT(analyzer=_TEXT),
+        source=TEXT(analyzer=StandardAnalyzer(stoplist=None)),
+        entity=KEYWORD(analyzer=CommaSeparatedTokenizer() | EntityKeyFilter(), scorable=True),
+        published=DATETIME(sortable=True),
+    )
+
+
+def document(article: Article, entity_names: Iterable[str] = ()) -> dict:
+    """The Whoosh document for one article."""
+    doc: dict = {
+        "id": article.id,
+        "title": article.title,
+        "body": "\n".join(article.paragraphs),
+        "source": article.source,
+    }
+    names = sorted({n.replace(",", " ") for n in entity_names if n})
+    if names:
+        doc["entity"] = ",".join(names)
+    if article.published:
+        doc["published"] = datetime(
+            article.published.year, article.published.month, article.published.day
+        )
+    return doc
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One search result: the article id and Whoosh's score."""
+
+    id: str
+    score: float
+
+
+_FIELD_RE = re.compile(r"(?<![\w\"'])([A-Za-z_]\w*):(?=\S)")
+
+
+def check_syntax(text: str) -> None:
+    """Raise :class:`QueryError` for what Whoosh would silently misread: unbalanced quotes,
+    parentheses or brackets, and unknown field names."""
+    depth_paren = depth_brack = 0
+    in_quote = False
+    for ch in text:
+        if ch == '"':
+            in_quote = not in_quote
+        elif in_quote:
+            continue
+        elif ch == "(":
+            depth_paren += 1
+        elif ch == ")":
+            depth_paren -= 1
+            if depth_paren < 0:
+                raise QueryError("unbalanced ')' in query")
+        elif ch in "[{":
+            depth_brack += 1
+        elif ch in "]}":
+            depth_brack -= 1
+            if depth_brack < 0:
+                raise QueryError(f"unbalanced '{ch}' in query")
+    if in_quote:
+        raise QueryError('unclosed quote (") in query')
+    if depth_paren:
+        raise QueryError("unclosed '(' in query")
+    if depth_brack:
+        raise QueryError("unclosed '[' in query (date ranges look like published:[2017-10-01 to 2017-10-31])")
+    stripped = re.sub(r'"[^"]*"', '""', text)
+    for m in _FIELD_RE.finditer(stripped):
+        name = m.group(1).lower()
+        if name not in FIELDS and name not in _ALIASES:
+            raise QueryError(
+                f"unknown field '{m.group(1)}:' (fields: title, body, source, entity, published)"
+            )
+
+
+_ALIASES = {"date": "published", "text": "body", "person": "entity", "place": "entity",
+            "org": "entity"}
+
+
+class SearchIndex:
+    """A Whoosh index in one folder: writing, searching, highlighting terms."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._ix: whoosh_index.Index | None = None
+        self._searcher = None
+        self._parser: qparser.QueryParser | None = None
+
+    # --- opening -------------------------------------------------------------------------
+    def exists(self) -> bool:
+        """True when a Whoosh index is present in the folder."""
+        return self.path.is_dir() and whoosh_index.exists_in(str(self.path))
+
+    def create(self) -> None:
+        """Create an empty index (replacing whatever is in the folder)."""
+        if self.path.exists():
+            shutil.rmtree(self.path)
+        self.path.mkdir(parents=True)
+        self._ix = whoosh_index.create_in(str(self.path), make_schema())
+
+    @property
+    def ix(self) -> whoosh_index.Index:
+        """The open Whoosh index (opened on first use)."""
+        if self._ix is None:
+            if not self.exists():
+                raise IndexDamaged(f"the search index is missing ({self.path})")
+            try:
+                self._ix = whoosh_index.open_dir(str(self.path))
+            except Exception as exc:  # whoosh raises many kinds on damaged files
+                raise IndexDamaged(f"the search index cannot be read ({exc})") from exc
+        return self._ix
+
+    def close(self) -> None:
+        """Close the searcher and the index."""
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+        if self._ix is not None:
+            self._ix.close()
+            self._ix = None
+
+    # --- writing -------------------------------------------------------------------------
+    def writer(self, *, bulk: bool = False, procs: int = 1):  # type: ignore[no-untyped-def]
+        """A Whoosh writer; ``bulk`` favours throughput for large batches."""
+        if procs > 1:
+            return self.ix.writer(procs=procs, limitmb=128, multisegment=True)
+        return self.ix.writer(limitmb=256 if bulk else 64)
+
+    def doc_count(self) -> int:
+        """Number of live documents."""
+        try:
+            return self.ix.doc_count()
+        except Exception as exc:
+            raise IndexDamaged(f"the search index cannot be read ({exc})") from exc
+
+    # --- searching -----------------------------------------------------------------------
+    def _get_searcher(self):  # type: ignore[no-untyped-def]
+        try:
+            if self._searcher is None:
+                self._searcher = self.ix.searcher()
+            elif not self._searcher.up_to_date():
+                self._searcher = self._searcher.refresh()
+        except Exception as exc:
+            raise IndexDamaged(f"the search index cannot be read ({exc})") from exc
+        return self._searcher
+
+    def parser(self) -> qparser.QueryParser:
+        """The query parser: title and body by default; fields, phrases, date ranges."""
+        if self._parser is None:
+            p = qparser.MultifieldParser(["title", "body"], self.ix.schema, group=qparser.AndGroup)
+            p.add_plugin(qparser.FieldAliasPlugin({k: [a for a, v in _ALIASES.items() if v == k]
+                                                   for k in set(_ALIASES.values())}))
+            p.add_plugin(qparser.GtLtPlugin())
+            errors: list[str] = []
+            p.add_plugin(DateParserPlugin(callback=errors.append))
+            self._date_errors = errors
+            self._parser = p
+        return self._parser
+
+    def parse(self, text: str) -> wq.Query:
+        """Parse a user query or raise :class:`QueryError` with one clear line."""
+        check_syntax(text)
+        parser = self.parser()
+        self._date_errors.clear()
+        try:
+            q = parser.parse(text)
+        except Exception as exc:
+            raise QueryError(f"cannot parse query: {exc}") from exc
+        if self._date_errors:
+            raise QueryError(f"cannot read the date in {self._date_errors[0]!r} "
+                             "(try published:2017-10-26 or published:[2017-10-01 to 2017-10-31])")
+        for node in _walk(q):
+            if isinstance(node, wq.NullQuery.__class__) or type(node).__name__ == "ErrorQuery":
+                raise QueryError("cannot parse part of the query")
+        return q
+
+    def search(self, text: str, limit: int | None = 50) -> list[Hit]:
+        """Ranked hits for a query in Whoosh syntax."""
+        q = self.parse(text)
+        s = self._get_searcher()
+        try:
+            results = s.search(q, limit=limit)
+            return [Hit(r["id"], float(r.score or 0.0)) for r in results]
+        except Exception as exc:
+            raise IndexDamaged(f"the search index cannot be read ({exc})") from exc
+
+    def terms(self, text: str) -> set[str]:
+        """The analysed body/title terms of a query, for highlighting hits."""
+        try:
+            q = self.parse(text)
+        except QueryError:
+            return set()
+        out: set[str] = set()
+        for field, term in q.iter_all_terms():
+            if field in ("title", "body"):
+                out.add(term.decode("utf-8") if isinstance(term, bytes) else str(term))
+        return out
+
+
+def _walk(q: wq.Query):  # type: ignore[no-untyped-def]
+    yield q
+    for c in q.children():
+        yield from _walk(c)
+
+
+def hit_spans(text: str, terms: set[str] | Sequence[str]) -> list[tuple[int, int]]:
+    """Character spans of the words in ``text`` that the index would match to ``terms``."""
+    if not terms or not text:
+        return []
+    wanted = set(terms)
+    return [
+        (t.startchar, t.endchar)
+        for t in _TEXT(text, chars=True, removestops=False)
+        if t.text in wanted
+    ]
+
+
+def date_range_day(d: date) -> datetime:
+    """Midnight of a day, as indexed in ``published``."""
+    return datetime(d.year, d.month, d.day)

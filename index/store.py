@@ -1,0 +1,298 @@
+"""The durable article store: SQLite from the standard library.
+
+The store is the library's source of truth. It holds the cleaned articles and everything derived
+from them that the UI lists without re-reading an article (entities, dated events, passage links).
+The Whoosh index is rebuilt from it at any time (``reader reindex``).
+
+Every batch of articles is written in one transaction, so a crash or Ctrl-C leaves the store as it
+was before the batch or with the batch complete. The file runs in WAL mode so readers (the app) keep
+reading while a writer adds.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from index.model import Article, Entity, EntityMention, Event
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    source TEXT NOT NULL,
+    published TEXT,
+    byline TEXT,
+    paragraphs TEXT NOT NULL,
+    path TEXT,
+    url TEXT,
+    added TEXT NOT NULL,
+    mentions TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX IF NOT EXISTS articles_published ON articles(published);
+CREATE TABLE IF NOT EXISTS entities (
+    article TEXT NOT NULL,
+    key TEXT NOT NULL,
+    type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    aliases TEXT NOT NULL,
+    mentions INTEGER NOT NULL,
+    PRIMARY KEY (article, type, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS entities_key ON entities(key, type);
+CREATE TABLE IF NOT EXISTS events (
+    article TEXT NOT NULL,
+    date TEXT NOT NULL,
+    precision TEXT NOT NULL,
+    expression TEXT NOT NULL,
+    text TEXT NOT NULL,
+    paragraph INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_date ON events(date);
+CREATE INDEX IF NOT EXISTS events_article ON events(article);
+"""
+
+
+class StoreError(RuntimeError):
+    """The store cannot be used; the message says what is wrong and what to run."""
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRow:
+    """The light view of an article used by lists: no body."""
+
+    id: str
+    title: str
+    source: str
+    published: str | None
+    path: str | None
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRecord:
+    """An entity as stored for one article, with its cross-article merge key."""
+
+    key: str
+    entity: Entity
+
+
+@dataclass(frozen=True, slots=True)
+class Enriched:
+    """An article with everything derived from it, ready to be stored and indexed."""
+
+    article: Article
+    entities: tuple[EntityRecord, ...] = ()
+    mentions: tuple[tuple[EntityMention, ...], ...] = ()
+    events: tuple[Event, ...] = ()
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open the store at ``path`` (created if missing unless ``readonly``), schema checked."""
+    if readonly and not path.exists():
+        raise StoreError(f"no library store at {path}")
+    try:
+        conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=OFF")
+        version = _schema_version(conn)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(
+            f"the library store {path} is damaged ({exc}); restore it from a backup or move it "
+            "aside and add the articles again"
+        ) from exc
+    if version is not None and version > SCHEMA_VERSION:
+        conn.close()
+        raise StoreError(
+            f"the library at {path.parent} was written by a newer version of reader "
+            f"(store version {version}, this reader knows {SCHEMA_VERSION}); upgrade reader"
+        )
+    if version is None and not readonly:
+        with transaction(conn):
+            for stmt in _SCHEMA.split(";"):
+                if stmt.strip():
+                    conn.execute(stmt)
+            conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+    return conn
+
+
+def _schema_version(conn: sqlite3.Connection) -> int | None:
+    row = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type='table' AND name='meta'"
+    ).fetchone()
+    if row is None:
+        return None
+    got = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    return int(got[0]) if got else None
+
+
+class transaction:
+    """``with transaction(conn):`` — BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.execute("ROLLBACK")
+
+
+def get_meta(conn: sqlite3.Connection, key: str, default: str | None = None) -> str | None:
+    """Read one value from the meta table."""
+    row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+    return row[0] if row else default
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    """Write one value to the meta table (inside the caller's transaction)."""
+    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+
+def existing_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> set[str]:
+    """Those of ``ids`` already in the store."""
+    found: set[str] = set()
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        found.update(r[0] for r in conn.execute(f"SELECT id FROM articles WHERE id IN ({marks})", chunk))
+    return found
+
+
+def insert(conn: sqlite3.Connection, items: Iterable[Enriched]) -> int:
+    """Insert enriched articles (inside the caller's transaction); returns how many were new."""
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    n = 0
+    for item in items:
+        a = item.article
+        mentions = [
+            [p, m.start, m.end, m.type, m.name]
+            for p, para in enumerate(item.mentions)
+            for m in para
+        ]
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO articles(id, title, source, published, byline, paragraphs, path,"
+            " url, added, mentions) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                a.id, a.title, a.source, _iso(a.published), a.byline,
+                json.dumps(list(a.paragraphs), ensure_ascii=False), a.path, a.url, now,
+                json.dumps(mentions, ensure_ascii=False),
+            ),
+        )
+        if cur.rowcount == 0:
+            continue
+        n += 1
+        conn.executemany(
+            "INSERT OR REPLACE INTO entities(article, key, type, name, aliases, mentions)"
+            " VALUES (?,?,?,?,?,?)",
+            [
+                (a.id, r.key, r.entity.type, r.entity.name,
+                 json.dumps(list(r.entity.aliases), ensure_ascii=False), r.entity.mentions)
+                for r in item.entities
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO events(article, date, precision, expression, text, paragraph, start, end)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            [
+                (a.id, e.date, e.precision, e.expression, e.text, e.paragraph, e.start, e.end)
+                for e in item.events
+            ],
+        )
+    return n
+
+
+def _article(row: sqlite3.Row | tuple) -> Article:
+    (id_, title, source, published, byline, paragraphs, path, url) = row
+    return Article(
+        id=id_,
+        title=title,
+        source=source,
+        published=date.fromisoformat(published) if published else None,
+        byline=byline,
+        paragraphs=tuple(json.loads(paragraphs)),
+        path=path,
+        url=url,
+    )
+
+
+_ARTICLE_COLS = "id, title, source, published, byline, paragraphs, path, url"
+
+
+def get_article(conn: sqlite3.Connection, article_id: str) -> Article | None:
+    """The full article, or None."""
+    row = conn.execute(f"SELECT {_ARTICLE_COLS} FROM articles WHERE id=?", (article_id,)).fetchone()
+    return _article(row) if row else None
+
+
+def iter_articles(conn: sqlite3.Connection, after_seq: int = 0) -> Iterator[tuple[int, Article]]:
+    """Every article with ``seq`` above ``after_seq``, in insertion order (for indexing)."""
+    cur = conn.execute(
+        f"SELECT seq, {_ARTICLE_COLS} FROM articles WHERE seq > ? ORDER BY seq", (after_seq,)
+    )
+    for row in cur:
+        yield row[0], _article(row[1:])
+
+
+def get_mentions(conn: sqlite3.Connection, article_id: str) -> list[tuple[int, EntityMention]]:
+    """Entity mentions of one article as (paragraph, mention), offsets within the paragraph."""
+    row = conn.execute("SELECT mentions, paragraphs FROM articles WHERE id=?", (article_id,)).fetchone()
+    if not row:
+        return []
+    paragraphs = json.loads(row[1])
+    out = []
+    for p, start, end, type_, name in json.loads(row[0]):
+        text = paragraphs[p][start:end] if p < len(paragraphs) else ""
+        out.append((p, EntityMention(start, end, type_, text, name)))
+    return out
+
+
+def list_rows(conn: sqlite3.Connection) -> list[ArticleRow]:
+    """All articles, light rows, newest first (undated last)."""
+    cur = conn.execute(
+        "SELECT id, title, source, published, path, seq FROM articles"
+        " ORDER BY published IS NULL, published DESC, seq DESC"
+    )
+    return [ArticleRow(*r) for r in cur]
+
+
+def rows_by_id(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, ArticleRow]:
+    """Light rows for the given ids."""
+    out: dict[str, ArticleRow] = {}
+    for i in range(0, len(ids), 500):
+        chunk = list(ids[i : i + 500])
+        marks = ",".join("?" * len(chunk))
+        for r in conn.execute(
+            f"SELECT id, title, source, published, path, seq FROM articles WHERE id IN ({marks})",
+            chunk,
+        ):
+            out[r[0]] = ArticleRow(*r)
+    return out
+
+
+def entity_keys_of(conn: sqlite3.Connection, article_id: str) -> list[str]:
+    """The merge keys of the entities one article names."""
+    return [r[0] for r in conn.execute("SELECT key FROM entities WHERE article=?", (article_id,))]

@@ -1,0 +1,574 @@
+"""The ``reader`` command: a thin, scriptable layer over :class:`index.library.Library`.
+
+``reader [--library DIR] [PATH ...]`` opens the app; the subcommands print for a person (Rich
+tables) or, with ``--json``, for a program. Errors are one line on stderr. Exit status: 0 ok,
+1 something was skipped or not found, 2 a usage error or a malformed query, 3 a damaged or busy
+library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from index.library import (
+    AddReport,
+    IndexDamaged,
+    Library,
+    LibraryBusy,
+    Progress,
+    QueryError,
+    StoreError,
+    default_library_path,
+)
+from reader.safe import safe_text
+
+COMMANDS = {
+    "add": "add files, folders and JSON Lines files to the library",
+    "list": "list the articles, newest first",
+    "show": "show one article with its entities and dated events",
+    "search": "search the library (Whoosh query syntax)",
+    "entities": "people, places and organisations across the library or one article",
+    "events": "dated events, date-sorted, across the library or one article",
+    "related": "the other articles of an article's story, with the passages they share",
+    "stats": "counts and sizes of the library",
+    "reindex": "rebuild the search index from the article store",
+    "extract": "annotate raw text with entities and dates (no library)",
+}
+
+EPILOG = """\
+Run `reader` with no command to open the app (the bundled seed articles are added to an empty
+library). The library folder is --library, else $READER_LIBRARY, else the user data folder.
+"""
+
+
+class UsageError(Exception):
+    """Bad arguments; exit status 2."""
+
+
+def _console(stderr: bool = False):  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, markup=False, emoji=False, soft_wrap=False)
+
+
+def _err(msg: str) -> None:
+    """One clear line on stderr."""
+    sys.stderr.write(f"reader: {safe_text(msg)}\n")
+
+
+def _dump(data: Any) -> None:
+    """JSON for a program. ASCII-escaped when stdout is a terminal, so nothing can reach it raw."""
+    ascii_only = sys.stdout.isatty()
+    sys.stdout.write(json.dumps(data, ensure_ascii=ascii_only, indent=2) + "\n")
+
+
+def _T(value: object, style: str = ""):  # type: ignore[no-untyped-def]
+    """Untrusted text as a Rich Text: never markup, never control characters."""
+    from rich.text import Text
+
+    return Text(safe_text("" if value is None else str(value)), style=style)
+
+
+# ---------------------------------------------------------------------------------------------
+# parsers
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for the subcommands (the app form is handled in :func:`main`)."""
+    p = argparse.ArgumentParser(
+        prog="reader",
+        description="Read one news story as many outlets tell it.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--library", metavar="DIR", help="library folder (default: $READER_LIBRARY "
+                   "or the user data folder)")
+    p.add_argument("--version", action="version", version="reader 0.1.0")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def cmd(name: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=COMMANDS[name], description=COMMANDS[name])
+
+    a = cmd("add")
+    a.add_argument("paths", nargs="+", metavar="PATH", help="files, folders, .jsonl(.gz) files")
+    a.add_argument("--source", metavar="NAME", help="source for files that do not name one")
+    a.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    ls = cmd("list")
+    ls.add_argument("--json", action="store_true", help="print JSON")
+    ls.add_argument("--limit", type=int, default=None, metavar="N", help="at most N articles")
+
+    sh = cmd("show")
+    sh.add_argument("id", metavar="ID", help="article id (or a unique prefix)")
+    sh.add_argument("--json", action="store_true", help="print JSON")
+
+    se = cmd("search")
+    se.add_argument("query", nargs="+", metavar="QUERY",
+                    help='Whoosh syntax: words, "phrases", title:, source:, entity:, '
+                    "published:[2017-10-01 to 2017-10-31], AND/OR/NOT")
+    se.add_argument("--limit", type=int, default=20, metavar="N", help="at most N results")
+    se.add_argument("--json", action="store_true", help="print JSON")
+
+    en = cmd("entities")
+    en.add_argument("--article", metavar="ID", help="only the entities one article names")
+    en.add_argument("--limit", type=int, default=None, metavar="N", help="at most N entities")
+    en.add_argument("--json", action="store_true", help="print JSON")
+
+    ev = cmd("events")
+    ev.add_argument("--article", metavar="ID", help="only one article's events")
+    ev.add_argument("--story", metavar="ID", help="the events of this article's story")
+    ev.add_argument("--json", action="store_true", help="print JSON")
+
+    re_ = cmd("related")
+    re_.add_argument("id", metavar="ID", help="article id (or a unique prefix)")
+    re_.add_argument("--json", action="store_true", help="print JSON")
+
+    st = cmd("stats")
+    st.add_argument("--json", action="store_true", help="print JSON")
+
+    cmd("reindex")
+
+    ex = cmd("extract")
+    ex.add_argument("files", nargs="*", metavar="FILE", help="text files (default: stdin)")
+    ex.add_argument("--published", metavar="YYYY-MM-DD",
+                    help="publication date that relative dates resolve against")
+    ex.add_argument("--json", action="store_true", help="print JSON")
+    ex.add_argument("--jsonl", action="store_true",
+                    help='JSON Lines in ({"id","text","published"}) and out')
+    return p
+
+
+def _app_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="reader",
+        usage="reader [--library DIR] [PATH ...]\n       reader [--library DIR] COMMAND ...",
+        description="Open the reader app (PATHs are added first). Commands: "
+        + ", ".join(COMMANDS) + ". See `reader COMMAND --help`.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--library", metavar="DIR", help="library folder")
+    p.add_argument("--version", action="version", version="reader 0.1.0")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to add first")
+    return p
+
+
+def _first_positional(argv: Sequence[str]) -> str | None:
+    skip = False
+    for tok in argv:
+        if skip:
+            skip = False
+            continue
+        if tok == "--library":
+            skip = True
+            continue
+        if tok.startswith("--library="):
+            continue
+        if tok == "--":
+            return None
+        if tok.startswith("-"):
+            continue
+        return tok
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# entry point
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    first = _first_positional(argv)
+    try:
+        if first in COMMANDS:
+            args = build_parser().parse_args(argv)
+            return _run_command(args)
+        if any(a in ("-h", "--help") for a in argv) and first is None:
+            build_parser().print_help()
+            return 0
+        args = _app_parser().parse_args(argv)
+        return _run_app(args)
+    except KeyboardInterrupt:
+        _err("interrupted; nothing from the unfinished batch was kept")
+        return 130
+    except UsageError as exc:
+        _err(str(exc))
+        return 2
+    except (StoreError, IndexDamaged, LibraryBusy) as exc:
+        _err(str(exc))
+        return 3
+    except BrokenPipeError:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), sys.stdout.fileno())
+        return 0
+
+
+def _library(args: argparse.Namespace, *, create: bool = True) -> Library:
+    path = Path(args.library).expanduser() if args.library else default_library_path()
+    return Library(path, create=create)
+
+
+def _run_app(args: argparse.Namespace) -> int:
+    from reader.app import run_app
+
+    return run_app(_library(args), [Path(p) for p in args.paths])
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    if args.command == "extract":
+        return cmd_extract(args)
+    with _library(args) as lib:
+        handler = {
+            "add": cmd_add,
+            "list": cmd_list,
+            "show": cmd_show,
+            "search": cmd_search,
+            "entities": cmd_entities,
+            "events": cmd_events,
+            "related": cmd_related,
+            "stats": cmd_stats,
+            "reindex": cmd_reindex,
+        }[args.command]
+        if args.command not in ("add", "reindex"):
+            lib.ensure_indexed()
+        try:
+            return handler(lib, args)
+        except KeyError as exc:
+            _err(exc.args[0] if exc.args else str(exc))
+            return 1
+
+
+# ---------------------------------------------------------------------------------------------
+# commands
+
+
+def cmd_add(lib: Library, args: argparse.Namespace) -> int:
+    """``reader add PATH ... [--source NAME]``."""
+    report = add_with_progress(lib, args.paths, source=args.source, quiet=args.json)
+    if args.json:
+        _dump({"added": report.added, "duplicates": report.duplicates,
+               "skipped": [{"path": n, "reason": r} for n, r in report.skipped]})
+    else:
+        _print_report(report)
+    return 1 if report.skipped else 0
+
+
+def add_with_progress(lib: Library, paths: Sequence[str], *, source: str | None = None,
+                      quiet: bool = False) -> AddReport:
+    """Add with a Rich progress bar on stderr (when it is a terminal)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn
+    from rich.progress import TimeElapsedColumn, TimeRemainingColumn
+
+    def busy() -> None:
+        _err("the library is busy: another reader is adding to it; waiting for it to finish…")
+
+    console = _console(stderr=True)
+    show = console.is_terminal and not quiet
+    with Bar(
+        TextColumn("adding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TimeRemainingColumn(), console=console, transient=True, disable=not show,
+    ) as bar:
+        task = bar.add_task("add", total=None)
+
+        def progress(p: Progress) -> None:
+            if p.done % 25 == 0 or p.done == p.total:
+                bar.update(task, completed=p.done, total=p.total)
+
+        return lib.add([Path(p) for p in paths], source=source, progress=progress, on_busy=busy)
+
+
+def _print_report(report: AddReport) -> None:
+    for name, reason in report.skipped:
+        _err(f"skipped {name}: {reason}")
+    parts = [f"added {len(report.added)} article{'s' if len(report.added) != 1 else ''}"]
+    if report.duplicates:
+        parts.append(f"{report.duplicates} already in the library")
+    if report.skipped:
+        parts.append(f"{len(report.skipped)} skipped")
+    _console().print(_T(", ".join(parts)))
+
+
+def _table(*columns: str):  # type: ignore[no-untyped-def]
+    from rich.table import Table
+
+    t = Table(box=None, header_style="bold", pad_edge=False)
+    for c in columns:
+        t.add_column(c, overflow="fold")
+    return t
+
+
+def cmd_list(lib: Library, args: argparse.Namespace) -> int:
+    """``reader list``: newest first, with each article's story size."""
+    rows = lib.rows()
+    if args.limit is not None:
+        rows = rows[: args.limit]
+    stories = lib.stories()
+    size = {}
+    for sid in stories.values():
+        size[sid] = size.get(sid, 0) + 1
+    if args.json:
+        _dump([
+            {"id": r.id, "title": r.title, "source": r.source, "published": r.published,
+             "path": r.path, "story": stories.get(r.id),
+             "story_size": size.get(stories.get(r.id, ""), 1)}
+            for r in rows
+        ])
+        return 0
+    t = _table("id", "date", "source", "title", "story")
+    for r in rows:
+        n = size.get(stories.get(r.id, ""), 1) - 1
+        t.add_row(_T(r.id[:12], "dim"), _T(r.published or "—"), _T(r.source, "cyan"),
+                  _T(r.title), _T(f"+{n}" if n else ""))
+    _console().print(t)
+    return 0
+
+
+def _event_json(e) -> dict:  # type: ignore[no-untyped-def]
+    return {"date": e.date, "precision": e.precision, "expression": e.expression, "text": e.text,
+            "article": e.article, "source": e.source, "paragraph": e.paragraph}
+
+
+def cmd_show(lib: Library, args: argparse.Namespace) -> int:
+    """``reader show ID``: the article, its entities and events."""
+    a = lib.article(args.id)
+    ents = lib.entities(a.id)
+    evs = lib.events(a.id)
+    carried = lib.paragraph_sources(a.id)
+    if args.json:
+        _dump({
+            "id": a.id, "title": a.title, "source": a.source,
+            "published": a.published.isoformat() if a.published else None,
+            "byline": a.byline, "path": a.path, "url": a.url,
+            "story": lib.story_of(a.id),
+            "paragraphs": list(a.paragraphs),
+            "carried_by": [carried.get(i, 0) for i in range(len(a.paragraphs))],
+            "entities": [{"name": e.name, "type": e.type, "mentions": e.mentions,
+                          "aliases": list(e.aliases), "sources": e.sources} for e in ents],
+            "events": [{"date": e.date, "precision": e.precision, "expression": e.expression,
+                        "text": e.text, "paragraph": e.paragraph} for e in evs],
+        })
+        return 0
+    from rich.padding import Padding
+    from rich.table import Table
+
+    con = _console()
+    con.print(_T(a.title, "bold"))
+    meta = " · ".join(x for x in (a.source, a.published.isoformat() if a.published else None,
+                                   f"by {a.byline}" if a.byline else None) if x)
+    con.print(_T(meta, "dim"))
+    con.print(_T(f"id {a.id}", "dim"))
+    con.print()
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=4, justify="right", style="magenta")
+    grid.add_column()
+    for i, para in enumerate(a.paragraphs):
+        n = carried.get(i, 0)
+        grid.add_row(_T(f"+{n}" if n else ""), _T(para))
+        grid.add_row("", "")
+    con.print(grid)
+    if ents:
+        con.print(_T("Entities", "bold"))
+        t = _table("name", "type", "mentions", "sources")
+        for e in ents:
+            t.add_row(_T(e.name), _T(e.type), _T(e.mentions), _T(e.sources))
+        con.print(Padding(t, (0, 0, 1, 2)))
+    if evs:
+        con.print(_T("Events", "bold"))
+        t = _table("date", "expression", "sentence")
+        for e in evs:
+            t.add_row(_T(e.date), _T(e.expression), _T(e.text))
+        con.print(Padding(t, (0, 0, 0, 2)))
+    return 0
+
+
+def cmd_search(lib: Library, args: argparse.Namespace) -> int:
+    """``reader search QUERY``: ranked results; a malformed query exits 2."""
+    query = " ".join(args.query)
+    try:
+        rows = lib.search(query, limit=args.limit)
+    except QueryError as exc:
+        raise UsageError(f"malformed query: {exc}") from None
+    if args.json:
+        _dump([{"id": r.id, "title": r.title, "source": r.source, "published": r.published,
+                "score": round(r.score, 4)} for r in rows])
+        return 0
+    if not rows:
+        _console().print(_T("no matches"))
+        return 0
+    t = _table("id", "score", "date", "source", "title")
+    for r in rows:
+        t.add_row(_T(r.id[:12], "dim"), _T(f"{r.score:.2f}"), _T(r.published or "—"),
+                  _T(r.source, "cyan"), _T(r.title))
+    _console().print(t)
+    return 0
+
+
+def cmd_entities(lib: Library, args: argparse.Namespace) -> int:
+    """``reader entities [--article ID]``."""
+    rows = lib.entities(args.article)
+    if args.limit is not None:
+        rows = rows[: args.limit]
+    if args.json:
+        _dump([{"name": e.name, "type": e.type, "aliases": list(e.aliases),
+                "mentions": e.mentions, "articles": e.articles, "sources": e.sources}
+               for e in rows])
+        return 0
+    t = _table("name", "type", "mentions", "articles", "sources", "aliases")
+    for e in rows:
+        t.add_row(_T(e.name), _T(e.type), _T(e.mentions), _T(e.articles), _T(e.sources),
+                  _T(", ".join(e.aliases[:6]) + (" …" if len(e.aliases) > 6 else ""), "dim"))
+    _console().print(t)
+    return 0
+
+
+def cmd_events(lib: Library, args: argparse.Namespace) -> int:
+    """``reader events [--article ID | --story ID]``: date-sorted."""
+    rows = lib.events(args.article, story_of=args.story)
+    if args.json:
+        _dump([_event_json(e) for e in rows])
+        return 0
+    t = _table("date", "precision", "source", "expression", "sentence")
+    for e in rows:
+        t.add_row(_T(e.date), _T(e.precision, "dim"), _T(e.source, "cyan"), _T(e.expression),
+                  _T(e.text))
+    _console().print(t)
+    return 0
+
+
+def cmd_related(lib: Library, args: argparse.Namespace) -> int:
+    """``reader related ID``: the story's other articles and the passages they share."""
+    aid = lib.resolve(args.id)
+    rel = lib.related(aid)
+    rows = {r.id: r for r in lib.rows()} if rel else {}
+    out = []
+    for r in rel:
+        row = rows.get(r.id)
+        out.append({
+            "id": r.id, "source": r.source, "title": row.title if row else "",
+            "published": row.published if row else None, "score": round(r.score, 4),
+            "passages": [{"paragraph": p.paragraph, "other_paragraph": p.other_paragraph,
+                          "similarity": round(p.similarity, 4), "kind": p.kind}
+                         for p in r.passages],
+        })
+    if args.json:
+        _dump(out)
+        return 0
+    if not out:
+        _console().print(_T("no related articles from other sources"))
+        return 0
+    t = _table("id", "score", "source", "title", "shared passages")
+    for o in out:
+        shared = ", ".join(f"¶{p['paragraph'] + 1}→¶{p['other_paragraph'] + 1}"
+                           for p in o["passages"][:6])
+        t.add_row(_T(o["id"][:12], "dim"), _T(f"{o['score']:.2f}"), _T(o["source"], "cyan"),
+                  _T(o["title"]), _T(shared))
+    _console().print(t)
+    return 0
+
+
+def cmd_stats(lib: Library, args: argparse.Namespace) -> int:
+    """``reader stats``."""
+    s = lib.stats()
+    if args.json:
+        _dump(s)
+        return 0
+    t = _table("", "")
+    for k, v in s.items():
+        if k == "size_bytes" and isinstance(v, int):
+            v = f"{v / 2**20:.1f} MiB"
+        t.add_row(_T(k.replace("_", " "), "bold"), _T("—" if v is None else v))
+    _console().print(t)
+    for problem in lib.check():
+        _err(problem)
+    return 0
+
+
+def cmd_reindex(lib: Library, args: argparse.Namespace) -> int:
+    """``reader reindex``: rebuild the Whoosh index from the store."""
+    n = lib.reindex()
+    _console().print(_T(f"reindexed {n} articles"))
+    return 0
+
+
+def _parse_day(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise UsageError(f"bad date {text!r}: expected YYYY-MM-DD") from None
+
+
+def extract(text: str, published: date | None) -> dict:
+    """Entities and dates of raw text, offsets into the text exactly as given."""
+    from index.dates import extract_dates
+    from index.entities import extract_entities
+
+    return {
+        "entities": [{"start": m.start, "end": m.end, "type": m.type, "text": m.text,
+                      "name": m.name} for m in extract_entities(text)],
+        "dates": [{"start": d.start, "end": d.end, "text": d.text, "value": d.value,
+                   "precision": d.precision} for d in extract_dates(text, published)],
+    }
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    """``reader extract``: raw text in, annotations out; no library."""
+    published = _parse_day(args.published)
+    status = 0
+    if args.jsonl:
+        for n, line in enumerate(sys.stdin, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+                    raise ValueError('expected an object with a "text" string')
+                pub = _parse_day(obj.get("published")) if obj.get("published") else published
+            except (ValueError, UsageError) as exc:
+                _err(f"line {n}: {exc}")
+                status = 1
+                continue
+            out = {"id": obj.get("id"), **extract(obj["text"], pub)}
+            sys.stdout.write(json.dumps(out, ensure_ascii=sys.stdout.isatty()) + "\n")
+        return status
+    inputs: list[tuple[str, str]] = []
+    if not args.files:
+        inputs.append(("-", sys.stdin.read()))
+    for f in args.files:
+        try:
+            inputs.append((f, Path(f).read_text(encoding="utf-8", errors="replace")))
+        except OSError as exc:
+            _err(f"skipped {f}: {exc.strerror or exc}")
+            status = 1
+    results = [(name, extract(text, published), text) for name, text in inputs]
+    if args.json or not sys.stdout.isatty():
+        if len(results) == 1 and not args.files[1:]:
+            _dump(results[0][1])
+        else:
+            _dump([{"file": n, **r} for n, r, _ in results])
+        return status
+    con = _console()
+    for name, r, _text in results:
+        con.print(_T(name, "bold"))
+        t = _table("kind", "type", "text", "value", "offsets")
+        for e in r["entities"]:
+            t.add_row(_T("entity"), _T(e["type"]), _T(e["text"]), _T(e["name"]),
+                      _T(f"{e['start']}–{e['end']}"))
+        for d in r["dates"]:
+            t.add_row(_T("date"), _T(d["precision"]), _T(d["text"]), _T(d["value"]),
+                      _T(f"{d['start']}–{d['end']}"))
+        con.print(t)
+    return status
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
