@@ -178,11 +178,17 @@ def is_caption(line: str) -> bool:
     m = _TAG_RESIDUE.match(line)
     if m is not None:
         line = m.group(1).strip()
-    if _CREDIT_LINE.match(line) is not None:
+    if len(line) <= 120 and _CREDIT_LINE.match(line) is not None:
         return True
-    if _CAPTION_END.search(line) is not None:
-        return True
-    return _CREDIT_ANYWHERE.search(line) is not None
+    # The end patterns are bounded, so the tail is enough (and keeps long lines cheap).
+    tail = line[-140:]
+    low = tail.lower()
+    if ("/" in tail or "(" in tail or "photo" in low or "image" in low or "picture" in low
+            or "credit" in low):
+        if _CAPTION_END.search(tail) is not None:
+            return True
+        return "/" in line and _CREDIT_ANYWHERE.search(line) is not None
+    return False
 
 
 def is_section_label(line: str) -> bool:
@@ -214,8 +220,14 @@ def boilerplate_kind(line: str) -> str | None:
             return "signature"
         if _FURNITURE.match(line) is not None:
             return "furniture"
-    if n <= 500 and _COPYRIGHT.search(line) is not None:
-        return "copyright"
+    if n <= 500:
+        low = line.lower()
+        if (
+            ("©" in line or "(c)" in low or "right" in low or "tel" in low or "fax" in low
+             or "phone" in low or "permission" in low or "not be" in low)
+            and _COPYRIGHT.search(line) is not None
+        ):
+            return "copyright"
     if n <= 100 and line[-1] not in ".!?" and _CONTACT.match(line) is not None:
         return "copyright"
     if is_caption(line):
