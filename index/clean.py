@@ -82,14 +82,84 @@ def normalize_ws(s: str) -> str:
 
 # Widget lines are made only of these words (and punctuation); at least one must be a "strong" one.
 _WIDGET_STRONG = frozenset(
-    "share shares print email e-mail mail zoom zoom+ zoom- tweet twitter facebook whatsapp "
-    "linkedin pinterest reddit telegram messenger flipboard sms x.com bookmark comments "
-    "comment a+ a- a+a- font-size".split()
+    [
+        "share",
+        "shares",
+        "print",
+        "email",
+        "e-mail",
+        "mail",
+        "zoom",
+        "zoom+",
+        "zoom-",
+        "tweet",
+        "twitter",
+        "facebook",
+        "whatsapp",
+        "linkedin",
+        "pinterest",
+        "reddit",
+        "telegram",
+        "messenger",
+        "flipboard",
+        "sms",
+        "x.com",
+        "bookmark",
+        "comments",
+        "comment",
+        "a+",
+        "a-",
+        "a+a-",
+        "font-size",
+    ]
 )
 _WIDGET_WEAK = frozenset(
-    "on via by the this article story page link copy url to save font size text + - | / reset "
-    "more google+ google listen download pdf subscribe follow us and or in with your our "
-    "send print-friendly friendly version reprint reprints permalink icon".split()
+    [
+        "on",
+        "via",
+        "by",
+        "the",
+        "this",
+        "article",
+        "story",
+        "page",
+        "link",
+        "copy",
+        "url",
+        "to",
+        "save",
+        "font",
+        "size",
+        "text",
+        "+",
+        "-",
+        "|",
+        "/",
+        "reset",
+        "more",
+        "google+",
+        "google",
+        "listen",
+        "download",
+        "pdf",
+        "subscribe",
+        "follow",
+        "us",
+        "and",
+        "or",
+        "in",
+        "with",
+        "your",
+        "our",
+        "send",
+        "print-friendly",
+        "friendly",
+        "version",
+        "reprint",
+        "reprints",
+        "permalink",
+        "icon",
+    ]
 )
 _WIDGET_TOKEN = re.compile(r"[^\s|•·/]+")
 
@@ -149,7 +219,9 @@ _CREDIT_LINE = re.compile(
     re.IGNORECASE,
 )
 # Residue of stripped HTML inline tags, e.g. "emAP Photo/em" from "<em>AP Photo</em>".
-_TAG_RESIDUE = re.compile(r"^(?:em|i|b|strong|small|span|figcaption|cite)(.+?)/(?:em|i|b|strong|small|span|figcaption|cite)$")
+_TAG_RESIDUE = re.compile(
+    r"^(?:em|i|b|strong|small|span|figcaption|cite)(.+?)/(?:em|i|b|strong|small|span|figcaption|cite)$"
+)
 _TERMINAL = frozenset(".!?:;\"”’'»)…")
 
 
@@ -183,8 +255,14 @@ def is_caption(line: str) -> bool:
     # The end patterns are bounded, so the tail is enough (and keeps long lines cheap).
     tail = line[-140:]
     low = tail.lower()
-    if ("/" in tail or "(" in tail or "photo" in low or "image" in low or "picture" in low
-            or "credit" in low):
+    if (
+        "/" in tail
+        or "(" in tail
+        or "photo" in low
+        or "image" in low
+        or "picture" in low
+        or "credit" in low
+    ):
         if _CAPTION_END.search(tail) is not None:
             return True
         return "/" in line and _CREDIT_ANYWHERE.search(line) is not None
@@ -223,10 +301,15 @@ def boilerplate_kind(line: str) -> str | None:
     if n <= 500:
         low = line.lower()
         if (
-            ("©" in line or "(c)" in low or "right" in low or "tel" in low or "fax" in low
-             or "phone" in low or "permission" in low or "not be" in low)
-            and _COPYRIGHT.search(line) is not None
-        ):
+            "©" in line
+            or "(c)" in low
+            or "right" in low
+            or "tel" in low
+            or "fax" in low
+            or "phone" in low
+            or "permission" in low
+            or "not be" in low
+        ) and _COPYRIGHT.search(line) is not None:
             return "copyright"
     if n <= 100 and line[-1] not in ".!?" and _CONTACT.match(line) is not None:
         return "copyright"
@@ -248,7 +331,9 @@ _AFTER_COPY = re.compile(
     r"(?P<name>[A-Z][\w&.' -]{1,60}?)\s*(?=[.,|;]|\s[-–]\s|\s*all rights|$)",
     re.IGNORECASE,
 )
-_BEFORE_COPY = re.compile(r"^(?P<name>.{2,80}?)\s*(?:all rights reserved|©|\(c\)|copyright)", re.IGNORECASE)
+_BEFORE_COPY = re.compile(
+    r"^(?P<name>.{2,80}?)\s*(?:all rights reserved|©|\(c\)|copyright)", re.IGNORECASE
+)
 _LEAD_JUNK = re.compile(r"^(?:copyright|©|\(c\)|(?:19|20)\d\d|[-–,.\s])+", re.IGNORECASE)
 _NAME_OK = re.compile(r"^[A-Z0-9][\w&.' -]*$")
 

@@ -148,8 +148,7 @@ _WEEKDAY_RE = (
     r"|mon|tues|tue|wed|thurs|thur|thu|fri|sat|sun)\.?,?\s+)?"
 )
 _DATE_PREFIX = re.compile(
-    _WEEKDAY_RE
-    + r"(?:(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})"
+    _WEEKDAY_RE + r"(?:(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})"
     r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s?(?:Z|[+-]\d{2}:?\d{2})?)?"
     r"|(?P<sy>\d{4})/(?P<sm>\d{1,2})/(?P<sd>\d{1,2})"
     r"|(?P<na>\d{1,2})(?P<sep>[./-])(?P<nb>\d{1,2})(?P=sep)(?P<ny>\d{4})"
@@ -219,10 +218,38 @@ def _dateparser_fallback(s: str) -> date | None:
 
 _BYLINE = re.compile(r"^by[:\s]\s*(?P<name>.{2,80})$", re.IGNORECASE)
 _NAME_CONNECTORS = frozenset(
-    "and & in de da del der den van von al el bin ibn la le du di of dos das y e".split()
+    [
+        "and",
+        "&",
+        "in",
+        "de",
+        "da",
+        "del",
+        "der",
+        "den",
+        "van",
+        "von",
+        "al",
+        "el",
+        "bin",
+        "ibn",
+        "la",
+        "le",
+        "du",
+        "di",
+        "of",
+        "dos",
+        "das",
+        "y",
+        "e",
+    ]
 )
-_SOURCE_LINE = re.compile(r"^(?:source|sources|kaynak|quelle|fuente)\s*:\s*(?P<src>.{1,80})$", re.IGNORECASE)
-_URL_LINE = re.compile(r"^(?:(?:url|link|source url|original)\s*:\s*)?(?P<url>https?://\S+)$", re.IGNORECASE)
+_SOURCE_LINE = re.compile(
+    r"^(?:source|sources|kaynak|quelle|fuente)\s*:\s*(?P<src>.{1,80})$", re.IGNORECASE
+)
+_URL_LINE = re.compile(
+    r"^(?:(?:url|link|source url|original)\s*:\s*)?(?P<url>https?://\S+)$", re.IGNORECASE
+)
 _TAIL_LABEL = re.compile(
     r"^(?:explore(?: more)?|related(?: articles| stories| news| content| coverage| topics| posts)?"
     r"|more(?: from [\w .'&-]{1,40}| stories| news| on this(?: story| topic)?| in [\w .'&-]{1,30})?"
@@ -240,9 +267,64 @@ _DATELINE = re.compile(
 )
 _SENTENCE_BREAK = re.compile(r"[.!?…][\"”’')\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
 _ABBREV = frozenset(
-    "mr mrs ms dr prof st jr sr gen lt col maj capt sgt rep sen gov pres rev hon no vs etc inc"
-    " ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k u.n e.g i.e a.m p.m"
-    " mt ft ave blvd dept est approx fig adm cmdr".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "st",
+        "jr",
+        "sr",
+        "gen",
+        "lt",
+        "col",
+        "maj",
+        "capt",
+        "sgt",
+        "rep",
+        "sen",
+        "gov",
+        "pres",
+        "rev",
+        "hon",
+        "no",
+        "vs",
+        "etc",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "u.s",
+        "u.k",
+        "u.n",
+        "e.g",
+        "i.e",
+        "a.m",
+        "p.m",
+        "mt",
+        "ft",
+        "ave",
+        "blvd",
+        "dept",
+        "est",
+        "approx",
+        "fig",
+        "adm",
+        "cmdr",
+    ]
 )
 
 # Item kinds
@@ -282,7 +364,7 @@ def _first_sentence(p: str) -> str:
     """The first sentence of ``p`` (without its closing punctuation), abbreviation-aware."""
     for m in _SENTENCE_BREAK.finditer(p):
         head = p[: m.start() + 1]
-        last = head.rsplit(None, 1)[-1].rstrip(".").lower().lstrip("(\"“‘")
+        last = head.rsplit(None, 1)[-1].rstrip(".").lower().lstrip('("“‘')
         if last in _ABBREV or (len(last) == 1 and last.isalpha()):
             continue
         return p[: m.start()].rstrip()
@@ -368,11 +450,11 @@ def _classify(s: str, meta: _Meta, allow_fallback: list[bool]) -> tuple[int, str
             if meta.url is None:
                 meta.url = m.group("url")
             return _META, "url", ""
-    kind = boilerplate_kind(s)
-    if kind is not None:
-        if kind == "copyright" and meta.copyright_source is None:
+    bp = boilerplate_kind(s)
+    if bp is not None:
+        if bp == "copyright" and meta.copyright_source is None:
             meta.copyright_source = source_from_copyright(s)
-        return _META, kind, ""
+        return _META, bp, ""
     if c0.isupper() and is_section_label(s):
         return _LABEL, "label", s
     return _TEXT, "", s
@@ -382,9 +464,7 @@ def _norm_key(s: str) -> str:
     return normalize_ws(s).casefold().rstrip(" .")
 
 
-def _analyse(
-    text: str, *, title: str | None = None
-) -> tuple[str | None, tuple[str, ...], _Meta]:
+def _analyse(text: str, *, title: str | None = None) -> tuple[str | None, tuple[str, ...], _Meta]:
     """The core of the plain-text parser: returns (title, paragraphs, metadata)."""
     text = clean_text(_normalize_newlines(text))
     meta = _Meta()
@@ -430,11 +510,9 @@ def _analyse(
             # The deck: text between the title and the header's last metadata line, same block.
             blk = items[first_text][3]
             last_meta = None
-            seen = 0
-            for j in range(first_text + 1, len(items)):
-                if items[j][3] != blk or seen >= 8:
+            for j in range(first_text + 1, min(first_text + 9, len(items))):
+                if items[j][3] != blk:
                     break
-                seen += 1
                 if items[j][0] == _META and items[j][1] in _HEADER_META:
                     last_meta = j
             if last_meta is not None:
@@ -500,8 +578,10 @@ def _assemble(items: list[tuple[int, str, str, int]], drop: set[int]) -> tuple[s
     def flush() -> None:
         if not current:
             return
-        if len(current) > 1 and all(c[-1] in _SENTENCE_END for c in current) and any(
-            len(c) > 100 for c in current
+        if (
+            len(current) > 1
+            and all(c[-1] in _SENTENCE_END for c in current)
+            and any(len(c) > 100 for c in current)
         ):
             paragraphs.extend(current)  # one paragraph per line, not hard-wrapped prose
         else:
