@@ -1,0 +1,280 @@
+"""Score ``index.dates.extract_dates`` against TempEval-3 and MEANTIME gold timexes.
+
+Usage: python scripts/score_dates.py [--data DIR] [--errors N] [--corpus NAME ...]
+
+Rules (printed with the figures):
+
+* Gold = timexes of type DATE.  Recall is reported twice: over *calendar* gold DATEs
+  (values that name a calendar period: YYYY, YYYY-MM, YYYY-MM-DD, YYYY-Www, YYYY-Qn,
+  YYYY-Hn, seasons) and over *all* gold DATEs (adding PRESENT_REF "now", PAST_REF
+  "recently", FUTURE_REF, decades, centuries and underspecified XXXX values, which the
+  product cannot place on a timeline and does not try to).
+* A prediction is a false positive only if it overlaps no gold DATE or TIME timex.
+  Strict precision counts a prediction correct only if its span equals a gold DATE/TIME.
+* Relaxed match = any character overlap; strict = identical span.
+* Value accuracy: over gold DATEs whose value is plain (YYYY, YYYY-MM or YYYY-MM-DD) and
+  that we matched (relaxed), the share where our value equals the gold value; also the
+  same count over all plain-value gold DATEs.  Week accuracy compares gold YYYY-Www with
+  the ISO week of our Monday.
+* MEANTIME: only the first six lines of each document are fully annotated; gold and
+  predictions are limited to them.
+* Speed: documents/second of ``extract_dates`` over the corpus (after one warm-up call
+  so that one-time imports are not counted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from index.dates import extract_dates  # noqa: E402
+
+CORPORA = {
+    "timebank": "tempeval3-timebank.gold.jsonl.gz",
+    "aquaint": "tempeval3-aquaint.gold.jsonl.gz",
+    "meantime": "meantime.gold.jsonl.gz",
+}
+PLAIN = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+CALENDAR = re.compile(r"^\d{4}(?:-(?:\d{2}(?:-\d{2})?|W\d{2}(?:-WE)?|Q\d|H\d|SU|SP|FA|WI))?$")
+WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def data_dir(explicit: str | None = None) -> Path:
+    """Where the shared corpora live: ``explicit``, $READER_SHARED_DATA or ``<repo>/../shared/data``."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("READER_SHARED_DATA")
+    if env:
+        return Path(env)
+    return ROOT.parent / "shared" / "data"
+
+
+def load(name: str, directory: Path | None = None) -> list[dict]:
+    """Rows of one corpus (``timebank``, ``aquaint`` or ``meantime``), MEANTIME cut to six lines."""
+    path = (directory or data_dir()) / CORPORA[name]
+    rows = [json.loads(line) for line in gzip.open(path, "rt", encoding="utf-8")]
+    if name == "meantime":
+        for r in rows:
+            cut = 0
+            for _ in range(6):
+                nl = r["text"].find("\n", cut)
+                if nl < 0:
+                    cut = len(r["text"])
+                    break
+                cut = nl + 1
+            r["text"] = r["text"][:cut]
+            r["timexes"] = [t for t in r["timexes"] if t["end"] <= cut]
+    return rows
+
+
+def _dct(r: dict) -> date | None:
+    try:
+        return date.fromisoformat(str(r.get("dct", ""))[:10])
+    except ValueError:
+        return None
+
+
+@dataclass
+class Scores:
+    """All figures for one corpus."""
+
+    docs: int = 0
+    seconds: float = 0.0
+    predictions: int = 0
+    pred_relaxed_ok: int = 0
+    pred_strict_ok: int = 0
+    gold_all: int = 0
+    gold_cal: int = 0
+    found_all: int = 0
+    found_cal: int = 0
+    strict_found_cal: int = 0
+    plain_gold: int = 0
+    plain_matched: int = 0
+    plain_correct: int = 0
+    week_matched: int = 0
+    week_correct: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @staticmethod
+    def _div(a: int, b: int) -> float:
+        return a / b if b else 0.0
+
+    @staticmethod
+    def _f1(p: float, r: float) -> float:
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def relaxed_precision(self) -> float:
+        return self._div(self.pred_relaxed_ok, self.predictions)
+
+    @property
+    def relaxed_recall(self) -> float:
+        """Relaxed recall over calendar gold DATEs."""
+        return self._div(self.found_cal, self.gold_cal)
+
+    @property
+    def relaxed_recall_all(self) -> float:
+        return self._div(self.found_all, self.gold_all)
+
+    @property
+    def relaxed_f1(self) -> float:
+        return self._f1(self.relaxed_precision, self.relaxed_recall)
+
+    @property
+    def strict_precision(self) -> float:
+        return self._div(self.pred_strict_ok, self.predictions)
+
+    @property
+    def strict_recall(self) -> float:
+        return self._div(self.strict_found_cal, self.gold_cal)
+
+    @property
+    def strict_f1(self) -> float:
+        return self._f1(self.strict_precision, self.strict_recall)
+
+    @property
+    def value_accuracy(self) -> float:
+        """Correct values among matched plain-value gold DATEs."""
+        return self._div(self.plain_correct, self.plain_matched)
+
+    @property
+    def value_share(self) -> float:
+        """Correct values among all plain-value gold DATEs."""
+        return self._div(self.plain_correct, self.plain_gold)
+
+    @property
+    def week_accuracy(self) -> float:
+        return self._div(self.week_correct, self.week_matched)
+
+    @property
+    def docs_per_second(self) -> float:
+        return self.docs / self.seconds if self.seconds else 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        keys = ("relaxed_precision", "relaxed_recall", "relaxed_recall_all", "relaxed_f1", "strict_precision",
+                "strict_recall", "strict_f1", "value_accuracy", "value_share", "week_accuracy", "docs_per_second")
+        d = {k: round(getattr(self, k), 4) for k in keys}
+        d.update(docs=self.docs, predictions=self.predictions, gold_calendar=self.gold_cal, gold_all=self.gold_all,
+                 plain_gold=self.plain_gold, plain_matched=self.plain_matched)
+        return d
+
+
+def score_rows(rows: list[dict], keep_errors: bool = False) -> Scores:
+    """Score ``extract_dates`` on corpus rows (see module docstring for the rules)."""
+    sc = Scores(docs=len(rows))
+    extract_dates("Warm-up: on Thursday, Sept. 28, 2017, three weeks ago.", date(2017, 10, 26))
+    preds_by_doc = []
+    t0 = time.perf_counter()
+    for r in rows:
+        preds_by_doc.append(extract_dates(r["text"], _dct(r)))
+    sc.seconds = time.perf_counter() - t0
+    for r, preds in zip(rows, preds_by_doc):
+        text = r["text"]
+        gold = [t for t in r["timexes"] if t["type"] == "DATE"]
+        dt = [t for t in r["timexes"] if t["type"] in ("DATE", "TIME")]
+        sc.predictions += len(preds)
+        for p in preds:
+            ov = [t for t in dt if t["start"] < p.end and p.start < t["end"]]
+            if ov:
+                sc.pred_relaxed_ok += 1
+            elif keep_errors:
+                ctx = text[max(0, p.start - 50) : p.end + 30].replace("\n", " ")
+                sc.errors.append(f"FP  {r['doc']} [{p.text}] -> {p.value}  |{ctx}|")
+            if any(t["start"] == p.start and t["end"] == p.end for t in dt):
+                sc.pred_strict_ok += 1
+        for t in gold:
+            cal = bool(CALENDAR.match(t["value"]))
+            sc.gold_all += 1
+            sc.gold_cal += cal
+            ov = [p for p in preds if p.start < t["end"] and t["start"] < p.end]
+            if ov:
+                sc.found_all += 1
+                sc.found_cal += cal
+            if cal and any(p.start == t["start"] and p.end == t["end"] for p in ov):
+                sc.strict_found_cal += 1
+            if not ov:
+                if cal and keep_errors:
+                    ctx = text[max(0, t["start"] - 50) : t["end"] + 30].replace("\n", " ")
+                    sc.errors.append(f"FN  {r['doc']} [{t['text']}] {t['value']} dct={str(r.get('dct'))[:10]} |{ctx}|")
+                continue
+            best = max(ov, key=lambda p: min(p.end, t["end"]) - max(p.start, t["start"]))
+            if PLAIN.match(t["value"]):
+                sc.plain_gold += 1
+                sc.plain_matched += 1
+                if best.value == t["value"]:
+                    sc.plain_correct += 1
+                elif keep_errors:
+                    ctx = text[max(0, t["start"] - 60) : t["end"] + 30].replace("\n", " ")
+                    sc.errors.append(
+                        f"VAL {r['doc']} [{t['text']}] gold={t['value']} ours=[{best.text}]{best.value} "
+                        f"dct={str(r.get('dct'))[:10]} |{ctx}|"
+                    )
+            wk = WEEK.match(t["value"])
+            if wk and best.precision == "week":
+                sc.week_matched += 1
+                iso = date.fromisoformat(best.value).isocalendar()
+                sc.week_correct += (iso[0], iso[1]) == (int(wk.group(1)), int(wk.group(2)))
+        for t in gold:
+            if PLAIN.match(t["value"]) and not any(p.start < t["end"] and t["start"] < p.end for p in preds):
+                sc.plain_gold += 1
+    return sc
+
+
+def score_corpus(name: str, directory: Path | None = None, keep_errors: bool = False) -> Scores:
+    """Load and score one corpus by name."""
+    return score_rows(load(name, directory), keep_errors=keep_errors)
+
+
+RULES = (
+    "rules: gold = DATE timexes; relaxed = any overlap, strict = same span; a prediction is a false\n"
+    "positive only if it overlaps no gold DATE or TIME; recall over calendar DATE values (YYYY[-MM[-DD]],\n"
+    "weeks, quarters, halves, seasons), recall_all also counts now/recently/decades/XXXX;\n"
+    "value accuracy over matched gold with plain YYYY, YYYY-MM, YYYY-MM-DD values (share = over all of them);\n"
+    "MEANTIME limited to the six fully annotated lines per document."
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", help="folder holding the gold .jsonl.gz files")
+    ap.add_argument("--errors", type=int, default=0, help="print up to N errors per corpus")
+    ap.add_argument("--corpus", nargs="*", default=list(CORPORA), choices=list(CORPORA))
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    directory = data_dir(args.data)
+    results = {}
+    for name in args.corpus:
+        sc = score_corpus(name, directory, keep_errors=bool(args.errors))
+        results[name] = sc.as_dict()
+        if args.json:
+            continue
+        print(
+            f"{name:9s} docs={sc.docs:4d}  relaxed P/R/F {sc.relaxed_precision:.3f}/{sc.relaxed_recall:.3f}/"
+            f"{sc.relaxed_f1:.3f} (R all DATE {sc.relaxed_recall_all:.3f})  strict P/R/F {sc.strict_precision:.3f}/"
+            f"{sc.strict_recall:.3f}/{sc.strict_f1:.3f}  value acc {sc.value_accuracy:.3f} "
+            f"({sc.plain_correct}/{sc.plain_matched}; over all plain {sc.value_share:.3f} of {sc.plain_gold})  "
+            f"week acc {sc.week_accuracy:.2f} ({sc.week_matched})  {sc.docs_per_second:,.0f} docs/s"
+        )
+        for line in sc.errors[: args.errors]:
+            print("   ", line)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print(RULES)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
