@@ -203,11 +203,15 @@ class FeatureCache:
         lw = w.lower()
         sh = _shape(w)
         g = self.gaz.get(w, "")
-        if not g and w.isupper() and len(w) > 3:
-            g = self.gaz.get(w.title(), "")
+        if not g and w.isupper():
+            if "." in w:  # U.S. ~ US
+                g = self.gaz.get(w.replace(".", ""), "")
+            elif len(w) <= 4:
+                g = self.gaz.get(".".join(w) + ".", "")
+            else:
+                g = self.gaz.get(w.title(), "")
         com = lw in self.lex.common
-        f0 = ["b", "w=" + lw, "sh=" + sh, "p2=" + lw[:2], "p3=" + lw[:3], "s2=" + lw[-2:],
-              "s3=" + lw[-3:], "s4=" + lw[-4:]]
+        f0 = ["b", "w=" + lw, "sh=" + sh, "p3=" + lw[:3], "s3=" + lw[-3:], "s4=" + lw[-4:]]
         if len(w) == 1:
             f0.append("len1")
         for t in g:
@@ -223,8 +227,8 @@ class FeatureCache:
             near.append("c")
         fm1 = ["-1" + f for f in near]
         fp1 = ["+1" + f for f in near]
-        fm2 = ["-2w=" + lw, "-2sh=" + sh]
-        fp2 = ["+2w=" + lw, "+2sh=" + sh]
+        fm2 = ["-2w=" + lw]
+        fp2 = ["+2w=" + lw]
         got = (f0, fm1, fp1, fm2, fp2)
         if len(self.memo) >= self.limit:
             self.memo.clear()
@@ -235,22 +239,22 @@ class FeatureCache:
 def sequence_features(words: list[str], cache: FeatureCache, upper: bool = False) -> list[list[str]]:
     """CRF features for one sentence given its token strings."""
     n = len(words)
-    ws = [cache.word(w) for w in words]
+    get = cache.memo.get
+    ws = [get(w) or cache.word(w) for w in words]
     lows = [w.lower() for w in words]
     xseq: list[list[str]] = []
+    append = xseq.append
+    last = n - 1
     for i in range(n):
-        f = list(ws[i][0])
-        if i > 0:
-            f += ws[i - 1][1]
+        f = ws[i][0] + ws[i - 1][1] if i else ws[i][0] + ["BOS"]
+        if i:
             f.append("bg-=" + lows[i - 1] + "|" + lows[i])
             if i > 1:
                 f += ws[i - 2][3]
-        else:
-            f.append("BOS")
-        if i + 1 < n:
+        if i < last:
             f += ws[i + 1][2]
             f.append("bg+=" + lows[i] + "|" + lows[i + 1])
-            if i + 2 < n:
+            if i + 1 < last:
                 f += ws[i + 2][4]
         else:
             f.append("EOS")
@@ -258,7 +262,7 @@ def sequence_features(words: list[str], cache: FeatureCache, upper: bool = False
             f.append("BOS1")
         if upper:
             f.append("UP")
-        xseq.append(f)
+        append(f)
     return xseq
 
 
@@ -313,9 +317,11 @@ _BOILERPLATE = frozenset(
     writer writers editor editors editing newsroom desk updated published copyright reuters-
     subscribe login""".split()
 )
+_UI_WORDS = frozenset("share print email tweet subscribe comment comments login".split())
 _BYLINE_RE = regex.compile(r"^\s*(?:By|BY|Written by|Reporting by|Editing by)\s+\p{Lu}")
 _BOILER_LINE_RE = regex.compile(
-    r"^\s*(?:\d+\s+MIN(?:UTE)?S?\s+READ|(?:Photo|Image|File photo)\s*:.*|Published\b.*|Updated\b.*)\s*$",
+    r"^\s*(?:\d+\s+MIN(?:UTE)?S?\s+READ|(?:Photo|Image|File photo)\s*:.*|Published\b.*|Updated\b.*"
+    r"|.*\bAll Rights Reserved\b.*|.*(?:©|\(c\)|Copyright \d{4}).*)\s*$",
     regex.IGNORECASE,
 )
 _ACRONYM_PAREN_RE = regex.compile(r"\s*\(\s*(\p{Lu}[\p{Lu}\p{N}&.\-]{1,11})\s*\)")
@@ -358,7 +364,9 @@ def _raw_mentions(text: str) -> list[_Raw]:
             continue  # no capitalised word, no name: skip the CRF
         s0 = spans[sent[0]][0]
         line = _line_of(text, s0)
-        if len(line) < 80 and (_BYLINE_RE.match(line) or _BOILER_LINE_RE.match(line)):
+        if (len(line) < 80 and _BYLINE_RE.match(line)) or (
+            len(line) < 240 and _BOILER_LINE_RE.match(line)
+        ):
             continue
         upper = _is_upper_sentence(words)
         feats_words = _truecase(words, lex) if upper and lex.truecase else words
@@ -374,13 +382,50 @@ def _raw_mentions(text: str) -> list[_Raw]:
             j = i + 1
             while j < n and labels[j] == "I-" + typ:
                 j += 1
-            ent = _filter(words, feats_words, i, j, lex)
-            if ent is not None and typ in ENTITY_TYPES:
-                a, b = ent
-                s, e = spans[sent[a]][0], spans[sent[b - 1]][1]
-                initial = a == 0 or (a == 1 and words[0] in _OPENERS)
-                out.append(_Raw(s, e, typ, text[s:e], initial))
+            for a0, b0, typ2 in _split(words, i, j, typ):
+                ent = _filter(words, feats_words, a0, b0, lex)
+                if ent is not None and typ2 in ENTITY_TYPES:
+                    a, b = ent
+                    s, e = spans[sent[a]][0], spans[sent[b - 1]][1]
+                    initial = a == 0 or (a == 1 and words[0] in _OPENERS)
+                    out.append(_Raw(s, e, typ2, text[s:e], initial))
             i = j
+    return out
+
+
+_ORG_HEADS = frozenset(
+    """council committee party union ministry bank army forces force command association group
+    agency organisation organization office corp corporation inc ltd llc plc company co front
+    movement authority commission federation institute university court police service
+    services department board alliance coalition brigade brigades militia fund
+    foundation airlines airways network club parliament assembly congress senate""".split()
+)
+
+
+def _split(words: list[str], i: int, j: int, typ: str) -> list[tuple[int, int, str]]:
+    """Split a tagged span at brackets ("X (Y)" -> X, Y) and give MISC spans a second look.
+
+    A MISC span that ends in an organisation head word ("Norwegian Refugee Council") is an ORG;
+    in "Iranian-backed Popular Mobilisation" the part after "X-backed" is taken as an ORG.
+    """
+    parts: list[tuple[int, int, str]] = []
+    a = i
+    for k in range(i, j + 1):
+        if k == j or words[k] in ("(", ")", "[", "]"):
+            if k > a:
+                parts.append((a, k, typ))
+            a = k + 1
+    out = []
+    for a, b, t in parts:
+        if t == "MISC" and b - a >= 2:
+            if words[b - 1].lower().rstrip(".") in _ORG_HEADS:
+                t = "ORG"
+            else:
+                for k in range(a + 1, b - 2):
+                    if words[k] == "-" and words[k + 1].islower() and words[k + 2][:1].isupper():
+                        a, t = k + 2, "ORG"
+                        break
+        out.append((a, b, t))
     return out
 
 
@@ -404,6 +449,15 @@ def _filter(words: list[str], cased: list[str], i: int, j: int, lex: _Lexicon) -
         return None
     if len(toks) == 1 and toks[0] in _FUNCTION_WORDS:
         return None
+    if toks[-1] in _UI_WORDS:
+        return None
+    if (
+        len(toks) == 1
+        and (i == 0 or (i == 1 and words[0] in _OPENERS))
+        and toks[0] in lex.common
+        and words[i] not in lex.gaz
+    ):
+        return None  # a capitalised common word opening a sentence ("Calm", "Police")
     return i, j
 
 
@@ -414,6 +468,9 @@ def _filter(words: list[str], cased: list[str], i: int, j: int, lex: _Lexicon) -
 _DASHES_RE = regex.compile(r"[\s\-\u2010-\u2015_/]+")
 _KEY_DROP_RE = regex.compile(r"[^\p{L}\p{N}'& ]+")
 _PARTICLES = frozenset("al el ad ar as ash at az bin ibn bint abu abd de da di du del della der den van von la le ul".split())
+
+
+_COMPANY_SUFFIXES = frozenset("inc corp corporation co ltd llc plc ag sa nv gmbh group holdings".split())
 
 
 def entity_key(name: str) -> str:
@@ -446,19 +503,20 @@ def _initials(words: list[str]) -> str:
     return "".join(w[0] for w in words if w[:1].isupper())
 
 
+def _acronym_forms(name: str) -> set[str]:
+    """Acronyms a multi-word name may be abbreviated to ("Norwegian Refugee Council" -> NRC)."""
+    words = [w for w in _DASHES_RE.split(name) if w]
+    if len(words) < 2:
+        return set()
+    forms = {_initials(words)}
+    forms.add("".join(w[0].upper() for w in words if w.lower() not in ("of", "the", "and", "for", "&")))
+    return {f for f in forms if len(f) >= 2}
+
+
 def _acronym_of(acr: str, name: str) -> bool:
     """True if ``acr`` (e.g. "NRC") spells the initials of ``name`` ("Norwegian Refugee Council")."""
     a = acr.replace(".", "").replace("&", "")
-    if len(a) < 2 or not a.isupper():
-        return False
-    words = [w for w in _DASHES_RE.split(name) if w]
-    if len(words) < 2:
-        return False
-    caps = _initials(words)
-    if a == caps:
-        return True
-    allw = "".join(w[0].upper() for w in words if w.lower() not in ("of", "the", "and", "for", "&"))
-    return a == allw
+    return len(a) >= 2 and a.isupper() and a in _acronym_forms(name)
 
 
 class _UnionFind:
@@ -505,17 +563,25 @@ def _resolve(texts: Sequence[str], raws: list[list[_Raw]]) -> list[list[EntityMe
         if ti != tj:
             continue
         text = texts[ti]
-        if _ALIAS_GAP_RE.match(text[ri.end : rj.start]) and text[rj.end : rj.end + 3].lstrip().startswith(")"):
+        if (
+            _ALIAS_GAP_RE.match(text[ri.end : rj.start])
+            and text[rj.end : rj.end + 3].lstrip().startswith(")")
+            and (ri.type == rj.type or _acronym_of(rj.text, ri.text))
+        ):
             prio[i + 1] = 1
             uf.union(i, i + 1)
     # 3. acronym anywhere in the article that spells a multi-word name's initials
-    long_names = [i for i in range(n) if " " in flat[i][1].text.strip()]
+    by_acronym: dict[str, list[int]] = defaultdict(list)
+    for j in range(n):
+        if " " in flat[j][1].text.strip():
+            for f in _acronym_forms(flat[j][1].text):
+                by_acronym[f].append(j)
     for i in range(n):
         r = flat[i][1]
-        a = r.text.replace(".", "")
-        if " " in r.text or not a.isupper() or not (2 <= len(a) <= 8):
+        a = r.text.replace(".", "").replace("&", "")
+        if a not in by_acronym or " " in r.text or not a.isupper():
             continue
-        cands = {uf.find(j) for j in long_names if _acronym_of(r.text, flat[j][1].text)}
+        cands = {uf.find(j) for j in by_acronym[a]}
         if len(cands) == 1:
             root = cands.pop()
             prio[i] = max(prio[i], 1)
@@ -542,6 +608,22 @@ def _resolve(texts: Sequence[str], raws: list[list[_Raw]]) -> list[list[EntityMe
             prio[i] = max(prio[i], 2)
             uf.union(roots.pop(), i)
 
+    # 5. an organisation named by its first word(s) ("the Hashed" -> "Hashed al Shaabi")
+    org_long: dict[str, set[int]] = defaultdict(set)
+    for i in range(n):
+        if flat[i][1].type == "ORG":
+            ws = keys[i].split()
+            for m in range(1, len(ws)):
+                if ws[m] in _PARTICLES or ws[m] in _COMPANY_SUFFIXES:
+                    org_long[" ".join(ws[:m])].add(i)
+    for i in range(n):
+        if flat[i][1].type != "ORG" or keys[i] not in org_long:
+            continue
+        roots = {uf.find(j) for j in org_long[keys[i]]}
+        if len(roots) == 1:
+            prio[i] = max(prio[i], 2)
+            uf.union(roots.pop(), i)
+
     # canonical name and type per group
     groups: dict[int, list[int]] = defaultdict(list)
     for i in range(n):
@@ -563,8 +645,12 @@ def _resolve(texts: Sequence[str], raws: list[list[_Raw]]) -> list[list[EntityMe
     out: list[list[EntityMention]] = [[] for _ in raws]
     for i, (t, r) in enumerate(flat):
         root = uf.find(i)
-        out[t].append(EntityMention(r.start, r.end, types[root], r.text, names[root]))
+        typ = types[root] if _RETYPE else r.type
+        out[t].append(EntityMention(r.start, r.end, typ, r.text, names[root]))
     return out
+
+
+_RETYPE = True
 
 
 def _add_paren_acronyms(text: str, rs: list[_Raw]) -> list[_Raw]:

@@ -1,0 +1,267 @@
+"""Named-entity extraction: rules, within-article merging, offsets and quality floors.
+
+Real data only: the seed articles in ``seeds/`` and the gold corpora in the shared data folder
+(``$READER_SHARED_DATA`` or ``<repo>/../shared/data``; the floor tests skip without it).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from index.entities import annotate_paragraphs, entity_key, extract_entities, summarize
+from index.model import Entity, EntityMention
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+def _data_dir() -> Path:
+    env = os.environ.get("READER_SHARED_DATA")
+    return Path(env) if env else ROOT.parent / "shared" / "data"
+
+
+def _seed(prefix: str) -> tuple[str, list[str]]:
+    path = next(SEEDS.glob(prefix + "_*.txt"))
+    lines = [ln for ln in path.read_text(encoding="utf-8").split("\n") if ln.strip()]
+    return lines[0], lines[1:]
+
+
+def _article(prefix: str) -> list[EntityMention]:
+    title, paras = _seed(prefix)
+    return [m for p in annotate_paragraphs(paras, title=title) for m in p]
+
+
+# ------------------------------------------------------------------ entity_key
+
+
+@pytest.mark.parametrize("variant", ["al-Qaim", "Al Qaim", "Al-Qaim", "al Qaim", "AL-QAIM"])
+def test_entity_key_particle_variants(variant: str) -> None:
+    assert entity_key(variant) == entity_key("al-Qaim") == "al qaim"
+
+
+@pytest.mark.parametrize("variant", ["Haider al Abadi", "Haider Al Abadi", "Haider Al-Abadi"])
+def test_entity_key_abadi_spellings(variant: str) -> None:
+    assert entity_key(variant) == "haider al abadi"
+
+
+def test_entity_key_diacritics_possessive_dots() -> None:
+    assert entity_key("Recep Tayyip Erdoğan") == entity_key("Recep Tayyip Erdogan")
+    assert entity_key("Daesh's") == entity_key("Daesh") == "daesh"
+    assert entity_key("Abadi’s") == "abadi"
+    assert entity_key("U.S.") == entity_key("US")
+    assert entity_key("") == ""
+
+
+# ------------------------------------------------------------------ merging on the seeds
+
+
+def test_surname_resolves_to_full_name_in_seed() -> None:
+    ms = _article("000")
+    abadi = [m for m in ms if m.text == "Abadi"]
+    assert abadi, "the seed says 'Prime Minister Abadi'"
+    assert {m.name for m in abadi} == {"Haider al Abadi"}
+    assert all(m.type == "PER" for m in abadi)
+
+
+def test_surname_resolves_with_hyphenated_particle() -> None:
+    ms = _article("003")
+    assert {m.name for m in ms if m.text == "Abadi"} == {"Haider Al-Abadi"}
+
+
+def test_particle_variants_merge_within_article() -> None:
+    ms = _article("003")  # "Al-Qaim" and "al-Qaim"
+    names = {m.name for m in ms if entity_key(m.text) == "al qaim"}
+    assert len(names) == 1
+    ents = [e for e in summarize(ms) if entity_key(e.name) == "al qaim"]
+    assert len(ents) == 1 and ents[0].type == "LOC" and ents[0].mentions >= 3
+
+
+def test_acronym_is_alias_of_expansion() -> None:
+    ms = _article("003")  # "the Norwegian Refugee Council (NRC)"
+    nrc = [m for m in ms if m.text == "NRC"]
+    assert nrc and {m.name for m in nrc} == {"Norwegian Refugee Council"}
+    ent = next(e for e in summarize(ms) if e.name == "Norwegian Refugee Council")
+    assert ent.type == "ORG" and "NRC" in ent.aliases
+
+
+def test_bracket_alias_pattern() -> None:
+    ms = _article("004")  # "The Hashed al Shaabi (Popular Mobilisation) paramilitary force"
+    pm = [m for m in ms if m.text == "Popular Mobilisation"]
+    assert pm and {m.name for m in pm} == {"Hashed al Shaabi"}
+    assert {m.name for m in ms if m.text == "Hashed"} == {"Hashed al Shaabi"}
+    assert not any("(" in m.text or ")" in m.text for m in ms)
+
+
+def test_acronym_without_brackets_in_same_text() -> None:
+    text = (
+        "The Joint Operations Command said on Monday that the town had been taken.\n"
+        "A JOC spokesman said more troops were on the way."
+    )
+    ms = extract_entities(text)
+    assert {m.name for m in ms if m.text == "JOC"} == {"Joint Operations Command"}
+
+
+def test_names_resolve_across_title_and_paragraphs() -> None:
+    paras = ["Abadi said the offensive had begun.", "Iraqi forces moved on Al Qaim."]
+    out = annotate_paragraphs(paras, title="Iraq's Haider al-Abadi orders offensive")
+    assert len(out) == 2
+    abadi = [m for m in out[0] if m.text == "Abadi"]
+    assert abadi and abadi[0].name == "Haider al-Abadi"
+    for p, ms in zip(paras, out):
+        for m in ms:
+            assert p[m.start : m.end] == m.text
+
+
+# ------------------------------------------------------------------ no-entity rules
+
+
+@pytest.mark.parametrize(
+    "text,forbidden",
+    [
+        ("We said the talks in Geneva would resume.", "We"),
+        ("The army said it had taken the town.", "The"),
+        ("Thursday was calm in Baghdad.", "Thursday"),
+        ("July saw heavy fighting near Mosul.", "July"),
+        ("Iraqi forces launched an offensive on Thursday in July.", "Thursday"),
+    ],
+)
+def test_no_entity_from_openers_weekdays_months(text: str, forbidden: str) -> None:
+    ms = extract_entities(text)
+    assert all(forbidden not in m.text.split() for m in ms), ms
+
+
+def test_no_entity_from_byline_or_read_time() -> None:
+    title, paras = _seed("004")
+    assert "By Staff Reporter" in paras and "4 MIN READ" in paras
+    for bad in ("By Staff Reporter", "4 MIN READ"):
+        assert extract_entities(bad) == []
+    out = annotate_paragraphs(paras, title=title)
+    for p, ms in zip(paras, out):
+        if p in ("By Staff Reporter", "4 MIN READ"):
+            assert ms == []
+    assert not any(w in m.text for ms in out for m in ms for w in ("Staff", "Reporter", "READ"))
+
+
+def test_all_caps_text_is_not_all_names() -> None:
+    text = (
+        "U.S. HOUSE PASSES BILL TO CUT TAXES ON SAVINGS AND INVESTMENT\n"
+        "THE BANK OF ENGLAND SAID ON TUESDAY IT WOULD HOLD INTEREST RATES STEADY AFTER TALKS "
+        "WITH FINANCE MINISTER KENNETH CLARKE IN LONDON."
+    )
+    ms = extract_entities(text)
+    covered = sum(m.end - m.start for m in ms)
+    assert covered < 0.3 * len(text)
+    assert not any(m.text.split()[0] in ("THE", "TO", "ON", "SAID", "CUT") for m in ms)
+
+
+# ------------------------------------------------------------------ robustness and offsets
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "\n\n\n",
+        "\x00\x01\x02 Iraq\x07\x1b[31m Baghdad \x7f",
+        "A" * 100_000,
+        "Abadi " * 2000,
+        "((((( ))))) Al-Qaim (NRC) ( ) ()",
+        "Mr. . . . U.S. - - - 's 's O'Leary’s",
+        "\u200b\ufeffZürich und Genève\u2028München",
+        "🙂 Paris 🙂 " * 50,
+    ],
+)
+def test_never_raises_and_offsets_hold(text: str) -> None:
+    ms = extract_entities(text)
+    for m in ms:
+        assert 0 <= m.start < m.end <= len(text)
+        assert text[m.start : m.end] == m.text
+        assert m.type in ("PER", "LOC", "ORG")
+        assert m.name
+
+
+def test_offsets_on_all_seeds() -> None:
+    for path in sorted(SEEDS.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        ms = extract_entities(text)
+        assert ms, path.name
+        for m in ms:
+            assert text[m.start : m.end] == m.text
+        title, paras = _seed(path.name[:3])
+        out = annotate_paragraphs(paras, title=title)
+        assert len(out) == len(paras)
+        for p, pms in zip(paras, out):
+            for m in pms:
+                assert p[m.start : m.end] == m.text
+
+
+def test_annotate_paragraphs_odd_input() -> None:
+    assert annotate_paragraphs([]) == []
+    assert annotate_paragraphs(["", "  "], title="") == [[], []]
+
+
+def test_summarize() -> None:
+    ms = [
+        EntityMention(0, 5, "PER", "Abadi", "Haider al Abadi"),
+        EntityMention(10, 25, "PER", "Haider al Abadi", "Haider al Abadi"),
+        EntityMention(30, 45, "PER", "Haider Al Abadi", "Haider Al Abadi"),
+        EntityMention(50, 53, "ORG", "NRC", "Norwegian Refugee Council"),
+    ]
+    ents = summarize(ms)
+    assert ents[0] == Entity("Haider al Abadi", "PER", ("Abadi", "Haider Al Abadi"), 3)
+    assert ents[1] == Entity("Norwegian Refugee Council", "ORG", ("NRC",), 1)
+    assert summarize([]) == []
+
+
+def test_import_is_cheap_and_engine_only() -> None:
+    code = (
+        "import sys, index.entities; "
+        "bad = [m for m in ('pycrfsuite', 'textual', 'rich', 'reader') if m in sys.modules]; "
+        "print(','.join(bad))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == ""
+
+
+def test_model_is_small() -> None:
+    ner = ROOT / "index" / "ner"
+    size = sum(p.stat().st_size for p in ner.iterdir() if p.is_file())
+    assert size < 5_000_000
+
+
+# ------------------------------------------------------------------ quality floors (real gold)
+
+needs_data = pytest.mark.skipif(
+    not (_data_dir() / "conll2003-testa.gold.jsonl.gz").exists(),
+    reason=f"shared gold data not found at {_data_dir()} (set READER_SHARED_DATA)",
+)
+
+
+def _scorer():  # type: ignore[no-untyped-def]
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import score_entities
+
+    return score_entities
+
+
+@needs_data
+def test_conll_testa_floor() -> None:
+    r = _scorer().score_conll(_data_dir())
+    assert r["f1"] >= 0.89, r
+    for t in ("PER", "LOC"):
+        assert r[t]["f1"] >= 0.90, (t, r[t])
+    assert r["ORG"]["f1"] >= 0.82, r["ORG"]
+
+
+@needs_data
+def test_meantime_floor() -> None:
+    r = _scorer().score_meantime(_data_dir())
+    assert r["f1"] >= 0.46, r
