@@ -118,7 +118,7 @@ _PATTERN = rf"""
      (?P<my_m>{_MON}),?\s+(?:of\s+)?(?:(?P<my_y>{_YEAR}|{_SPOKEN_YEAR})|(?P<my_rel>this|last|next)\s+year\b))
 # [modifier] Month: in July / last April / mid-November / the middle of October
 |(?P<mon>(?:(?P<mon_mod>(?i:this\s+(?:past|coming)|last|next|this|early|late|mid-?|
-     the\s+(?:middle|end|beginning|start|first\s+half|second\s+half)\s+of))[\s-]*)?(?P<mon_m>{_MON}))
+     the\s+(?:middle|end|beginning|start|first\s+half|second\s+half)\s+of))[\s-]*)?(?P<mon_m>{_MON})(?!\s+\d))
 # weekday: on Thursday / last Friday / Thursday morning / early Tuesday
 |(?P<wd>(?:(?P<wd_mod>(?i:this\s+(?:past|coming)|last|next|this|early|late|earlier|later|the\s+previous|the\s+following))\s+)?
      (?P<wd_w>{_WD})(?:\s+(?P<wd_part>{_PART}))?)
@@ -162,9 +162,9 @@ _RX = re.compile(r"(?<!\w)(?=\w)(?:" + _PATTERN + ")", re.X)
 _TRIGGER = re.compile(
     r"(?:1[89]|20)\d\d|\d[./-]\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|"
     r"sat|sun|yesterday|today|tonight|tomorrow|this|week|month|year|day|quarter|period|spring|summer|fall|"
-    r"autumn|winter|ago|earlier|later|nineteen|thousand)"
+    r"autumn|winter|ago|earlier|later|nineteen|thousand)[a-z]*"
 )
-_BACK, _AHEAD = 30, 40
+_BACK, _AHEAD = 25, 25
 
 # A bare year is accepted only after one of these words (or with a modifier / "'s").
 _YEAR_CUE = re.compile(
@@ -187,14 +187,22 @@ _MONTH_CUE = re.compile(
     r"early|late|mid|last|next|this|end|beginning|start|and|or|between|to|on|as|"
     r"throughout|around|a|the|its|his|her|their|[a-z]+'s)[\s,]+$"
 )
+_STRONG_MONTH_CUES = frozenset(
+    "in since by until till through during before after from last next this early late mid end beginning start".split()
+)
 _SET_CUE = re.compile(r"(?i)(?:^|\W)(?:each|every|per|on\s+alternate)\s+$")
 _FUTURE_CUE = re.compile(
     r"(?i)\b(?:will|'ll|shall|won't|(?:is|are|was|were)\s+(?:scheduled|expected|due|set|supposed|going)|"
     r"scheduled\s+(?:to|for)|expects?\s+to|set\s+(?:to|for)|is\s+to|are\s+to|to\s+be\s+held|plans?\s+to|"
-    r"planned\s+(?:to|for)|planning\s+to|would|could|might|as\s+(?:soon|early)\s+as|due\s+(?:to|in|on|by)|"
+    r"planned\s+(?:to|for)|planning\s+to|should|as\s+(?:soon|early)\s+as|due\s+(?:to|in|on|by)|"
     r"upcoming|hopes?\s+to|intends?\s+to)\b"
 )
-_FORWARD_PREP = re.compile(r"(?i)(?:^|\W)(?:by|until|till|through|before)\s+(?:early\s+|late\s+|mid-?)?$")
+_FORWARD_PREP = re.compile(
+    r"(?i)(?:^|\W)(?:by|until|till|through|before|effective|payable|due|starting|expires?|expiring)\s+"
+    r"(?:early\s+|late\s+|mid-?|on\s+)?$"
+)
+_NAMED_DAY = re.compile(r"(?:Black|Good|Super|Ash|Easter|Palm|Bloody|Cyber|Holy|Maundy|Shrove|Blue|Orange)\s+$")
+_SENT_BREAK = re.compile(r"(?:[.!?][\"'”’)]*\s+(?=[\"“‘(]?[A-Z])|\n|;\s|:\s)")
 
 
 # ---------------------------------------------------------------------------
@@ -241,11 +249,23 @@ def _spoken_year(phrase: str) -> int | None:
     return 1900 + n
 
 
-def _clause_before(text: str, start: int, width: int = 90) -> str:
-    """The text of the clause leading up to ``start`` (back to the last sentence break)."""
-    window = text[max(0, start - width) : start]
-    cut = max(window.rfind(". "), window.rfind("\n"), window.rfind("; "), window.rfind("? "), window.rfind(": "))
-    return window[cut + 1 :] if cut >= 0 else window
+def _clause_before(text: str, start: int, width: int = 80) -> str:
+    """The text of the clause leading up to ``start`` (back to the last sentence break;
+    a period after an initial or an abbreviation such as "P." or "Gen." is no break)."""
+    lo = max(0, start - width)
+    window = text[lo:start]
+    cut = 0
+    for m in _SENT_BREAK.finditer(window):
+        if window[m.start()] == ".":
+            i = m.start()
+            j = i
+            while j > 0 and window[j - 1].isalpha():
+                j -= 1
+            tok = window[j:i]
+            if len(tok) <= 1 or tok.lower() in _ABBREVIATIONS:
+                continue
+        cut = m.end()
+    return window[cut:]
 
 
 def _future_context(text: str, start: int) -> bool:
@@ -343,17 +363,30 @@ class _State:
     itself anaphoric; "the following day" or "a year earlier" count from it.
     """
 
-    __slots__ = ("pub", "anchor", "anchor_prec")
+    __slots__ = ("pub", "anchor", "anchor_prec", "anchor_end")
+
+    #: how far (characters) an anaphor may be from the date it leans on
+    REACH = 400
 
     def __init__(self, pub: date | None) -> None:
         self.pub = pub
         self.anchor: date | None = None
         self.anchor_prec = ""
+        self.anchor_end = 0
 
-    def ref(self, day: bool = False) -> date | None:
-        if self.anchor is not None and (not day or self.anchor_prec == "day"):
+    def ref(self, pos: int, day: bool = False) -> date | None:
+        """The anchor when one is near enough (and fine enough), else the publication date."""
+        if (
+            self.anchor is not None
+            and pos - self.anchor_end <= self.REACH
+            and (not day or self.anchor_prec == "day")
+        ):
             return self.anchor
         return self.pub
+
+    def next_text(self, length: int) -> None:
+        """Move on to a following text (paragraph) of ``length`` characters before it."""
+        self.anchor_end -= length + 1
 
 
 def _resolve(m: re.Match[str], text: str, st: _State) -> _Resolved | None:
@@ -395,7 +428,8 @@ def _resolve(m: re.Match[str], text: str, st: _State) -> _Resolved | None:
                     got = date(y, mo, d)
                     break
         if got is None:
-            got = _month_day_year(mo, d, pub, _future_context(text, s))
+            fut = _future_context(text, s) or bool(_FORWARD_PREP.search(text[max(0, s - 16) : s]))
+            got = _month_day_year(mo, d, pub, fut)
         return (s, e, got, "day", True) if got else None
 
     if kind == "my":
@@ -415,11 +449,11 @@ def _resolve(m: re.Match[str], text: str, st: _State) -> _Resolved | None:
         return _resolve_month(m, s, e, text, st)
 
     if kind == "wd":
-        if pub is None or _SET_CUE.search(text[max(0, s - 15) : s]):
+        if pub is None or _SET_CUE.search(text[max(0, s - 15) : s]) or _NAMED_DAY.search(text[max(0, s - 10) : s]):
             return None
         wn = _WEEKDAY_NUM[g("wd_w").rstrip(".").lower()]
         mod = " ".join((g("wd_mod") or "").lower().split())
-        base = st.ref(day=True) if mod in ("the previous", "the following") else pub
+        base = st.ref(s, day=True) if mod in ("the previous", "the following") else pub
         back = (base.weekday() - wn) % 7
         fwd = (wn - base.weekday()) % 7
         if mod in ("next", "this coming", "the following"):
@@ -428,7 +462,7 @@ def _resolve(m: re.Match[str], text: str, st: _State) -> _Resolved | None:
             d = base - timedelta(days=back or 7)
         elif mod == "this":
             d = _monday(base) + timedelta(days=wn)
-        elif back and _future_context(text, s):
+        elif back and (_future_context(text, s) or re.search(r"(?i)(?:until|till)\s+$", text[max(0, s - 8) : s])):
             d = base + timedelta(days=fwd)
         else:
             d = base - timedelta(days=back)
@@ -450,7 +484,7 @@ def _resolve(m: re.Match[str], text: str, st: _State) -> _Resolved | None:
         return _resolve_quarter(m, s, e, st)
 
     if kind == "ya":
-        base = st.ref()
+        base = st.pub
         return (s, e, date(base.year - 1, 1, 1), "year", False) if base else None
 
     if kind == "fy":
@@ -462,7 +496,7 @@ def _resolve(m: re.Match[str], text: str, st: _State) -> _Resolved | None:
                 r"\s*(?:before|after|earlier|later|ago|or|and|to|in\s+which|when)\b", after
             ):
                 return None
-        base = st.pub if "current" in t else st.ref()
+        base = st.pub
         if base is None:
             return None
         y = base.year - 1 if "latest" in t else base.year
@@ -482,7 +516,7 @@ def _resolve(m: re.Match[str], text: str, st: _State) -> _Resolved | None:
         n, unit = got
         w = g("ago_w").lower()
         # "ago" counts back from publication; "earlier"/"later" from the narrative anchor
-        base = pub if w == "ago" else st.ref(day=unit in ("day", "week"))
+        base = pub if w == "ago" else st.ref(s, day=unit in ("day", "week"))
         if base is None:
             return None
         return s, e, _shift(base, n if w == "later" else -n, unit), unit, w == "ago"
@@ -494,6 +528,10 @@ def _resolve(m: re.Match[str], text: str, st: _State) -> _Resolved | None:
         return s, e, sat, "week", False
 
     if kind == "spoken":
+        if "thousand" in g("spoken").lower() and not g("spoken").lower().startswith("the year"):
+            return None  # "two thousand years": a count
+        if _PLURAL_AFTER.match(text[e : e + 24]):
+            return None
         y = _spoken_year(g("spoken"))
         return (s, e, date(y, 1, 1), "year", True) if y and 1900 <= y <= 2100 else None
 
@@ -527,13 +565,17 @@ def _resolve_month(m: re.Match[str], s: int, e: int, text: str, st: _State) -> _
     if _SET_CUE.search(before):
         return None  # "each July": a recurrence, not a date
     if not mod:
-        cued = bool(_MONTH_CUE.search(before))
+        cue = _MONTH_CUE.search(before)
         key = tok.rstrip(".").lower()
-        if not cued and (tok.endswith(".") or key in _AMBIGUOUS_MONTHS or tok.isupper()):
+        if len(key) <= 4 and key != "june" and key != "july" and not tok.endswith("."):
+            return None  # "Jan Kavan": an abbreviation needs its period or a day
+        if not cue and (tok.endswith(".") or key in _AMBIGUOUS_MONTHS or tok.isupper()):
             return None
-        # "April Smith": a bare month followed by a capitalised word is taken as a name
+        # "April Smith", "and June Carter": a bare month followed by a capitalised word
+        # is taken as a name unless a temporal preposition precedes it
         nxt = text[e : e + 2]
-        if not cued and len(nxt) == 2 and nxt[0] == " " and nxt[1].isupper():
+        strong = cue is not None and cue.group(1).lower() in _STRONG_MONTH_CUES
+        if not strong and len(nxt) == 2 and nxt[0] == " " and nxt[1].isupper():
             return None
     pub = st.pub
     if pub is None:
@@ -547,7 +589,7 @@ def _resolve_month(m: re.Match[str], s: int, e: int, text: str, st: _State) -> _
         d = _add_months(pub.year, pub.month, -(back if back > 1 else back + 12))
     elif mod == "this":
         d = (pub.year, mo)
-    elif fwd and (fwd <= 1 or (fwd <= 6 and (_future_context(text, s) or _FORWARD_PREP.search(before)))):
+    elif fwd and (fwd <= 1 or (fwd <= 9 and (_future_context(text, s) or _FORWARD_PREP.search(before)))):
         d = _add_months(pub.year, pub.month, fwd)
     else:
         d = _add_months(pub.year, pub.month, -back)
@@ -579,7 +621,7 @@ def _resolve_quarter(m: re.Match[str], s: int, e: int, st: _State) -> _Resolved 
     if year_s:
         y = int(year_s)
         return s, e, date(y, 1, 1), "year", True
-    base = st.pub if det not in ("that",) else st.ref()
+    base = st.pub if det not in ("that",) else st.ref(s)
     if base is None:
         return None
     pq = (base.month - 1) // 3 + 1
@@ -644,7 +686,7 @@ def _resolve_rel(m: re.Match[str], s: int, e: int, text: str, st: _State) -> _Re
     if unit == "day":
         if not anaphoric:
             return None
-        base = st.ref(day=True)
+        base = st.ref(s, day=True)
         if base is None:
             return None
         off = {"the previous": -1, "the following": 1, "the next": 1}.get(w, 0)
@@ -653,7 +695,7 @@ def _resolve_rel(m: re.Match[str], s: int, e: int, text: str, st: _State) -> _Re
         if text[s - 1] in "\"'“‘":
             return None  # "This Week", the programme
     if anaphoric:
-        base = st.ref()
+        base = st.ref(s)
         n = {"the next": 1, "the following": 1, "the previous": -1}.get(w, 0)
     else:
         base = st.pub
@@ -713,7 +755,7 @@ def _scan(text: str, st: _State) -> list[DateMention]:
                 continue
             out.append(DateMention(s, e, text[s:e], _value(d, prec), prec))
             if anchor:
-                st.anchor, st.anchor_prec = d, prec
+                st.anchor, st.anchor_prec, st.anchor_end = d, prec, e
             last_end = e
     return out
 
@@ -808,9 +850,13 @@ def article_events(paragraphs: Sequence[str], published: date | None) -> list[Ev
     if isinstance(published, datetime):
         published = published.date()
     st = _State(published if isinstance(published, date) else None)
+    prev = ""
     try:
         for pi, para in enumerate(paragraphs or ()):
-            if not isinstance(para, str) or not para:
+            if pi:
+                st.next_text(len(prev))
+            prev = para if isinstance(para, str) else ""
+            if not prev:
                 continue
             mentions = _scan(para, st)
             if not mentions:

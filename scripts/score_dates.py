@@ -18,8 +18,9 @@ Rules (printed with the figures):
   the ISO week of our Monday.
 * MEANTIME: only the first six lines of each document are fully annotated; gold and
   predictions are limited to them.
-* Speed: documents/second of ``extract_dates`` over the corpus (after one warm-up call
-  so that one-time imports are not counted).
+* Speed: documents/second of ``extract_dates`` over the corpus, best of three passes,
+  each with a cold per-phrase cache, after one warm-up call so that one-time imports
+  and dateparser's own start-up are not counted.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from index.dates import extract_dates  # noqa: E402
+from index.dates import _offset, extract_dates  # noqa: E402
 
 CORPORA = {
     "timebank": "tempeval3-timebank.gold.jsonl.gz",
@@ -80,10 +81,19 @@ def load(name: str, directory: Path | None = None) -> list[dict]:
 
 
 def _dct(r: dict) -> date | None:
+    """The document creation time as a date (ISO, or DD-MM-YYYY as one MEANTIME file has it)."""
+    raw = str(r.get("dct") or "")[:10]
     try:
-        return date.fromisoformat(str(r.get("dct", ""))[:10])
+        return date.fromisoformat(raw)
     except ValueError:
-        return None
+        pass
+    m = re.match(r"(\d\d)-(\d\d)-(\d{4})$", raw)
+    if m:
+        try:
+            return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        except ValueError:
+            return None
+    return None
 
 
 @dataclass
@@ -171,15 +181,22 @@ class Scores:
         return d
 
 
-def score_rows(rows: list[dict], keep_errors: bool = False) -> Scores:
-    """Score ``extract_dates`` on corpus rows (see module docstring for the rules)."""
+def score_rows(rows: list[dict], keep_errors: bool = False, repeat: int = 3) -> Scores:
+    """Score ``extract_dates`` on corpus rows (see module docstring for the rules).
+
+    Speed is the best of ``repeat`` passes (the machine is shared; the best pass is the
+    least disturbed one), each with a cold cache of dateparser look-ups.
+    """
     sc = Scores(docs=len(rows))
     extract_dates("Warm-up: on Thursday, Sept. 28, 2017, three weeks ago.", date(2017, 10, 26))
-    preds_by_doc = []
-    t0 = time.perf_counter()
-    for r in rows:
-        preds_by_doc.append(extract_dates(r["text"], _dct(r)))
-    sc.seconds = time.perf_counter() - t0
+    inputs = [(r["text"], _dct(r)) for r in rows]
+    best = float("inf")
+    for _ in range(repeat):
+        _offset.cache_clear()  # every pass pays for its own dateparser look-ups
+        t0 = time.perf_counter()
+        preds_by_doc = [extract_dates(text, dct) for text, dct in inputs]
+        best = min(best, time.perf_counter() - t0)
+    sc.seconds = best
     for r, preds in zip(rows, preds_by_doc):
         text = r["text"]
         gold = [t for t in r["timexes"] if t["type"] == "DATE"]
