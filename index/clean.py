@@ -161,6 +161,8 @@ _WIDGET_WEAK = frozenset(
         "icon",
     ]
 )
+_WIDGET_ALL = _WIDGET_STRONG | _WIDGET_WEAK
+_WIDGET_SEP = re.compile(r"[|•·/]")
 _WIDGET_TOKEN = re.compile(r"[^\s|•·/]+")
 
 _COPYRIGHT = re.compile(
@@ -228,7 +230,11 @@ _TERMINAL = frozenset(".!?:;\"”’'»)…")
 def _is_widget(line: str) -> bool:
     if len(line) > 120:
         return False
-    tokens = _WIDGET_TOKEN.findall(line.lower())
+    low = line.lower()
+    first = low.split(None, 1)[0]
+    if first.strip(".,:;!()[]") not in _WIDGET_ALL and _WIDGET_SEP.search(first) is None:
+        return False  # cheap exit for ordinary text
+    tokens = _WIDGET_TOKEN.findall(low)
     if not tokens:
         return False
     strong = False
@@ -250,19 +256,20 @@ def is_caption(line: str) -> bool:
     m = _TAG_RESIDUE.match(line)
     if m is not None:
         line = m.group(1).strip()
-    if len(line) <= 120 and _CREDIT_LINE.match(line) is not None:
-        return True
     # The end patterns are bounded, so the tail is enough (and keeps long lines cheap).
     tail = line[-140:]
     low = tail.lower()
-    if (
+    hint = (
         "/" in tail
         or "(" in tail
         or "photo" in low
         or "image" in low
         or "picture" in low
         or "credit" in low
-    ):
+    )
+    if (hint or len(line) <= 30) and len(line) <= 120 and _CREDIT_LINE.match(line) is not None:
+        return True
+    if hint:
         if _CAPTION_END.search(tail) is not None:
             return True
         return "/" in line and _CREDIT_ANYWHERE.search(line) is not None
@@ -292,9 +299,9 @@ def boilerplate_kind(line: str) -> str | None:
     if n <= 120:
         if _is_widget(line):
             return "widget"
-        if _MIN_READ.match(line) is not None:
+        if line[0].isdigit() and _MIN_READ.match(line) is not None:
             return "min-read"
-        if n <= 24 and _SIGNATURE.match(line) is not None:
+        if n <= 16 and _SIGNATURE.match(line) is not None:
             return "signature"
         if _FURNITURE.match(line) is not None:
             return "furniture"

@@ -438,13 +438,13 @@ def _classify(s: str, meta: _Meta, allow_fallback: list[bool]) -> tuple[int, str
                 if meta.byline is None:
                     meta.byline = name
                 return _META, "byline", ""
-    if c0 in "sSkKqQfF" and n <= 100:
+    if c0 in "sSkKqQfF" and n <= 100 and ":" in s:
         m = _SOURCE_LINE.match(s)
         if m is not None:
             if meta.source is None:
                 meta.source = m.group("src").strip(" .")
             return _META, "source", ""
-    if c0 in "hHuUlLoO" and n <= 2000:
+    if c0 in "hHuUlLoO" and n <= 2000 and "://" in s:
         m = _URL_LINE.match(s)
         if m is not None:
             if meta.url is None:
@@ -461,7 +461,8 @@ def _classify(s: str, meta: _Meta, allow_fallback: list[bool]) -> tuple[int, str
 
 
 def _norm_key(s: str) -> str:
-    return normalize_ws(s).casefold().rstrip(" .")
+    """Comparison key for title copies (lines are already whitespace-normalised)."""
+    return s.casefold().rstrip(" .")
 
 
 def _analyse(text: str, *, title: str | None = None) -> tuple[str | None, tuple[str, ...], _Meta]:
@@ -520,8 +521,9 @@ def _analyse(text: str, *, title: str | None = None) -> tuple[str | None, tuple[
 
     if title is not None:
         key = _norm_key(title)
+        lo, hi = len(key) - 1, len(key) + 3
         for j, it in enumerate(items):
-            if it[0] == _TEXT and len(it[2]) <= len(title) + 2 and _norm_key(it[2]) == key:
+            if it[0] == _TEXT and lo <= len(it[2]) <= hi and _norm_key(it[2]) == key:
                 drop.add(j)
 
     texts = [j for j, it in enumerate(items) if it[0] == _TEXT and j not in drop]
