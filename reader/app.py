@@ -1,0 +1,103 @@
+"""The Textual app: parses nothing, holds the library gate, and pushes the main screen.
+
+``run_app(library, paths)`` is what ``reader [PATH ...]`` calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from index.library import Library
+from reader.screens.gate import Gate
+from reader.screens.help import HelpScreen
+from reader.screens.main import MainScreen
+
+
+class ReaderApp(App[int]):
+    """Read one news story as many outlets tell it.
+
+    | Key | Action |
+    | :- | :- |
+    | q, ctrl+q | quit |
+    | ? | help: every binding |
+    | ctrl+p | command palette |
+    """
+
+    CSS_PATH = "reader.tcss"
+    TITLE = "reader"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit_now", show=False, priority=True),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("ctrl+p", "command_palette", "Commands", id="app.palette", show=False),
+    ]
+
+    def __init__(self, library: Library, paths: Sequence[Path] = (), *, seed: bool = True,
+                 poll_interval: float | None = 2.0) -> None:
+        super().__init__()
+        self.library = library
+        self.gate = Gate(library)
+        self.paths = list(paths)
+        self.seed = seed
+        self.poll_interval = poll_interval
+
+    def on_mount(self) -> None:
+        self.push_screen(MainScreen(self.gate, self.paths, seed=self.seed,
+                                    poll_interval=self.poll_interval))
+
+    @property
+    def main(self) -> MainScreen:
+        """The main screen (wherever the screen stack is)."""
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        raise LookupError("the main screen is not mounted")
+
+    def action_help(self) -> None:
+        """Show every binding."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette: the main actions, then Textual's own (theme, keys, quit…)."""
+        if isinstance(screen, MainScreen):
+            m = screen
+            yield SystemCommand("Search", "Focus the search line (/)", m.action_search)
+            yield SystemCommand("Clear search and filters", "Show every article (esc)",
+                                m.action_clear)
+            yield SystemCommand("Next source", "Same story in the next source (])",
+                                lambda: m.action_source(1))
+            yield SystemCommand("Previous source", "Same story in the previous source ([)",
+                                lambda: m.action_source(-1))
+            yield SystemCommand("Same passage elsewhere",
+                                "The paragraph under the cursor in another source (p)",
+                                m.action_passage)
+            yield SystemCommand("Next article naming the entity",
+                                "Next article naming the chosen entity (e)", m.action_entity_next)
+            yield SystemCommand("Next search hit", "Next hit in the open article (n)",
+                                lambda: m.action_hit(1))
+            yield SystemCommand("Previous search hit", "Previous hit in the open article (N)",
+                                lambda: m.action_hit(-1))
+            for name, pane in (("article list", "list"), ("reader", "reader"),
+                               ("entity sidebar", "entities"), ("event strip", "events")):
+                yield SystemCommand(f"Focus the {name}", f"Move the focus to the {name}",
+                                    lambda pane=pane: m.action_pane(pane))
+            yield SystemCommand("Help", "Every key binding (?)", self.action_help)
+        yield from super().get_system_commands(screen)
+
+
+def run_app(library: Library, paths: list[Path]) -> int:
+    """Open the app on ``library``; ``paths`` are added first, in a worker."""
+    app = ReaderApp(library, paths)
+    try:
+        app.run()
+    finally:
+        library.close()
+    return app.return_code or 0

@@ -1,0 +1,114 @@
+"""What the panes show: plain view dataclasses and the one place untrusted text becomes Rich text.
+
+Every string from an article reaches the screen through :func:`styled` or :func:`plain`, which run
+it through :func:`reader.safe.safe_text` and return a :class:`rich.text.Text` (never markup), so
+``[bold]`` stays literal and no escape sequence reaches the terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rich.style import Style
+from rich.text import Text
+
+from index.model import EntityMention
+from reader.safe import one_line, safe_text
+
+#: Colours of entity types in the reader view and the sidebar.
+ENTITY_STYLES: dict[str, Style] = {
+    "PER": Style(color="#e5c07b"),
+    "LOC": Style(color="#98c379"),
+    "ORG": Style(color="#c678dd"),
+}
+ENTITY_LABELS = {"PER": "person", "LOC": "place", "ORG": "organisation"}
+HIT_STYLE = Style(color="#1e1e1e", bgcolor="#e5c07b", bold=True)
+CURRENT_HIT_STYLE = Style(color="#1e1e1e", bgcolor="#ff875f", bold=True)
+
+
+@dataclass(frozen=True, slots=True)
+class ListRow:
+    """One line of the article list."""
+
+    id: str
+    title: str
+    source: str
+    published: str | None
+    others: int = 0
+    """How many other sources the article's story has."""
+    score: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EntityItem:
+    """An entity of the open article, with library-wide reach."""
+
+    key: str
+    name: str
+    type: str
+    mentions: int
+    articles: int
+    sources: int
+
+
+@dataclass(frozen=True, slots=True)
+class EventItem:
+    """A dated event on the story's strip."""
+
+    date: str
+    precision: str
+    expression: str
+    text: str
+    article: str
+    source: str
+    paragraph: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleView:
+    """Everything the reader view, the sidebar and the event strip need about the open article."""
+
+    id: str
+    title: str
+    source: str
+    published: str | None
+    byline: str | None
+    paragraphs: tuple[str, ...]
+    mentions: tuple[tuple[EntityMention, ...], ...] = ()
+    carried: dict[int, int] = field(default_factory=dict)
+    """Paragraph -> number of other sources carrying it."""
+    entities: tuple[EntityItem, ...] = ()
+    events: tuple[EventItem, ...] = ()
+    """The story's events, date-sorted."""
+
+
+def plain(value: object, style: Style | str = "") -> Text:
+    """Untrusted text as one line of Rich text (no markup, no control characters)."""
+    return Text(one_line("" if value is None else str(value)), style=style, end="")
+
+
+def styled(text: str, spans: Iterable[tuple[int, int, Style | str]], base: Style | str = "") -> Text:
+    """``text`` made safe, with ``spans`` (offsets into the unsafe original) styled.
+
+    The text is cut at every span boundary and each piece sanitised alone, so offsets computed on
+    the original still land on the right characters when sanitising removes some.
+    """
+    spans = [(s, e, st) for s, e, st in spans if 0 <= s < e <= len(text)]
+    cuts = sorted({0, len(text), *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
+    mapped: dict[int, int] = {}
+    out = Text(style=base, end="")
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        mapped[a] = len(out.plain)
+        out.append(safe_text(text[a:b]))
+    mapped[len(text)] = len(out.plain)
+    for s, e, st in spans:
+        out.stylize(st, mapped[s], mapped[e])
+    return out
+
+
+def mention_spans(mentions: Sequence[EntityMention]) -> list[tuple[int, int, Style]]:
+    """Spans colouring each entity mention by its type."""
+    return [(m.start, m.end, ENTITY_STYLES.get(m.type, Style(bold=True))) for m in mentions]

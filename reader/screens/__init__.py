@@ -1,0 +1,1 @@
+"""The app's screens: the main switchboard screen and the help screen."""

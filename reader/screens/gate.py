@@ -1,0 +1,167 @@
+"""The app's way into the library from worker threads.
+
+The :class:`~index.library.Library` holds one SQLite connection and one Whoosh searcher; the app
+reads them from several worker threads (search, loading, polling), so every read goes through
+:class:`Gate`, which serialises calls with a lock. Each call is short (milliseconds), so the lock
+is never held for long. Ingest never uses the gate: it opens its own ``Library`` on the same folder
+in its own thread, so reading stays possible while a batch is added.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import reader
+from index.library import Library
+from reader.panes.model import ArticleView, EntityItem, EventItem, ListRow
+
+T = TypeVar("T")
+
+
+def seeds_dir() -> Path | None:
+    """The bundled seed articles: ``reader/seeds`` when installed, ``<repo>/seeds`` in a checkout."""
+    here = Path(reader.__file__).parent
+    for candidate in (here / "seeds", here.parent / "seeds"):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+class Gate:
+    """Serialised access to one :class:`Library` from many threads, plus the app's read models."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self._lock = threading.RLock()
+
+    def call(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        """Run ``fn(*args, **kwargs)`` holding the library lock."""
+        with self._lock:
+            return fn(*args, **kwargs)
+
+    # --- read models --------------------------------------------------------------------
+    def list_rows(self) -> list[ListRow]:
+        """Every article, newest first, with its story's other-source count."""
+        with self._lock:
+            rows = self.library.rows()
+            stories = self.library.stories()
+        if not stories:
+            return [ListRow(r.id, r.title, r.source, r.published) for r in rows]
+        source_of = {r.id: r.source for r in rows}
+        per_story: dict[str, set[str]] = {}
+        for aid, sid in stories.items():
+            per_story.setdefault(sid, set()).add(source_of.get(aid, aid))
+        out = []
+        for r in rows:
+            sid = stories.get(r.id)
+            others = len(per_story[sid]) - 1 if sid is not None else 0
+            out.append(ListRow(r.id, r.title, r.source, r.published, max(others, 0)))
+        return out
+
+    def search(self, query: str, limit: int) -> tuple[list[tuple[str, float]], set[str]]:
+        """Ranked (id, score) for a query and its terms to highlight; QueryError if malformed."""
+        with self._lock:
+            rows = self.library.search(query, limit=limit)
+            terms = self.library.query_terms(query)
+        return [(r.id, r.score) for r in rows], terms
+
+    def article(self, article_id: str) -> ArticleView:
+        """The open-article model: text, mentions, carried paragraphs, entities, story events."""
+        with self._lock:
+            lib = self.library
+            a = lib.article(article_id)
+            mentions = lib.mentions(a.id)
+            carried = lib.paragraph_sources(a.id)
+            entities = lib.entities(a.id)
+            events = lib.events(story_of=a.id)
+        return ArticleView(
+            id=a.id,
+            title=a.title,
+            source=a.source,
+            published=a.published.isoformat() if a.published else None,
+            byline=a.byline,
+            paragraphs=tuple(a.paragraphs),
+            mentions=tuple(tuple(m) for m in mentions),
+            carried=dict(carried),
+            entities=tuple(
+                EntityItem(e.key, e.name, e.type, e.mentions, e.articles, e.sources)
+                for e in entities
+            ),
+            events=tuple(
+                EventItem(e.date, e.precision, e.expression, e.text, e.article, e.source,
+                          e.paragraph, e.start, e.end)
+                for e in events
+            ),
+        )
+
+    def story_members(self, article_id: str) -> list[tuple[str, str, str | None]]:
+        """(id, source, published) of the article's story, ordered by source then date."""
+        with self._lock:
+            ids = self.library.story_articles(article_id)
+            from index import store
+
+            rows = store.rows_by_id(self.library.conn, ids)
+        members = [(i, rows[i].source, rows[i].published) for i in ids if i in rows]
+        members.sort(key=lambda m: (m[1].casefold(), m[2] or "", m[0]))
+        return members
+
+    def shared_paragraph(self, article_id: str, paragraph: int, other: str) -> int:
+        """The paragraph of ``other`` that carries ``paragraph``'s passage (0 if none)."""
+        with self._lock:
+            links = self.library.same_passage(article_id, paragraph)
+            if not links:
+                related = self.library.related(article_id)
+            else:
+                related = []
+        for link in links:
+            if link.article == other:
+                return int(link.other_paragraph)
+        for r in related:
+            if r.id == other and r.passages:
+                # the shared passage nearest the paragraph under the cursor
+                best = min(r.passages, key=lambda p: abs(p.paragraph - paragraph))
+                return int(best.other_paragraph)
+        return 0
+
+    def same_passage(self, article_id: str, paragraph: int) -> list[tuple[str, int, str]]:
+        """(article, paragraph, source) of every other source carrying this paragraph."""
+        with self._lock:
+            links = self.library.same_passage(article_id, paragraph)
+            from index import store
+
+            rows = store.rows_by_id(self.library.conn, [link.article for link in links])
+        out = []
+        for link in links:
+            row = rows.get(link.article)
+            out.append((link.article, int(link.other_paragraph), row.source if row else "?"))
+        return out
+
+    def articles_naming(self, key: str, type_: str) -> list[str]:
+        """Ids of the articles naming an entity, newest first."""
+        with self._lock:
+            return self.library.articles_naming(key, type_)
+
+    def generation(self) -> tuple[int, str]:
+        """The library's change marker."""
+        with self._lock:
+            return self.library.generation()
+
+    def count(self) -> int:
+        """Number of articles."""
+        with self._lock:
+            return self.library.count()
+
+
+def first_mention(view: ArticleView, key: str, type_: str) -> int:
+    """The first paragraph of ``view`` naming the entity ``key`` (0 if none found)."""
+    from index.entities import entity_key
+
+    for i, ms in enumerate(view.mentions):
+        for m in ms:
+            if m.type == type_ and (entity_key(m.name) == key or entity_key(m.text) == key):
+                return i
+    return 0
+

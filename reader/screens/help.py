@@ -1,0 +1,90 @@
+"""The help screen: every binding of the app, with its description and id."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEY_NAMES = {
+    "slash": "/", "question_mark": "?", "right_square_bracket": "]", "left_square_bracket": "[",
+    "escape": "esc", "pagedown": "pgdn", "pageup": "pgup",
+}
+
+
+def key_display(keys: str) -> str:
+    """``"j,down"`` -> ``"j / down"`` with symbol names shown as symbols."""
+    return " / ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in keys.split(","))
+
+
+def binding_sections() -> list[tuple[str, list[Binding]]]:
+    """Every binding of the app, grouped by where it works."""
+    from reader.app import ReaderApp
+    from reader.panes.article_list import ArticleList
+    from reader.panes.entities import EntitySidebar
+    from reader.panes.events import EventStrip
+    from reader.panes.reader_view import ReaderView
+    from reader.panes.search import SearchLine
+    from reader.screens.main import MainScreen
+
+    def only(bindings: list[BindingType]) -> list[Binding]:
+        return [b for b in bindings if isinstance(b, Binding)]
+
+    return [
+        ("Everywhere", only(ReaderApp.BINDINGS) + only(MainScreen.BINDINGS)),
+        ("Article list", only(ArticleList.BINDINGS)),
+        ("Reader", only(ReaderView.BINDINGS)),
+        ("Entity sidebar", only(EntitySidebar.BINDINGS)),
+        ("Event strip", only(EventStrip.BINDINGS)),
+        ("Search line", only(SearchLine.BINDINGS)),
+        ("Help", only(HelpScreen.BINDINGS)),
+    ]
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key, what it does, and its id (for remapping).
+
+    | Key | Action |
+    | :- | :- |
+    | escape, q, ? | close |
+    """
+
+    BINDINGS = [
+        Binding("escape,q,question_mark", "app.pop_screen", "Close help", id="help.close"),
+        Binding("j,down", "scroll(1)", "Scroll down", id="help.down", show=False),
+        Binding("k,up", "scroll(-1)", "Scroll up", id="help.up", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-body"):
+            yield Static(self._table(), id="help-table")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body").border_title = "Keys (esc closes)"
+        self.query_one("#help-body").focus()
+
+    def action_scroll(self, delta: int) -> None:
+        body = self.query_one("#help-body", VerticalScroll)
+        body.scroll_to(y=body.scroll_y + delta, animate=False)
+
+    @staticmethod
+    def _table() -> Table:
+        table = Table(box=None, expand=True, show_header=True, header_style="bold",
+                      pad_edge=False, padding=(0, 2, 0, 0))
+        table.add_column("key", no_wrap=True, style="bold #e5c07b")
+        table.add_column("does")
+        table.add_column("id", style="dim", no_wrap=True)
+        for title, bindings in binding_sections():
+            table.add_row(Text(title, style="bold underline"), "", "")
+            for b in bindings:
+                table.add_row(Text(key_display(b.key)), Text(b.description), Text(b.id or ""))
+            table.add_row("", "", "")
+        table.add_row(Text("ctrl+p"), Text("Command palette: search, jumps, panes, help, quit"),
+                      Text("app.palette"))
+        table.add_row(Text("mouse"), Text("click to choose; double-click an article to read it;"
+                                          " wheel scrolls"), Text(""))
+        return table

@@ -1,0 +1,656 @@
+"""The main screen: the switchboard between the panes and the library.
+
+Panes never reach into each other. Each posts a message up ("this article was highlighted", "this
+entity was chosen"); this screen decides what that means, runs the slow part in a thread worker,
+and sets the result on the panes that show it ("attributes down, messages up"). Worker results come
+back as messages tagged with a sequence number, so a stale result (an older keystroke, an article
+the user has already moved past) is dropped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, ProgressBar, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from index.library import AddReport, Library, LibraryBusy, QueryError
+from reader.panes.article_list import ArticleList
+from reader.panes.entities import EntitySidebar
+from reader.panes.events import EventStrip
+from reader.panes.model import ArticleView, EntityItem, ListRow, plain
+from reader.panes.reader_view import ReaderView
+from reader.panes.search import SearchLine
+from reader.screens.gate import Gate, first_mention, seeds_dir
+
+SEARCH_LIMIT = 500
+PROGRESS_EVERY = 0.05  # seconds between progress messages from an ingest
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages from workers
+
+
+class RowsLoaded(Message):
+    """The full article list, newest first."""
+
+    def __init__(self, rows: list[ListRow], generation: tuple[int, str]) -> None:
+        self.rows = rows
+        self.generation = generation
+        super().__init__()
+
+
+class SearchDone(Message):
+    """Results of search number ``seq``."""
+
+    def __init__(self, seq: int, query: str, hits: list[tuple[str, float]],
+                 terms: set[str]) -> None:
+        self.seq, self.query, self.hits, self.terms = seq, query, hits, terms
+        super().__init__()
+
+
+class SearchFailed(Message):
+    """Search number ``seq`` was malformed."""
+
+    def __init__(self, seq: int, query: str, error: str) -> None:
+        self.seq, self.query, self.error = seq, query, error
+        super().__init__()
+
+
+class ArticleLoaded(Message):
+    """Load number ``seq`` finished: the article to show and the paragraph to land on."""
+
+    def __init__(self, seq: int, view: ArticleView, paragraph: int, note: str | None,
+                 focus: bool) -> None:
+        self.seq, self.view, self.paragraph, self.note, self.focus = (
+            seq, view, paragraph, note, focus)
+        super().__init__()
+
+
+class JumpTo(Message):
+    """A worker resolved a jump: open ``article_id`` at ``paragraph``."""
+
+    def __init__(self, article_id: str, paragraph: int | None, note: str,
+                 entity: EntityItem | None = None) -> None:
+        self.article_id, self.paragraph, self.note, self.entity = (
+            article_id, paragraph, note, entity)
+        super().__init__()
+
+
+class PassageTargets(Message):
+    """Every other source carrying the passage of ``paragraph`` in ``article_id``."""
+
+    def __init__(self, article_id: str, paragraph: int,
+                 targets: list[tuple[str, int, str]]) -> None:
+        self.article_id, self.paragraph, self.targets = article_id, paragraph, targets
+        super().__init__()
+
+
+class Status(Message):
+    """A line for the status bar."""
+
+    def __init__(self, text: str, error: bool = False) -> None:
+        self.text, self.error = text, error
+        super().__init__()
+
+
+class EntityArticles(Message):
+    """The ids of the articles naming ``entity`` (for the list filter)."""
+
+    def __init__(self, entity: EntityItem, ids: list[str]) -> None:
+        self.entity, self.ids = entity, ids
+        super().__init__()
+
+
+class IngestProgress(Message):
+    """Progress of an add."""
+
+    def __init__(self, done: int, total: int | None) -> None:
+        self.done, self.total = done, total
+        super().__init__()
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, IngestProgress)
+
+
+class IngestDone(Message):
+    """An add finished (``report``) or failed (``error``)."""
+
+    def __init__(self, label: str, report: AddReport | None, error: str | None) -> None:
+        self.label, self.report, self.error = label, report, error
+        super().__init__()
+
+
+class GenerationSeen(Message):
+    """The library's change marker, read by the poller."""
+
+    def __init__(self, generation: tuple[int, str]) -> None:
+        self.generation = generation
+        super().__init__()
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class MainScreen(Screen[None]):
+    """Article list, reader view, entity sidebar, event strip and the search line.
+
+    | Key | Action |
+    | :- | :- |
+    | / | search |
+    | n, N | next / previous search hit in the article |
+    | ], [ | same story, next / previous source |
+    | p | same passage in another source (press again to cycle) |
+    | e | next article naming the chosen entity |
+    | escape | clear the search and the entity filter |
+    | tab, shift+tab | next / previous pane |
+    """
+
+    BINDINGS = [
+        Binding("slash", "search", "Search", id="main.search"),
+        Binding("n", "hit(1)", "Next hit", id="main.next_hit"),
+        Binding("N", "hit(-1)", "Previous hit", id="main.previous_hit", show=False),
+        Binding("right_square_bracket", "source(1)", "Next source", id="main.next_source"),
+        Binding("left_square_bracket", "source(-1)", "Previous source",
+                id="main.previous_source", show=False),
+        Binding("p", "passage", "Same passage", id="main.same_passage"),
+        Binding("e", "entity_next", "Next naming entity", id="main.next_entity_article"),
+        Binding("escape", "clear", "Clear filters", id="main.clear", show=False),
+        Binding("tab", "app.focus_next", "Next pane", id="main.next_pane", show=False),
+        Binding("shift+tab", "app.focus_previous", "Previous pane", id="main.previous_pane",
+                show=False),
+        Binding("1", "pane('list')", "Focus the article list", id="main.pane_list", show=False),
+        Binding("2", "pane('reader')", "Focus the reader", id="main.pane_reader", show=False),
+        Binding("3", "pane('entities')", "Focus the entities", id="main.pane_entities",
+                show=False),
+        Binding("4", "pane('events')", "Focus the events", id="main.pane_events", show=False),
+    ]
+
+    def __init__(self, gate: Gate, paths: Sequence[Path] = (), *, seed: bool = True,
+                 poll_interval: float | None = 2.0) -> None:
+        super().__init__()
+        self.gate = gate
+        self.paths = list(paths)
+        self.seed = seed
+        self.poll_interval = poll_interval
+        self.all_rows: list[ListRow] = []
+        self.by_id: dict[str, ListRow] = {}
+        self.generation: tuple[int, str] | None = None
+        self.query_text = ""
+        self.search_hits: list[tuple[str, float]] | None = None
+        self.terms: set[str] = set()
+        self.results_query: str | None = None
+        """The query whose results the list shows (None: no search)."""
+        self.entity_filter: EntityItem | None = None
+        self.entity_ids: set[str] = set()
+        self.view: ArticleView | None = None
+        self._search_seq = 0
+        self._load_seq = 0
+        self._ingesting = 0
+        self._seeded = False
+        self._cycle: tuple[str, int, list[tuple[str, int, str]], int] | None = None
+        self._cycle_landed: tuple[str, int] | None = None
+        self._status = Text(end="")
+        self._last_progress = 0.0
+
+    # --- layout ---------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield SearchLine(id="search")
+        with Horizontal(id="status-bar"):
+            yield Static(Text("", end=""), id="status")
+            yield ProgressBar(id="progress", show_eta=False)
+        with Grid(id="body"):
+            yield ArticleList(id="list")
+            yield ReaderView(id="reader")
+            yield EntitySidebar(id="entities")
+            yield EventStrip(id="events")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#list").border_title = "Articles"
+        self.query_one("#reader").border_title = "Reader"
+        self.query_one("#entities").border_title = "Entities"
+        self.query_one("#events").border_title = "Events"
+        self.query_one("#progress").display = False
+        self.query_one(ArticleList).empty_text = "Loading the library…"
+        self.query_one(ArticleList).focus()
+        self.load_rows()
+        if self.paths:
+            self.start_ingest(self.paths, "your files")
+        if self.poll_interval:
+            self.set_interval(self.poll_interval, self.poll_generation, name="poll")
+        self._apply_size()
+
+    def on_resize(self) -> None:
+        self._apply_size()
+
+    def _apply_size(self) -> None:
+        width, height = self.size
+        self.set_class(width < 120, "-narrow")
+        self.set_class(height < 30, "-short")
+
+    # --- status ---------------------------------------------------------------------------
+    def set_status(self, text: str | Text, error: bool = False) -> None:
+        """Show a line in the status bar (``text`` is shown literally)."""
+        line = text if isinstance(text, Text) else plain(text)
+        if error:
+            line.stylize("bold #ff5f5f")
+        self._status = line
+        self.query_one("#status", Static).update(line)
+
+    @property
+    def status_text(self) -> str:
+        """The status bar's text (for tests)."""
+        return self._status.plain
+
+    # --- workers --------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="rows")
+    def load_rows(self) -> None:
+        """Read the article list (and catch the index up with the store)."""
+        self.gate.call(self.gate.library.ensure_indexed)
+        generation = self.gate.generation()
+        rows = self.gate.list_rows()
+        if not get_current_worker().is_cancelled:
+            self.post_message(RowsLoaded(rows, generation))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="search")
+    def run_search(self, seq: int, query: str) -> None:
+        """Search in a thread; the result is posted with its sequence number."""
+        try:
+            hits, terms = self.gate.search(query, SEARCH_LIMIT)
+        except QueryError as exc:
+            self.post_message(SearchFailed(seq, query, str(exc)))
+            return
+        self.post_message(SearchDone(seq, query, hits, terms))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
+    def load_article(self, seq: int, article_id: str, paragraph: int | None, note: str | None,
+                     entity: EntityItem | None, focus: bool) -> None:
+        """Load everything about one article for the reader, sidebar and event strip."""
+        view = self.gate.article(article_id)
+        if paragraph is None:
+            paragraph = first_mention(view, entity.key, entity.type) if entity else 0
+        self.post_message(ArticleLoaded(seq, view, paragraph, note, focus))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="jump")
+    def resolve_source_jump(self, article_id: str, paragraph: int, direction: int) -> None:
+        """Find the same story's article in the next/previous source."""
+        members = self.gate.story_members(article_id)
+        sources = sorted({m[1] for m in members}, key=str.casefold)
+        if len(sources) < 2:
+            self.post_message(Status("No other source in this story."))
+            return
+        mine = next(m for m in members if m[0] == article_id)
+        k = sources.index(mine[1])
+        target_source = sources[(k + direction) % len(sources)]
+        target = next(m for m in members if m[1] == target_source)
+        landing = self.gate.shared_paragraph(article_id, paragraph, target[0])
+        note = (f"Same story, {'next' if direction > 0 else 'previous'} source: {target_source} "
+                f"({sources.index(target_source) + 1}/{len(sources)}), ¶{landing + 1}")
+        self.post_message(JumpTo(target[0], landing, note))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="jump")
+    def resolve_passage(self, article_id: str, paragraph: int) -> None:
+        """Find every other source carrying this paragraph."""
+        self.post_message(PassageTargets(article_id, paragraph,
+                                         self.gate.same_passage(article_id, paragraph)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="jump")
+    def resolve_entity_jump(self, entity: EntityItem, current: str | None) -> None:
+        """Find the next article naming ``entity`` after the open one."""
+        ids = self.gate.articles_naming(entity.key, entity.type)
+        others = [i for i in ids if i != current]
+        if not others:
+            self.post_message(Status(f"No other article names {entity.name}."))
+            return
+        if current in ids:
+            k = ids.index(current)
+            target = ids[(k + 1) % len(ids)]
+            position = (k + 1) % len(ids) + 1
+        else:
+            target, position = ids[0], 1
+        self.post_message(JumpTo(target, None, f"{entity.name}: article {position}/{len(ids)}",
+                                 entity=entity))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="filter")
+    def load_entity_articles(self, entity: EntityItem) -> None:
+        """The ids of the articles naming an entity."""
+        self.post_message(EntityArticles(entity, self.gate.articles_naming(entity.key,
+                                                                           entity.type)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
+    def poll_generation(self) -> None:
+        """Read the library's change marker (another process may have added articles)."""
+        self.post_message(GenerationSeen(self.gate.generation()))
+
+    def start_ingest(self, paths: list[Path], label: str) -> None:
+        """Add ``paths`` in a worker, with progress in the status bar."""
+        self._ingesting += 1
+        self.query_one("#progress", ProgressBar).display = True
+        self.set_status(f"Adding {label}…")
+        self.ingest(paths, label)
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="ingest")
+    def ingest(self, paths: list[Path], label: str) -> None:
+        """Add files with a library of the worker's own (its own connection and index)."""
+        worker = get_current_worker()
+        last = [0.0]
+
+        def progress(p) -> None:  # type: ignore[no-untyped-def]
+            now = time.monotonic()
+            if now - last[0] >= PROGRESS_EVERY or p.done == p.total:
+                last[0] = now
+                self.post_message(IngestProgress(p.done, p.total))
+
+        def busy() -> None:
+            self.post_message(Status("Another reader is adding to the library; waiting…"))
+
+        try:
+            with Library(self.gate.library.path) as lib:
+                _ = lib.index  # create the index before add() takes the writer lock
+                report = lib.add(paths, progress=progress, cancel=lambda: worker.is_cancelled,
+                                 on_busy=busy)
+        except LibraryBusy as exc:
+            self.post_message(IngestDone(label, None, str(exc)))
+            return
+        except Exception as exc:
+            self.post_message(IngestDone(label, None, f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(IngestDone(label, report, None))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed worker becomes a visible notification; nothing else breaks."""
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            message = f"{event.worker.group} failed: {type(error).__name__}: {error}"
+            self.set_status(message, error=True)
+            self.notify(message, severity="error", markup=False)
+
+    # --- messages from workers ------------------------------------------------------------
+    def on_rows_loaded(self, message: RowsLoaded) -> None:
+        self.all_rows = message.rows
+        self.by_id = {r.id: r for r in message.rows}
+        self.generation = message.generation
+        article_list = self.query_one(ArticleList)
+        if not message.rows and self.seed and not self._seeded and not self.paths \
+                and not self._ingesting and (seeds := seeds_dir()) is not None:
+            self._seeded = True
+            article_list.empty_text = "Adding the bundled sample articles…"
+            article_list.refresh()
+            self.start_ingest([seeds], "the sample articles")
+            return
+        article_list.empty_text = (
+            "The library is empty. Run `reader PATH` or `reader add PATH` to add articles."
+            if not message.rows else "No articles match."
+        )
+        self._refresh_list()
+        if self.view is None and article_list.current is not None:
+            self.open_article(article_list.current.id)
+        elif self.view is None:
+            self.query_one(ReaderView).clear()
+        if self.query_text and self.search_hits is not None:
+            self._start_search(self.query_text)
+        if not self.query_text and not self._ingesting and self.entity_filter is None:
+            self.set_status(f"{len(message.rows)} articles. Press / to search, ? for help.")
+
+    def on_search_done(self, message: SearchDone) -> None:
+        if message.seq != self._search_seq:
+            return  # stale: the user has typed since
+        self.search_hits = message.hits
+        self.terms = message.terms
+        self.results_query = message.query
+        self._refresh_list()
+        self.query_one(ReaderView).set_terms(message.terms)
+        n = len(message.hits)
+        line = Text(f"{n}{'+' if n >= SEARCH_LIMIT else ''} result{'s' if n != 1 else ''} for ",
+                    end="")
+        line.append_text(plain(message.query, "bold"))
+        hits = self.query_one(ReaderView).hit_position[1]
+        if hits:
+            line.append(f" · {hits} hit{'s' if hits != 1 else ''} in this article (n/N)")
+        self.set_status(line)
+
+    def on_search_failed(self, message: SearchFailed) -> None:
+        if message.seq != self._search_seq:
+            return
+        self.query_one("#search").add_class("-invalid")
+        self.set_status(f"Malformed query: {message.error}", error=True)
+
+    def on_article_loaded(self, message: ArticleLoaded) -> None:
+        if message.seq != self._load_seq:
+            return
+        self.view = message.view
+        reader = self.query_one(ReaderView)
+        reader.show(message.view, message.paragraph, self.terms)
+        self.query_one(EntitySidebar).show(message.view.entities)
+        self.query_one(EventStrip).show(message.view.events, message.view.id)
+        self.query_one(ArticleList).select(message.view.id)
+        if message.note:
+            self.set_status(message.note)
+        if message.focus:
+            reader.focus()
+
+    def on_jump_to(self, message: JumpTo) -> None:
+        self.open_article(message.article_id, message.paragraph, note=message.note,
+                          entity=message.entity, focus=True)
+
+    def on_passage_targets(self, message: PassageTargets) -> None:
+        if not message.targets:
+            self.set_status(f"No other source carries ¶{message.paragraph + 1}.")
+            return
+        self._cycle = (message.article_id, message.paragraph, message.targets, 0)
+        self._land_cycle()
+
+    def _land_cycle(self) -> None:
+        assert self._cycle is not None
+        origin, paragraph, targets, k = self._cycle
+        if k < len(targets):
+            article, para, source = targets[k]
+            note = (f"Same passage as ¶{paragraph + 1}: {source} ¶{para + 1} "
+                    f"({k + 1}/{len(targets)}; p for the next)")
+        else:
+            article, para = origin, paragraph
+            note = f"Back to the passage's origin ¶{paragraph + 1} ({len(targets)} other sources)"
+        self._cycle_landed = (article, para)
+        self.open_article(article, para, note=note, focus=True)
+
+    def on_status(self, message: Status) -> None:
+        self.set_status(message.text, message.error)
+
+    def on_entity_articles(self, message: EntityArticles) -> None:
+        if self.entity_filter != message.entity:
+            return
+        self.entity_ids = set(message.ids)
+        self._refresh_list()
+        line = Text(f"Filter: {len(message.ids)} article{'s' if len(message.ids) != 1 else ''}"
+                    " naming ", end="")
+        line.append_text(plain(message.entity.name, "bold"))
+        line.append(" · e: next one · esc: clear")
+        self.set_status(line)
+
+    def on_ingest_progress(self, message: IngestProgress) -> None:
+        bar = self.query_one("#progress", ProgressBar)
+        bar.display = True
+        bar.update(total=message.total, progress=message.done)
+        self.query_one("#status", Static).update(
+            Text(f"Adding {message.done}/{message.total or '?'}…", end=""))
+
+    def on_ingest_done(self, message: IngestDone) -> None:
+        self._ingesting -= 1
+        if self._ingesting <= 0:
+            self._ingesting = 0
+            self.query_one("#progress", ProgressBar).display = False
+        if message.error:
+            self.set_status(f"Could not add {message.label}: {message.error}", error=True)
+            self.notify(f"Could not add {message.label}: {message.error}", severity="error",
+                        markup=False)
+        elif message.report is not None:
+            r = message.report
+            parts = [f"Added {len(r.added)} article{'s' if len(r.added) != 1 else ''} from "
+                     f"{message.label}"]
+            if r.duplicates:
+                parts.append(f"{r.duplicates} already in the library")
+            if r.skipped:
+                parts.append(f"{len(r.skipped)} skipped ({r.skipped[0][0]}: {r.skipped[0][1]})")
+            self.set_status("; ".join(parts) + ".", error=bool(r.skipped and not r.added))
+        self.load_rows()
+
+    def on_generation_seen(self, message: GenerationSeen) -> None:
+        if self.generation is not None and message.generation != self.generation \
+                and not self._ingesting:
+            self.generation = message.generation
+            self.load_rows()
+
+    # --- messages from panes --------------------------------------------------------------
+    @on(SearchLine.Changed)
+    def search_changed(self, message: SearchLine.Changed) -> None:
+        self.query_one("#search").remove_class("-invalid")
+        self._start_search(message.query)
+
+    def _start_search(self, query: str) -> None:
+        self.query_text = query
+        self._search_seq += 1
+        if not query.strip():
+            self.search_hits = None
+            self.results_query = None
+            self.terms = set()
+            self.query_one(ReaderView).set_terms(set())
+            self._refresh_list()
+            self.set_status(f"{len(self.all_rows)} articles.")
+            return
+        self.run_search(self._search_seq, query)
+
+    @on(SearchLine.Cleared)
+    def search_cleared(self) -> None:
+        self._start_search("")
+        self.query_one(ArticleList).focus()
+
+    @on(SearchLine.Done)
+    def search_done(self) -> None:
+        self.query_one(ArticleList).focus()
+
+    @on(ArticleList.Highlighted)
+    def article_highlighted(self, message: ArticleList.Highlighted) -> None:
+        if self.view is None or message.article_id != self.view.id:
+            self.open_article(message.article_id)
+
+    @on(ArticleList.Read)
+    def article_read(self, message: ArticleList.Read) -> None:
+        if self.view is not None and self.view.id == message.article_id:
+            self.query_one(ReaderView).focus()
+        else:
+            self.open_article(message.article_id, focus=True)
+
+    @on(EntitySidebar.Chosen)
+    def entity_chosen(self, message: EntitySidebar.Chosen) -> None:
+        self.entity_filter = message.entity
+        self.entity_ids = set()
+        self.load_entity_articles(message.entity)
+
+    @on(EventStrip.Chosen)
+    def event_chosen(self, message: EventStrip.Chosen) -> None:
+        ev = message.event
+        self.open_article(ev.article, ev.paragraph, note=f"Event {ev.date} ({ev.precision}) in "
+                          f"{' '.join(ev.source.split())}, ¶{ev.paragraph + 1}", focus=True)
+
+    # --- opening --------------------------------------------------------------------------
+    def open_article(self, article_id: str, paragraph: int | None = 0, *, note: str | None = None,
+                     entity: EntityItem | None = None, focus: bool = False) -> None:
+        """Load an article in a worker and show it at ``paragraph`` (None: the entity's first
+        mention)."""
+        self._load_seq += 1
+        self.load_article(self._load_seq, article_id, paragraph, note, entity, focus)
+
+    def _refresh_list(self) -> None:
+        rows: list[ListRow]
+        if self.search_hits is not None:
+            rows = [replace(self.by_id[i], score=s) for i, s in self.search_hits if i in self.by_id]
+        else:
+            rows = self.all_rows
+        if self.entity_filter is not None:
+            rows = [r for r in rows if r.id in self.entity_ids]
+        article_list = self.query_one(ArticleList)
+        article_list.set_rows(rows, keep=self.view.id if self.view else None)
+        title = "Results" if self.search_hits is not None else "Articles"
+        if self.entity_filter is not None:
+            title += " (filtered)"
+        article_list.border_title = f"{title} · {len(rows)}"
+
+    # --- actions --------------------------------------------------------------------------
+    def action_search(self) -> None:
+        """Focus the search line."""
+        self.query_one(SearchLine).focus()
+
+    def action_pane(self, which: str) -> None:
+        """Focus a pane by id."""
+        self.query_one(f"#{which}").focus()
+
+    def action_clear(self) -> None:
+        """Clear the search and the entity filter."""
+        search = self.query_one(SearchLine)
+        if search.value:
+            search.value = ""
+            self._start_search("")
+        if self.entity_filter is not None:
+            self.entity_filter = None
+            self.entity_ids = set()
+            self._refresh_list()
+            self.set_status(f"{len(self.all_rows)} articles.")
+
+    def action_hit(self, direction: int) -> None:
+        """Move to the next/previous search hit in the open article."""
+        reader = self.query_one(ReaderView)
+        if not self.terms:
+            self.set_status("No search: press / and type a query, then n/N to move through hits.")
+            return
+        if not reader.next_hit(direction):
+            self.set_status("No search hits in this article.")
+            return
+        k, n = reader.hit_position
+        self.set_status(f"Hit {k}/{n} in this article, ¶{reader.paragraph + 1}")
+
+    def _cursor(self) -> tuple[str, int] | None:
+        reader = self.query_one(ReaderView)
+        if self.view is None:
+            self.set_status("No article open.")
+            return None
+        return self.view.id, reader.paragraph
+
+    def action_source(self, direction: int) -> None:
+        """Open the same story in the next (1) or previous (-1) source."""
+        if (where := self._cursor()) is not None:
+            self.resolve_source_jump(where[0], where[1], direction)
+
+    def action_passage(self) -> None:
+        """Jump to the same passage in another source; again to cycle through all of them."""
+        where = self._cursor()
+        if where is None:
+            return
+        if self._cycle is not None and self._cycle_landed == where:
+            origin, paragraph, targets, k = self._cycle
+            self._cycle = (origin, paragraph, targets, (k + 1) % (len(targets) + 1))
+            self._land_cycle()
+            return
+        self.resolve_passage(*where)
+
+    def chosen_entity(self) -> EntityItem | None:
+        """The entity filter if one is set, else the entity highlighted in the sidebar."""
+        return self.entity_filter or self.query_one(EntitySidebar).current
+
+    def action_entity_next(self) -> None:
+        """Open the next article naming the chosen entity, at its first mention."""
+        entity = self.chosen_entity()
+        if entity is None:
+            self.set_status("Choose an entity in the sidebar first.")
+            return
+        self.resolve_entity_jump(entity, self.view.id if self.view else None)
