@@ -64,6 +64,7 @@ for _i, _m in enumerate(_MONTHS_FULL, 1):
     _MONTH_NUM[_m.lower()] = _i
     _MONTH_NUM[_m[:3].lower()] = _i
 _MONTH_NUM["sept"] = 9
+_FULL_MONTHS = frozenset(m.lower() for m in _MONTHS_FULL)
 
 _WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
 _WEEKDAY_NUM: dict[str, int] = {w.lower(): i for i, w in enumerate(_WEEKDAYS)}
@@ -566,17 +567,20 @@ def _resolve_month(m: re.Match[str], s: int, e: int, text: str, st: _State) -> _
         return None  # "each July": a recurrence, not a date
     if not mod:
         cue = _MONTH_CUE.search(before)
-        key = tok.rstrip(".").lower()
-        if len(key) <= 4 and key != "june" and key != "july" and not tok.endswith("."):
-            return None  # "Jan Kavan": an abbreviation needs its period or a day
-        if not cue and (tok.endswith(".") or key in _AMBIGUOUS_MONTHS or tok.isupper()):
-            return None
-        # "April Smith", "and June Carter": a bare month followed by a capitalised word
-        # is taken as a name unless a temporal preposition precedes it
-        nxt = text[e : e + 2]
         strong = cue is not None and cue.group(1).lower() in _STRONG_MONTH_CUES
-        if not strong and len(nxt) == 2 and nxt[0] == " " and nxt[1].isupper():
-            return None
+        key = tok.rstrip(".").lower()
+        if key not in _FULL_MONTHS and not tok.endswith("."):
+            return None  # "Jan Kavan": an abbreviation needs its period or a day
+        if not strong:
+            # "May I", "the March on Washington": the modal and the verb/noun need a
+            # temporal preposition; so do abbreviations and all-caps headline words
+            if key in ("may", "march") or ((tok.endswith(".") or key in _AMBIGUOUS_MONTHS or tok.isupper()) and not cue):
+                return None
+            # "April Smith", "and June Carter": a bare month followed by a capitalised
+            # word is taken as a name
+            nxt = text[e : e + 2]
+            if len(nxt) == 2 and nxt[0] == " " and nxt[1].isupper():
+                return None
     pub = st.pub
     if pub is None:
         return None
