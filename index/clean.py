@@ -202,7 +202,7 @@ _AGENCY = (
     r"|EPA-EFE|EFE|Sputnik|TASS|Corbis|Wikimedia(?: Commons)?)"
 )
 _CAPTION_END = re.compile(
-    r"(?:/\s*" + _AGENCY + r"(?:\s*(?:photo|file|archive|pool)s?)?\.?"  # "... / AFP"
+    r"(?:(?<![A-Z])/\s*" + _AGENCY + r"(?:\s*(?:photo|file|archive|pool)s?)?\.?"  # "... / AFP"
     r"|\(\s*(?:" + _AGENCY + r"\s*)?(?:photo|file photo|archive photo|photograph|picture|image)s?"
     r"(?:\s*(?:by|:|/)\s*[^()]{1,60})?\s*\)\.?"  # "(AFP photo)", "(Photo: X)"
     r"|\(\s*" + _AGENCY + r"\s*(?:/[^()]{1,60})?\)\.?"  # "(Reuters/John Doe)"

@@ -342,7 +342,9 @@ def _is_byline_name(name: str) -> bool:
 
 def _headline_like(s: str) -> bool:
     """Short, unpunctuated, mostly letters: a headline in a list of links."""
-    if len(s) > 160 or s[-1] in _SENTENCE_END or len(s.split()) < 2:
+    if len(s) > 160 or s[-1] in _SENTENCE_END or s[-1] == ")" or len(s.split()) < 4:
+        return False
+    if ":" in s or " vs " in s:  # "Note: ...", wire result tables ("Shr 33 cts vs 24 cts")
         return False
     if not (s[0].isupper() or s[0].isdigit() or s[0] in "\"“‘'"):
         return False
