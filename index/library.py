@@ -323,6 +323,9 @@ class Library:
                 report.skipped.append((str(raw), "no such file or directory"))
                 continue
             for p in files_of(top):
+                if not p.is_file():
+                    report.skipped.append((str(p), "not a regular file"))
+                    continue
                 if not os.access(p, os.R_OK):
                     report.skipped.append((str(p), "permission denied"))
                     continue
@@ -398,7 +401,7 @@ class Library:
     ) -> None:
         conn = self.conn
         index = self.index
-        writer = index.writer(bulk=bulk, procs=1)
+        writer = index.writer(bulk=bulk, procs=2 if bulk else 1)
         seen: set[str] = set()
         done = 0
         try:

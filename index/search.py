@@ -222,6 +222,7 @@ class SearchIndex:
     def parse(self, text: str) -> wq.Query:
         """Parse a user query or raise :class:`QueryError` with one clear line."""
         check_syntax(text)
+        text = _compact_dates(text)
         parser = self.parser()
         self._date_errors.clear()
         try:
@@ -257,6 +258,19 @@ class SearchIndex:
             if field in ("title", "body"):
                 out.add(term.decode("utf-8") if isinstance(term, bytes) else str(term))
         return out
+
+
+_DATE_CLAUSE = re.compile(r"\b(published|date):(\[[^\]]*\]|\{[^}]*\}|[<>]=?\S+|\S+)", re.I)
+_ISO = re.compile(r"\b(\d{4})-(\d{2})(?:-(\d{2}))?\b")
+
+
+def _compact_dates(text: str) -> str:
+    """ISO dates in ``published:`` clauses as YYYYMMDD, the form Whoosh's date parser reads."""
+
+    def clause(m: re.Match[str]) -> str:
+        return m.group(1) + ":" + _ISO.sub(lambda d: "".join(g for g in d.groups() if g), m.group(2))
+
+    return _DATE_CLAUSE.sub(clause, text)
 
 
 def _walk(q: wq.Query):  # type: ignore[no-untyped-def]
