@@ -16,11 +16,14 @@ Conventions (see DESIGN.md, "Dated events"):
   "as soon as" ...) mean the next such day on or after publication; "last Thursday" is
   strictly before it.
 * A month without a year is the most recent such month on or before publication,
-  unless "next"/"this coming" or a future cue in its clause points forward; "last April"
-  is strictly before the publication month, "this September" is in the publication
-  year.
-* A month and day without a year ("Sept. 28") takes the year that puts it nearest to
-  the publication date (within six months either way).
+  unless it is the very next month, or "next"/"this coming", a future cue in its clause
+  or "by/until/through" points forward (up to nine months ahead).  "last April" is the
+  latest April before the publication month, but "last September" in October is the one
+  a year before (the month just gone would be "last month"); "this September" is in
+  the publication year.
+* A month and day without a year ("Sept. 28") is the latest such day on or before
+  publication, unless the next one is within 45 days, or within about eight months
+  with a future cue ("will", "payable", "effective", "until" ...).
 * "mid-2014", "early 2015", "the end of 1990" have year precision (value ``2014``).
 * Quarters, halves and seasons ("the third quarter", "last fall") have year precision:
   the value is the year they fall in, since the model has no quarter precision.
@@ -56,9 +59,20 @@ __all__ = ["extract_dates", "article_events", "split_sentences"]
 # ---------------------------------------------------------------------------
 # Vocabulary
 
-_MONTHS_FULL = (
-    "January February March April May June July August September October November December"
-).split()
+_MONTHS_FULL = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 _MONTH_NUM: dict[str, int] = {}
 for _i, _m in enumerate(_MONTHS_FULL, 1):
     _MONTH_NUM[_m.lower()] = _i
@@ -66,21 +80,55 @@ for _i, _m in enumerate(_MONTHS_FULL, 1):
 _MONTH_NUM["sept"] = 9
 _FULL_MONTHS = frozenset(m.lower() for m in _MONTHS_FULL)
 
-_WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+_WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 _WEEKDAY_NUM: dict[str, int] = {w.lower(): i for i, w in enumerate(_WEEKDAYS)}
 for _w, _i in list(_WEEKDAY_NUM.items()):
     _WEEKDAY_NUM[_w[:3]] = _i
 _WEEKDAY_NUM.update({"tues": 1, "thur": 3, "thurs": 3})
 
 _UNITS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
 }
 _TEENS = {
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
 }
-_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
+_TENS = {
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+_ORDINALS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "1st": 1,
+    "2nd": 2,
+    "3rd": 3,
+    "4th": 4,
+}
 _SEASON_START = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
 
 # Month names are matched case-sensitively (capitalised or all caps): "march on" and the
@@ -179,17 +227,56 @@ _PLURAL_AFTER = re.compile(
     r"\s+(?!(?:was|is|has|as|this|its|his|us|thus|whereas|perhaps|always|less|unless|across|"
     r"news|elections|olympics|games|results|sales|earnings|levels|figures|'s)\b)[a-z]+s\b"
 )
-_COUNT_AFTER = re.compile(r"\s*(?:%|percent|per\s+cent|people|troops|soldiers|men|women|km|miles|tons)\b")
+_COUNT_AFTER = re.compile(
+    r"\s*(?:%|percent|per\s+cent|people|troops|soldiers|men|women|km|miles|tons)\b"
+)
 # Bare months that are also common words or names need a cue before them.
-_AMBIGUOUS_MONTHS = {"may", "march", "april", "june", "august", "jan", "mar", "jun", "aug", "sept", "sep",
-                     "oct", "nov", "dec", "feb", "apr", "jul"}
+_AMBIGUOUS_MONTHS = {
+    "may",
+    "march",
+    "april",
+    "june",
+    "august",
+    "jan",
+    "mar",
+    "jun",
+    "aug",
+    "sept",
+    "sep",
+    "oct",
+    "nov",
+    "dec",
+    "feb",
+    "apr",
+    "jul",
+}
 _MONTH_CUE = re.compile(
     r"(?i)(?:^|[^\w])(in|since|by|until|till|through|during|before|after|from|of|for|"
     r"early|late|mid|last|next|this|end|beginning|start|and|or|between|to|on|as|"
     r"throughout|around|a|the|its|his|her|their|[a-z]+'s)[\s,]+$"
 )
 _STRONG_MONTH_CUES = frozenset(
-    "in since by until till through during before after from last next this early late mid end beginning start".split()
+    [
+        "in",
+        "since",
+        "by",
+        "until",
+        "till",
+        "through",
+        "during",
+        "before",
+        "after",
+        "from",
+        "last",
+        "next",
+        "this",
+        "early",
+        "late",
+        "mid",
+        "end",
+        "beginning",
+        "start",
+    ]
 )
 _SET_CUE = re.compile(r"(?i)(?:^|\W)(?:each|every|per|on\s+alternate)\s+$")
 _FUTURE_CUE = re.compile(
@@ -202,7 +289,9 @@ _FORWARD_PREP = re.compile(
     r"(?i)(?:^|\W)(?:by|until|till|through|before|effective|payable|due|starting|expires?|expiring)\s+"
     r"(?:early\s+|late\s+|mid-?|on\s+)?$"
 )
-_NAMED_DAY = re.compile(r"(?:Black|Good|Super|Ash|Easter|Palm|Bloody|Cyber|Holy|Maundy|Shrove|Blue|Orange)\s+$")
+_NAMED_DAY = re.compile(
+    r"(?:Black|Good|Super|Ash|Easter|Palm|Bloody|Cyber|Holy|Maundy|Shrove|Blue|Orange)\s+$"
+)
 _SENT_BREAK = re.compile(r"(?:[.!?][\"'”’)]*\s+(?=[\"“‘(]?[A-Z])|\n|;\s|:\s)")
 
 
@@ -392,7 +481,7 @@ class _State:
 
 def _resolve(m: re.Match[str], text: str, st: _State) -> _Resolved | None:
     """Resolve one candidate, or None to drop it."""
-    kind = m.lastgroup
+    kind = m.lastgroup or ""
     g = m.group
     pub = st.pub
     s, e = m.start(kind), m.end(kind)
@@ -423,7 +512,7 @@ def _resolve(m: re.Match[str], text: str, st: _State) -> _Resolved | None:
         got: date | None = None
         if wd:
             # a weekday pins the year: the nearby year in which the date falls on it
-            wn = _WEEKDAY_NUM.get(wd.rstrip(".").lower())
+            wn = _WEEKDAY_NUM.get(wd.rstrip(".").lower(), -1)
             for y in (pub.year, pub.year + 1, pub.year - 1):
                 if _valid(y, mo, d) and date(y, mo, d).weekday() == wn:
                     got = date(y, mo, d)
@@ -450,35 +539,55 @@ def _resolve(m: re.Match[str], text: str, st: _State) -> _Resolved | None:
         return _resolve_month(m, s, e, text, st)
 
     if kind == "wd":
-        if pub is None or _SET_CUE.search(text[max(0, s - 15) : s]) or _NAMED_DAY.search(text[max(0, s - 10) : s]):
+        if (
+            pub is None
+            or _SET_CUE.search(text[max(0, s - 15) : s])
+            or _NAMED_DAY.search(text[max(0, s - 10) : s])
+        ):
             return None
         wn = _WEEKDAY_NUM[g("wd_w").rstrip(".").lower()]
         mod = " ".join((g("wd_mod") or "").lower().split())
-        base = st.ref(s, day=True) if mod in ("the previous", "the following") else pub
-        back = (base.weekday() - wn) % 7
-        fwd = (wn - base.weekday()) % 7
+        wbase = st.ref(s, day=True) if mod in ("the previous", "the following") else pub
+        if wbase is None:
+            return None
+        back = (wbase.weekday() - wn) % 7
+        fwd = (wn - wbase.weekday()) % 7
         if mod in ("next", "this coming", "the following"):
-            d = base + timedelta(days=fwd or 7)
+            when = wbase + timedelta(days=fwd or 7)
         elif mod in ("last", "this past", "the previous"):
-            d = base - timedelta(days=back or 7)
+            when = wbase - timedelta(days=back or 7)
         elif mod == "this":
-            d = _monday(base) + timedelta(days=wn)
-        elif back and (_future_context(text, s) or re.search(r"(?i)(?:until|till)\s+$", text[max(0, s - 8) : s])):
-            d = base + timedelta(days=fwd)
+            when = _monday(wbase) + timedelta(days=wn)
+        elif back and (
+            _future_context(text, s)
+            or re.search(r"(?i)(?:until|till)\s+$", text[max(0, s - 8) : s])
+        ):
+            when = wbase + timedelta(days=fwd)
         else:
-            d = base - timedelta(days=back)
-        return s, e, d, "day", not mod.startswith("the ")
+            when = wbase - timedelta(days=back)
+        return s, e, when, "day", not mod.startswith("the ")
 
     if kind == "kw":
         if pub is None:
             return None
         w = " ".join(g("kw_w").lower().split())
-        if w == "today" and s > 1 and g("kw_w")[0] == "T" and text[s - 1] == " " and text[s - 2].isalpha():
+        if (
+            w == "today"
+            and s > 1
+            and g("kw_w")[0] == "T"
+            and text[s - 1] == " "
+            and text[s - 2].isalpha()
+        ):
             # "USA Today", "VOA Today": a capitalised Today after a word is a name
             prev = text[max(0, s - 20) : s - 1].split()[-1:]
             if prev and prev[0][:1].isupper():
                 return None
-        off = {"yesterday": -1, "tomorrow": 1, "the day before yesterday": -2, "the day after tomorrow": 2}.get(w, 0)
+        off = {
+            "yesterday": -1,
+            "tomorrow": 1,
+            "the day before yesterday": -2,
+            "the day after tomorrow": 2,
+        }.get(w, 0)
         return s, e, pub + timedelta(days=off), "day", True
 
     if kind == "q":
@@ -511,10 +620,10 @@ def _resolve(m: re.Match[str], text: str, st: _State) -> _Resolved | None:
 
     if kind == "ago":
         n_word, unit = g("ago_n").lower(), g("ago_u").lower()
-        got = _offset(f"{n_word} {unit}{'' if n_word in ('a', 'an', 'one', '1') else 's'} ago")
-        if got is None or got[0] <= 0:
+        offset = _offset(f"{n_word} {unit}{'' if n_word in ('a', 'an', 'one', '1') else 's'} ago")
+        if offset is None or offset[0] <= 0:
             return None
-        n, unit = got
+        n, unit = offset
         w = g("ago_w").lower()
         # "ago" counts back from publication; "earlier"/"later" from the narrative anchor
         base = pub if w == "ago" else st.ref(s, day=unit in ("day", "week"))
@@ -545,7 +654,11 @@ def _resolve(m: re.Match[str], text: str, st: _State) -> _Resolved | None:
         if _COPYRIGHT.search(before):
             return None
         if not mod:
-            if not (after.startswith(("'s", "’s")) or _YEAR_CUE.search(before) or _YEAR_BEFORE.search(before)):
+            if not (
+                after.startswith(("'s", "’s"))
+                or _YEAR_CUE.search(before)
+                or _YEAR_BEFORE.search(before)
+            ):
                 return None
             if _PLURAL_AFTER.match(after) or _COUNT_AFTER.match(after):
                 return None
@@ -574,7 +687,9 @@ def _resolve_month(m: re.Match[str], s: int, e: int, text: str, st: _State) -> _
         if not strong:
             # "May I", "the March on Washington": the modal and the verb/noun need a
             # temporal preposition; so do abbreviations and all-caps headline words
-            if key in ("may", "march") or ((tok.endswith(".") or key in _AMBIGUOUS_MONTHS or tok.isupper()) and not cue):
+            if key in ("may", "march") or (
+                (tok.endswith(".") or key in _AMBIGUOUS_MONTHS or tok.isupper()) and not cue
+            ):
                 return None
             # "April Smith", "and June Carter": a bare month followed by a capitalised
             # word is taken as a name
@@ -593,7 +708,9 @@ def _resolve_month(m: re.Match[str], s: int, e: int, text: str, st: _State) -> _
         d = _add_months(pub.year, pub.month, -(back if back > 1 else back + 12))
     elif mod == "this":
         d = (pub.year, mo)
-    elif fwd and (fwd <= 1 or (fwd <= 9 and (_future_context(text, s) or _FORWARD_PREP.search(before)))):
+    elif fwd and (
+        fwd <= 1 or (fwd <= 9 and (_future_context(text, s) or _FORWARD_PREP.search(before)))
+    ):
         d = _add_months(pub.year, pub.month, fwd)
     else:
         d = _add_months(pub.year, pub.month, -back)
@@ -615,13 +732,17 @@ def _resolve_quarter(m: re.Match[str], s: int, e: int, st: _State) -> _Resolved 
         return None  # "quarter" alone
     if det == "a" and q is None:
         return None  # "a quarter of ...": a fraction
-    if q is None and det and not (mods or year_s or g("q_yrel")) and det not in ("the", "this", "that", "last", "next", "its"):
+    if (
+        q is None
+        and det
+        and not (mods or year_s or g("q_yrel"))
+        and det not in ("the", "this", "that", "last", "next", "its")
+    ):
         return None
     if unit == "quarter" and det in ("the", "a") and not mods and not year_s:
         nxt = m.string[e : e + 4]
         if nxt.startswith(" of"):
             return None  # "the quarter of the city"
-    pub = st.pub
     if year_s:
         y = int(year_s)
         return s, e, date(y, 1, 1), "year", True
@@ -695,9 +816,14 @@ def _resolve_rel(m: re.Match[str], s: int, e: int, text: str, st: _State) -> _Re
             return None
         off = {"the previous": -1, "the following": 1, "the next": 1}.get(w, 0)
         return s, e, base + timedelta(days=off), "day", False
-    if w == "this" and unit == "week" and g("rel_w")[0] == "T" and g("rel_u")[0] == "W" and s > 0:
-        if text[s - 1] in "\"'“‘":
-            return None  # "This Week", the programme
+    if (
+        w == "this"
+        and g("rel_w")[0] == "T"
+        and g("rel_u")[0] == "W"
+        and s > 0
+        and text[s - 1] in "\"'“‘"
+    ):
+        return None  # "This Week", the programme
     if anaphoric:
         base = st.ref(s)
         n = {"the next": 1, "the following": 1, "the previous": -1}.get(w, 0)
@@ -788,11 +914,118 @@ def extract_dates(text: str, published: date | None) -> list[DateMention]:
 
 # Abbreviations after which a period does not end a sentence.
 _ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof gen lt col sgt capt maj gov sen rep st jr sr inc corp co ltd no vs etc
-    jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun
-    adm brig cmdr cpl pvt rev hon pres supt det insp ave blvd rd mt ft fig est approx dept univ
-    assn bros messrs mme mlle gens sens reps govs calif conn fla ill mass mich minn penn tenn tex wash
-    ariz colo ind kan md mo neb nev okla ore pa va wis wyo ala ark del ga ky la miss mont vt""".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "gen",
+        "lt",
+        "col",
+        "sgt",
+        "capt",
+        "maj",
+        "gov",
+        "sen",
+        "rep",
+        "st",
+        "jr",
+        "sr",
+        "inc",
+        "corp",
+        "co",
+        "ltd",
+        "no",
+        "vs",
+        "etc",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "mon",
+        "tue",
+        "tues",
+        "wed",
+        "thu",
+        "thur",
+        "thurs",
+        "fri",
+        "sat",
+        "sun",
+        "adm",
+        "brig",
+        "cmdr",
+        "cpl",
+        "pvt",
+        "rev",
+        "hon",
+        "pres",
+        "supt",
+        "det",
+        "insp",
+        "ave",
+        "blvd",
+        "rd",
+        "mt",
+        "ft",
+        "fig",
+        "est",
+        "approx",
+        "dept",
+        "univ",
+        "assn",
+        "bros",
+        "messrs",
+        "mme",
+        "mlle",
+        "gens",
+        "sens",
+        "reps",
+        "govs",
+        "calif",
+        "conn",
+        "fla",
+        "ill",
+        "mass",
+        "mich",
+        "minn",
+        "penn",
+        "tenn",
+        "tex",
+        "wash",
+        "ariz",
+        "colo",
+        "ind",
+        "kan",
+        "md",
+        "mo",
+        "neb",
+        "nev",
+        "okla",
+        "ore",
+        "pa",
+        "va",
+        "wis",
+        "wyo",
+        "ala",
+        "ark",
+        "del",
+        "ga",
+        "ky",
+        "la",
+        "miss",
+        "mont",
+        "vt",
+    ]
 )
 _SENT_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|\n\s*\n")
 
@@ -825,7 +1058,9 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
                 # initials and dotted abbreviations: U.S., a.m., D.C. -- a sentence ends
                 # after them only before a clear sentence opener ("The", "He" ...)
                 nxt = text[m.end() :].lstrip()[:12]
-                if not re.match(r"(?:The|He|She|It|They|We|I|In|But|A|An|This|That|There|Its)\b", nxt):
+                if not re.match(
+                    r"(?:The|He|She|It|They|We|I|In|But|A|An|This|That|There|Its)\b", nxt
+                ):
                     continue
         cuts.append(m.end())
     spans: list[tuple[int, int]] = []

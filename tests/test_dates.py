@@ -33,7 +33,11 @@ def values(text: str, published: date | None = THU) -> list[tuple[str, str, str]
 
 
 def test_seed_weekday_in_thursday_paper_is_that_day() -> None:
-    assert one("Iraqi forces launched an offensive on Thursday to recapture") == ("Thursday", "2017-10-26", "day")
+    assert one("Iraqi forces launched an offensive on Thursday to recapture") == (
+        "Thursday",
+        "2017-10-26",
+        "day",
+    )
 
 
 def test_seed_month_day_without_year() -> None:
@@ -42,7 +46,11 @@ def test_seed_month_day_without_year() -> None:
 
 
 def test_seed_bare_month_is_latest_such_month() -> None:
-    assert one("the caliphate effectively collapsed in July, when", date(2017, 10, 25)) == ("July", "2017-07", "month")
+    assert one("the caliphate effectively collapsed in July, when", date(2017, 10, 25)) == (
+        "July",
+        "2017-07",
+        "month",
+    )
 
 
 def test_seed_last_week_is_monday_of_previous_week() -> None:
@@ -51,7 +59,10 @@ def test_seed_last_week_is_monday_of_previous_week() -> None:
 
 def test_seed_mid_year_has_year_precision() -> None:
     assert one("declared the caliphate from Mosul in mid-2014, released", date(2017, 10, 25)) == (
-        "mid-2014", "2014", "year")
+        "mid-2014",
+        "2014",
+        "year",
+    )
 
 
 def test_seed_earlier_this_month() -> None:
@@ -70,11 +81,26 @@ def test_seed_files_resolve_against_their_header_dates() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["+90 212 697 1000", "1000", "4 MIN READ", "T2", "they planned to march on the extremists",
-     "a grueling battle which lasted nine months", "the 51st anniversary", "© 2000-2016 Reuters",
-     "Copyright 2016 Reuters", "for three weeks", "up 12% to 2,000", "a total of 2000 troops",
-     "It may rain.", "May I ask?", "The March on Washington", "Jan Kavan of the Czech Republic",
-     "two thousand years of history", "the quarter of the city"],
+    [
+        "+90 212 697 1000",
+        "1000",
+        "4 MIN READ",
+        "T2",
+        "they planned to march on the extremists",
+        "a grueling battle which lasted nine months",
+        "the 51st anniversary",
+        "© 2000-2016 Reuters",
+        "Copyright 2016 Reuters",
+        "for three weeks",
+        "up 12% to 2,000",
+        "a total of 2000 troops",
+        "It may rain.",
+        "May I ask?",
+        "The March on Washington",
+        "Jan Kavan of the Czech Republic",
+        "two thousand years of history",
+        "the quarter of the city",
+    ],
 )
 def test_false_friends_are_not_dates(text: str) -> None:
     assert extract_dates(text, THU) == []
@@ -142,7 +168,9 @@ def test_explicit_dates(text: str, value: str, precision: str) -> None:
 
 def test_explicit_dates_need_no_publication_date() -> None:
     assert values("on October 26, 2017 and in 2014", None) == [
-        ("October 26, 2017", "2017-10-26", "day"), ("2014", "2014", "year")]
+        ("October 26, 2017", "2017-10-26", "day"),
+        ("2014", "2014", "year"),
+    ]
 
 
 def test_without_publication_date_relative_expressions_are_dropped() -> None:
@@ -200,8 +228,22 @@ def test_anaphora_lean_on_the_latest_date() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", " ", "\x00\x01", "9999-99-99", "31.02.2017", "2/30/2017", "Feb. 30", "00/00/00", "2100-13-45",
-     "on the 99th", "Sept." * 1000, "2017-" * 500, "\u200bThursday\u2028", "yesterday" * 50],
+    [
+        "",
+        " ",
+        "\x00\x01",
+        "9999-99-99",
+        "31.02.2017",
+        "2/30/2017",
+        "Feb. 30",
+        "00/00/00",
+        "2100-13-45",
+        "on the 99th",
+        "Sept." * 1000,
+        "2017-" * 500,
+        "\u200bThursday\u2028",
+        "yesterday" * 50,
+    ],
 )
 def test_never_raises_and_offsets_hold(text: str) -> None:
     for published in (THU, None, date(1, 1, 1), date(9999, 12, 31)):
@@ -230,8 +272,10 @@ def test_offsets_on_seeds() -> None:
 
 
 def test_split_sentences_is_abbreviation_aware() -> None:
-    text = ("Chief of Western Anbar Operations, Lt. Gen. Abdul-Amir Yarallah added that U.S. forces "
-            "left on Sept. 28 at 9 a.m. Tuesday. Mr. Smith disagreed! Did he? Yes.")
+    text = (
+        "Chief of Western Anbar Operations, Lt. Gen. Abdul-Amir Yarallah added that U.S. forces "
+        "left on Sept. 28 at 9 a.m. Tuesday. Mr. Smith disagreed! Did he? Yes."
+    )
     spans = split_sentences(text)
     sents = [text[a:b] for a, b in spans]
     assert sents == [
@@ -276,7 +320,9 @@ def _data_dir() -> Path:
 
 
 def _scorer():
-    spec = importlib.util.spec_from_file_location("score_dates", ROOT / "scripts" / "score_dates.py")
+    spec = importlib.util.spec_from_file_location(
+        "score_dates", ROOT / "scripts" / "score_dates.py"
+    )
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     sys.modules["score_dates"] = mod
@@ -287,12 +333,27 @@ def _scorer():
 # floors: the figures reached, rounded down by about 0.01 (speed floors are kept far below
 # the measured rates: the CI machine is shared)
 FLOORS = {
-    "timebank": dict(relaxed_precision=0.94, relaxed_recall=0.96, strict_precision=0.88, strict_recall=0.90,
-                     value_accuracy=0.92),
-    "aquaint": dict(relaxed_precision=0.95, relaxed_recall=0.93, strict_precision=0.87, strict_recall=0.87,
-                    value_accuracy=0.91),
-    "meantime": dict(relaxed_precision=0.97, relaxed_recall=0.91, strict_precision=0.90, strict_recall=0.86,
-                     value_accuracy=0.94),
+    "timebank": dict(
+        relaxed_precision=0.94,
+        relaxed_recall=0.96,
+        strict_precision=0.88,
+        strict_recall=0.90,
+        value_accuracy=0.92,
+    ),
+    "aquaint": dict(
+        relaxed_precision=0.95,
+        relaxed_recall=0.93,
+        strict_precision=0.87,
+        strict_recall=0.87,
+        value_accuracy=0.91,
+    ),
+    "meantime": dict(
+        relaxed_precision=0.97,
+        relaxed_recall=0.91,
+        strict_precision=0.90,
+        strict_recall=0.86,
+        value_accuracy=0.94,
+    ),
 }
 
 
