@@ -24,6 +24,7 @@ import threading
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -200,17 +201,22 @@ class FeatureCache:
         got = self.memo.get(w)
         if got is not None:
             return got
-        lw = w.lower()
+        if w.isupper() and len(w) <= 6:  # acronyms keep case, dots dropped: U.S. ~ US, not "us"
+            lw = w.replace(".", "") or w
+        else:
+            lw = w.lower()
         sh = _shape(w)
         g = self.gaz.get(w, "")
-        if not g and w.isupper():
+        acronym = w.isupper() and len(w) > 1
+        if acronym:
             if "." in w:  # U.S. ~ US
-                g = self.gaz.get(w.replace(".", ""), "")
+                g += self.gaz.get(w.replace(".", ""), "")
             elif len(w) <= 4:
-                g = self.gaz.get(".".join(w) + ".", "")
-            else:
+                g += self.gaz.get(".".join(w) + ".", "")
+            elif not g:
                 g = self.gaz.get(w.title(), "")
-        com = lw in self.lex.common
+            g = "".join(sorted(set(g)))
+        com = not acronym and w.lower() in self.lex.common
         f0 = ["b", "w=" + lw, "sh=" + sh, "p3=" + lw[:3], "s3=" + lw[-3:], "s4=" + lw[-4:]]
         if len(w) == 1:
             f0.append("len1")
@@ -317,6 +323,11 @@ _BOILERPLATE = frozenset(
     writer writers editor editors editing newsroom desk updated published copyright reuters-
     subscribe login""".split()
 )
+_ORG_CUES = frozenset(
+    """automaker automakers carmaker carmakers airline airlines carrier manufacturer maker
+    company firm retailer bank insurer lender conglomerate subsidiary airframer automaker's
+    supplier chipmaker brewer publisher broadcaster""".split()
+)
 _UI_WORDS = frozenset("share print email tweet subscribe comment comments login".split())
 _BYLINE_RE = regex.compile(r"^\s*(?:By|BY|Written by|Reporting by|Editing by)\s+\p{Lu}")
 _BOILER_LINE_RE = regex.compile(
@@ -331,9 +342,12 @@ _ALIAS_GAP_RE = regex.compile(r"\s*\(\s*$")
 class _Raw:
     """A raw mention found in one text (before cross-mention resolution)."""
 
-    __slots__ = ("start", "end", "type", "text", "initial")
+    __slots__ = ("start", "end", "type", "text", "initial", "cue")
 
-    def __init__(self, start: int, end: int, type_: str, text: str, initial: bool) -> None:
+    def __init__(
+        self, start: int, end: int, type_: str, text: str, initial: bool, cue: str = ""
+    ) -> None:
+        self.cue = cue  # a type the context makes sure of ("automaker Chrysler" -> ORG)
         self.start = start
         self.end = end
         self.type = type_
@@ -360,8 +374,15 @@ def _raw_mentions(text: str) -> list[_Raw]:
     out: list[_Raw] = []
     for sent in sentences(text, spans):
         words = [text[spans[k][0] : spans[k][1]] for k in sent]
-        if not any(w[:1].isupper() for w in words):
+        caps = [k for k, w in enumerate(words) if w[:1].isupper()]
+        if not caps:
             continue  # no capitalised word, no name: skip the CRF
+        if len(caps) == 1 and caps[0] <= 1 and len(words) > 1:
+            w0 = words[caps[0]]
+            if (caps[0] == 0 or words[0] in _OPENERS) and (
+                w0.lower() in _FUNCTION_WORDS or (w0.lower() in lex.common and w0 not in lex.gaz)
+            ):
+                continue  # only a common sentence opener is capitalised: no name here
         s0 = spans[sent[0]][0]
         line = _line_of(text, s0)
         if (len(line) < 80 and _BYLINE_RE.match(line)) or (
@@ -388,7 +409,12 @@ def _raw_mentions(text: str) -> list[_Raw]:
                     a, b = ent
                     s, e = spans[sent[a]][0], spans[sent[b - 1]][1]
                     initial = a == 0 or (a == 1 and words[0] in _OPENERS)
-                    out.append(_Raw(s, e, typ2, text[s:e], initial))
+                    cue = ""
+                    if (a > 0 and words[a - 1] in _ORG_CUES) or (
+                        b < len(words) and words[b].lower().rstrip(".") in _COMPANY_SUFFIXES
+                    ):
+                        cue = "ORG"
+                    out.append(_Raw(s, e, cue or typ2, text[s:e], initial, cue))
             i = j
     return out
 
@@ -473,6 +499,7 @@ _PARTICLES = frozenset("al el ad ar as ash at az bin ibn bint abu abd de da di d
 _COMPANY_SUFFIXES = frozenset("inc corp corporation co ltd llc plc ag sa nv gmbh group holdings".split())
 
 
+@lru_cache(maxsize=65536)
 def entity_key(name: str) -> str:
     """Normalisation key that merges spellings of one name across articles.
 
@@ -639,6 +666,10 @@ def _resolve(texts: Sequence[str], raws: list[list[_Raw]]) -> list[list[EntityMe
         top = [i for i in cands if len(keys[i].split()) == maxw]
         pick = max(top, key=lambda i: (flat[i][1].text[:1].isupper(), surf[flat[i][1].text], -i))
         names[root] = flat[pick][1].text
+        cues = Counter(flat[i][1].cue for i in members if flat[i][1].cue)
+        if cues:
+            types[root] = cues.most_common(1)[0][0]
+            continue
         tc = Counter(flat[i][1].type for i in members)
         ordered = sorted(tc.items(), key=lambda kv: (-kv[1], kv[0] != flat[pick][1].type))
         types[root] = ordered[0][0]
@@ -691,8 +722,7 @@ def extract_entities(text: str) -> list[EntityMention]:
     name occurs too). Never raises: odd input gives an empty or partial list.
     """
     try:
-        raws = _safe_raw(text)
-        return _resolve([text], [raws])[0]
+        return _resolve([text], [_safe_raw(text)])[0]
     except Exception:
         return []
 
