@@ -330,8 +330,8 @@ def _scorer():
     return mod
 
 
-# floors: the figures reached, rounded down by about 0.01 (speed floors are kept far below
-# the measured rates: the CI machine is shared)
+# floors: the figures reached, rounded down by about 0.01. Speed is reported by
+# scripts/score_dates.py and tests/bench/, never asserted by a timed test.
 FLOORS = {
     "timebank": dict(
         relaxed_precision=0.94,
@@ -366,4 +366,3 @@ def test_quality_floor(corpus: str) -> None:
     sc = mod.score_corpus(corpus, directory)
     for name, floor in FLOORS[corpus].items():
         assert getattr(sc, name) >= floor, (corpus, name, getattr(sc, name))
-    assert sc.docs_per_second >= 150, sc.docs_per_second
