@@ -64,9 +64,14 @@ _TOKEN_RE = regex.compile(
     regex.VERBOSE,
 )
 
-_ABBREVIATIONS = frozenset(
+
+def _words(s: str) -> frozenset[str]:
+    return frozenset(s.split())
+
+
+_ABBREVIATIONS = _words(
     """mr mrs ms dr prof gen lt col maj capt sgt sen rep gov st jr sr co corp inc ltd no vs
-    jan feb mar apr jun jul aug sep sept oct nov dec mt ft rev hon adm cmdr gens""".split()
+    jan feb mar apr jun jul aug sep sept oct nov dec mt ft rev hon adm cmdr gens"""
 )
 
 
@@ -99,7 +104,7 @@ def sentences(text: str, spans: list[tuple[int, int]]) -> list[list[int]]:
     for i, (s, e) in enumerate(spans):
         if cur and (pending_break or "\n" in text[prev_end:s]):
             tok = text[s:e]
-            if pending_break and not ("\n" in text[prev_end:s]):
+            if pending_break and "\n" not in text[prev_end:s]:
                 # only break before something that can start a sentence
                 c = tok[:1]
                 if not (c.isupper() or c.isdigit() or c in _OPENERS):
@@ -201,7 +206,7 @@ class FeatureCache:
         got = self.memo.get(w)
         if got is not None:
             return got
-        if w.isupper() and len(w) <= 6:  # acronyms keep case, dots dropped: U.S. ~ US, not "us"
+        if w.isupper() and len(w) <= 6:  # noqa: SIM108 -- acronyms keep case, lose dots: U.S. ~ US
             lw = w.replace(".", "") or w
         else:
             lw = w.lower()
@@ -242,7 +247,9 @@ class FeatureCache:
         return got
 
 
-def sequence_features(words: list[str], cache: FeatureCache, upper: bool = False) -> list[list[str]]:
+def sequence_features(
+    words: list[str], cache: FeatureCache, upper: bool = False
+) -> list[list[str]]:
     """CRF features for one sentence given its token strings."""
     n = len(words)
     get = cache.memo.get
@@ -304,31 +311,31 @@ def _truecase(words: list[str], lex: _Lexicon) -> list[str]:
 # Tagging and rules
 # --------------------------------------------------------------------------------------------
 
-_WEEKDAYS_MONTHS = frozenset(
+_WEEKDAYS_MONTHS = _words(
     """monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs
     fri sat sun january february march april may june july august september october november
-    december jan feb mar apr jun jul aug sep sept oct nov dec""".split()
+    december jan feb mar apr jun jul aug sep sept oct nov dec"""
 )
-_FUNCTION_WORDS = frozenset(
+_FUNCTION_WORDS = _words(
     """the a an we i he she it they you this that these those there here in on at for but and or
     if when while after before as with by from to of his her their our my its your what who whom
     why how where which all some no not so then now also yet one once since though although
     because until unless meanwhile however every each many most more other another such only
     both either neither whether under over into during about against between among despite
-    following according asked said says like just still even""".split()
+    following according asked said says like just still even"""
 )
-_BOILERPLATE = frozenset(
+_BOILERPLATE = _words(
     """min mins read reading print email e-mail share tweet zoom photo photos file archive
     video audio advertisement advertising reporter reporters staff correspondent correspondents
     writer writers editor editors editing newsroom desk updated published copyright reuters-
-    subscribe login""".split()
+    subscribe login"""
 )
-_ORG_CUES = frozenset(
+_ORG_CUES = _words(
     """automaker automakers carmaker carmakers airline airlines carrier manufacturer maker
     company firm retailer bank insurer lender conglomerate subsidiary airframer automaker's
-    supplier chipmaker brewer publisher broadcaster""".split()
+    supplier chipmaker brewer publisher broadcaster"""
 )
-_UI_WORDS = frozenset("share print email tweet subscribe comment comments login".split())
+_UI_WORDS = _words("share print email tweet subscribe comment comments login")
 _BYLINE_RE = regex.compile(r"^\s*(?:By|BY|Written by|Reporting by|Editing by)\s+\p{Lu}")
 _BOILER_LINE_RE = regex.compile(
     r"^\s*(?:\d+\s+MIN(?:UTE)?S?\s+READ|(?:Photo|Image|File photo)\s*:.*|Published\b.*|Updated\b.*"
@@ -419,12 +426,12 @@ def _raw_mentions(text: str) -> list[_Raw]:
     return out
 
 
-_ORG_HEADS = frozenset(
+_ORG_HEADS = _words(
     """council committee party union ministry bank army forces force command association group
     agency organisation organization office corp corporation inc ltd llc plc company co front
     movement authority commission federation institute university court police service
     services department board alliance coalition brigade brigades militia fund
-    foundation airlines airways network club parliament assembly congress senate""".split()
+    foundation airlines airways network club parliament assembly congress senate"""
 )
 
 
@@ -455,7 +462,9 @@ def _split(words: list[str], i: int, j: int, typ: str) -> list[tuple[int, int, s
     return out
 
 
-def _filter(words: list[str], cased: list[str], i: int, j: int, lex: _Lexicon) -> tuple[int, int] | None:
+def _filter(
+    words: list[str], cased: list[str], i: int, j: int, lex: _Lexicon
+) -> tuple[int, int] | None:
     """Apply the no-entity rules to tokens ``i:j``; return the kept token range or None."""
     # trim punctuation at both ends and common sentence openers at the start
     while i < j and not words[i][:1].isalnum():
@@ -493,10 +502,12 @@ def _filter(words: list[str], cased: list[str], i: int, j: int, lex: _Lexicon) -
 
 _DASHES_RE = regex.compile(r"[\s\-\u2010-\u2015_/]+")
 _KEY_DROP_RE = regex.compile(r"[^\p{L}\p{N}'& ]+")
-_PARTICLES = frozenset("al el ad ar as ash at az bin ibn bint abu abd de da di du del della der den van von la le ul".split())
+_PARTICLES = _words(
+    "al el ad ar as ash at az bin ibn bint abu abd de da di du del della der den van von la le ul"
+)
 
 
-_COMPANY_SUFFIXES = frozenset("inc corp corporation co ltd llc plc ag sa nv gmbh group holdings".split())
+_COMPANY_SUFFIXES = _words("inc corp corporation co ltd llc plc ag sa nv gmbh group holdings")
 
 
 @lru_cache(maxsize=65536)
@@ -536,7 +547,9 @@ def _acronym_forms(name: str) -> set[str]:
     if len(words) < 2:
         return set()
     forms = {_initials(words)}
-    forms.add("".join(w[0].upper() for w in words if w.lower() not in ("of", "the", "and", "for", "&")))
+    forms.add(
+        "".join(w[0].upper() for w in words if w.lower() not in ("of", "the", "and", "for", "&"))
+    )
     return {f for f in forms if len(f) >= 2}
 
 
@@ -659,11 +672,11 @@ def _resolve(texts: Sequence[str], raws: list[list[_Raw]]) -> list[list[EntityMe
     types: dict[int, str] = {}
     for root, members in groups.items():
         best = min(prio[i] for i in members)
-        cands = [i for i in members if prio[i] == best]
+        pool = [i for i in members if prio[i] == best]
         # longest key (in words), then most frequent surface, then first seen
-        surf = Counter(flat[i][1].text for i in cands)
-        maxw = max(len(keys[i].split()) for i in cands)
-        top = [i for i in cands if len(keys[i].split()) == maxw]
+        surf = Counter(flat[i][1].text for i in pool)
+        maxw = max(len(keys[i].split()) for i in pool)
+        top = [i for i in pool if len(keys[i].split()) == maxw]
         pick = max(top, key=lambda i: (flat[i][1].text[:1].isupper(), surf[flat[i][1].text], -i))
         names[root] = flat[pick][1].text
         cues = Counter(flat[i][1].cue for i in members if flat[i][1].cue)

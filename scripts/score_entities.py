@@ -65,7 +65,7 @@ def _score(
     preds = [E.extract_entities(text) for text, _, _ in items]
     elapsed = time.perf_counter() - t0
     cpu = time.process_time() - c0
-    for (text, gold, limit), ms in zip(items, preds):
+    for (text, gold, limit), ms in zip(items, preds, strict=False):
         pred = {(m.start, m.end, m.type) for m in ms if m.end <= limit}
         for s in pred & gold:
             tp[s[2]] += 1
@@ -121,7 +121,9 @@ def _print(name: str, r: dict[str, Any]) -> None:
     )
     for t in TYPES:
         x = r[t]
-        print(f"  {t}  F1 {x['f1']:.3f}  P {x['p']:.3f}  R {x['r']:.3f}  tp {x['tp']} fp {x['fp']} fn {x['fn']}")
+        print(
+            f"  {t}  F1 {x['f1']:.3f}  P {x['p']:.3f}  R {x['r']:.3f}  tp {x['tp']} fp {x['fp']} fn {x['fn']}"
+        )
 
 
 def main() -> None:

@@ -92,7 +92,7 @@ def build_gaz(sents: list[tuple[list[str], list[str]]]) -> dict[str, str]:
     by_type: dict[str, Counter[str]] = defaultdict(Counter)
     tot: Counter[str] = Counter()
     for words, labels in sents:
-        for w, lab in zip(words, labels):
+        for w, lab in zip(words, labels, strict=False):
             if not w[:1].isalnum():
                 continue
             tot[w] += 1

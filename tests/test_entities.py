@@ -112,7 +112,7 @@ def test_names_resolve_across_title_and_paragraphs() -> None:
     assert len(out) == 2
     abadi = [m for m in out[0] if m.text == "Abadi"]
     assert abadi and abadi[0].name == "Haider al-Abadi"
-    for p, ms in zip(paras, out):
+    for p, ms in zip(paras, out, strict=False):
         for m in ms:
             assert p[m.start : m.end] == m.text
 
@@ -141,7 +141,7 @@ def test_no_entity_from_byline_or_read_time() -> None:
     for bad in ("By Staff Reporter", "4 MIN READ"):
         assert extract_entities(bad) == []
     out = annotate_paragraphs(paras, title=title)
-    for p, ms in zip(paras, out):
+    for p, ms in zip(paras, out, strict=False):
         if p in ("By Staff Reporter", "4 MIN READ"):
             assert ms == []
     assert not any(w in m.text for ms in out for m in ms for w in ("Staff", "Reporter", "READ"))
@@ -196,7 +196,7 @@ def test_offsets_on_all_seeds() -> None:
         title, paras = _seed(path.name[:3])
         out = annotate_paragraphs(paras, title=title)
         assert len(out) == len(paras)
-        for p, pms in zip(paras, out):
+        for p, pms in zip(paras, out, strict=False):
             for m in pms:
                 assert p[m.start : m.end] == m.text
 
