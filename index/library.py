@@ -198,6 +198,18 @@ def _source_map(folder: Path, cache: dict[Path, dict[str, str]]) -> dict[str, st
     return cache[folder]
 
 
+def search_names(entities: Iterable[tuple[str, str, Sequence[str]]]) -> list[str]:
+    """The names an article is found by in ``entity:`` searches: each entity's name and
+    aliases, and a person's surname (``entity:Abadi`` finds every Haider al Abadi)."""
+    names: list[str] = []
+    for name, type_, aliases in entities:
+        names.append(name)
+        names.extend(aliases)
+        if type_ == "PER" and " " in name:
+            names.append(name.rsplit(" ", 1)[1])
+    return names
+
+
 def _is_jsonl(path: Path) -> bool:
     return path.name.lower().endswith(JSONL_SUFFIXES)
 
@@ -426,8 +438,9 @@ class Library:
                     store.insert(conn, [enriched])
                     pending.append(enriched)
                     writer.add_document(**document(
-                        enriched.article, [n for r in enriched.entities
-                                           for n in (r.entity.name, *r.entity.aliases)]))
+                        enriched.article,
+                        search_names((r.entity.name, r.entity.type, r.entity.aliases)
+                                     for r in enriched.entities)))
                     report.added.append(aid)
                     if len(pending) >= 256:
                         self._link(pending)
@@ -457,13 +470,12 @@ class Library:
             store.set_meta(self.conn, "indexed_seq", str(top))
 
     def _entity_names(self, article_id: str) -> list[str]:
-        names: list[str] = []
-        for name, aliases in self.conn.execute(
-            "SELECT name, aliases FROM entities WHERE article=?", (article_id,)
-        ):
-            names.append(name)
-            names.extend(json.loads(aliases))
-        return names
+        return search_names(
+            (name, type_, json.loads(aliases))
+            for name, type_, aliases in self.conn.execute(
+                "SELECT name, type, aliases FROM entities WHERE article=?", (article_id,)
+            )
+        )
 
     def _catch_up_index(self) -> int:
         """Index the articles the store has and the index lacks (after a crash). Needs the lock."""

@@ -375,8 +375,8 @@ def _first_sentence(p: str) -> str:
 
 def _title_from_body(p: str) -> str:
     s = _first_sentence(_DATELINE.sub("", p, count=1))
-    if len(s) > 250:
-        cut = s[:200].rsplit(" ", 1)[0].rstrip(",;:—–- ")
+    if len(s) > 120:  # a list row, not a paragraph: cut long first sentences at a word
+        cut = s[:110].rsplit(" ", 1)[0].rstrip(",;:—–- ")
         s = cut + "…"
     return s
 

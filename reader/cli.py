@@ -55,7 +55,11 @@ class UsageError(Exception):
 def _console(stderr: bool = False):  # type: ignore[no-untyped-def]
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, markup=False, emoji=False, soft_wrap=False)
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped output is for reading later (less, a file): lay it out wide rather than at 80 columns.
+    width = None if stream.isatty() or os.environ.get("COLUMNS") else 160
+    return Console(stderr=stderr, highlight=False, markup=False, emoji=False, soft_wrap=False,
+                   width=width)
 
 
 def _err(msg: str) -> None:
@@ -296,12 +300,19 @@ def _print_report(report: AddReport) -> None:
     _console().print(_T(", ".join(parts)))
 
 
+_FLEX = {"title", "sentence", "aliases", "shared passages", "expression", "text", "value"}
+
+
 def _table(*columns: str):  # type: ignore[no-untyped-def]
+    """A borderless table: short columns never wrap, text columns share the rest."""
     from rich.table import Table
 
-    t = Table(box=None, header_style="bold", pad_edge=False)
+    t = Table(box=None, header_style="bold", pad_edge=False, expand=False)
     for c in columns:
-        t.add_column(c, overflow="fold")
+        if c in _FLEX:
+            t.add_column(c, overflow="fold", ratio=1, min_width=12)
+        else:
+            t.add_column(c, no_wrap=True)
     return t
 
 

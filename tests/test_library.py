@@ -231,3 +231,12 @@ def test_reuters_sample_ingest(tmp_path: Path) -> None:
 
 def test_seeds_folder_is_bundled() -> None:
     assert len(list(SEEDS.glob("*.txt"))) == 5
+
+
+def test_entity_search_merges_spellings_and_surnames(seeded_library: Path) -> None:
+    with Library(seeded_library) as lib:
+        spelled = [{r.id for r in lib.search(f'entity:"{n}"')}
+                   for n in ("Haider al Abadi", "Haider Al-Abadi", "haider al abadi")]
+        assert spelled[0] == spelled[1] == spelled[2] and len(spelled[0]) == 4
+        assert {r.id for r in lib.search("entity:Abadi")} == spelled[0]
+        assert len(lib.search('entity:"Al Qaim"')) == len(lib.search('entity:"al-Qaim"')) == 5
