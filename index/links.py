@@ -50,9 +50,13 @@ ENTITY_CAP = 300  # keys in more articles than this do not generate story candid
 ENTITY_CANDIDATES = 30
 PASSAGE_DAYS = 7
 ENTITY_DAYS = 3
-ENTITY_DATED = 0.30
-ENTITY_UNDATED = 0.45
-ENTITY_WEAK = 0.10  # a short shared passage joins a story only with this entity cosine too
+TERMS = 60  # an article's term profile: its top terms by tf-idf
+STORY_TERM_WEIGHT = 0.7  # story similarity = w * term cosine + (1 - w) * entity cosine
+STORY_DATED = 0.13
+STORY_UNDATED = 0.16
+MIN_ENTITY_SIM = 0.05
+STORY_WEAK = 0.08  # a short shared passage joins a story only with this similarity too
+_FLUSH_ROWS = 400_000
 STORY_SHINGLES = 6  # shared shingles (over all linked paragraphs) for a passage-only join
 MIN_ENTITY_SHARED = 2  # at least this many shared keys for an entity-only link
 _CHUNK = 900
@@ -106,7 +110,8 @@ CREATE TABLE IF NOT EXISTS pi_article (
     day INTEGER,
     story INTEGER NOT NULL,
     sizes TEXT NOT NULL,
-    ekeys TEXT NOT NULL
+    ekeys TEXT NOT NULL,
+    terms TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS pi_article_story ON pi_article(story);
 CREATE TABLE IF NOT EXISTS pi_shingle (
@@ -124,6 +129,7 @@ CREATE TABLE IF NOT EXISTS pi_pair (
     npass INTEGER NOT NULL, PRIMARY KEY (aid, oaid)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pi_edf (key TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pi_tdf (t INTEGER PRIMARY KEY, n INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS pi_entity (
     key TEXT NOT NULL, day INTEGER NOT NULL, aid INTEGER NOT NULL, sid INTEGER NOT NULL,
     PRIMARY KEY (key, day, aid)
@@ -131,7 +137,7 @@ CREATE TABLE IF NOT EXISTS pi_entity (
 """
 
 _TABLES = ("pi_meta", "pi_source", "pi_article", "pi_shingle", "pi_link", "pi_pair", "pi_edf",
-           "pi_entity")
+           "pi_tdf", "pi_entity")
 
 
 def _chunks(seq: list, n: int = _CHUNK) -> Iterable[list]:
@@ -141,6 +147,235 @@ def _chunks(seq: list, n: int = _CHUNK) -> Iterable[list]:
 
 def _idf(n_docs: int, df: int) -> float:
     return math.log((n_docs + 1) / (df + 0.5))
+
+
+def _articles(cur: sqlite3.Cursor, aids: list[int]) -> dict[int, dict]:
+    out: dict[int, dict] = {}
+    for chunk in _chunks(aids):
+        q = "SELECT aid, id, sid, day, story, sizes, ekeys, terms FROM pi_article WHERE aid IN (%s)" % (
+            ",".join("?" * len(chunk))
+        )
+        for aid, id_, sid, day, story, sizes, ekeys, terms in cur.execute(q, chunk):
+            out[aid] = {
+                "id": id_, "sid": sid, "day": day, "story": story,
+                "sizes": json.loads(sizes), "ekeys": json.loads(ekeys), "terms": json.loads(terms),
+            }
+    return out
+
+
+def _cosine(a: dict, b: dict) -> float:
+    if len(b) < len(a):
+        a, b = b, a
+    num = sum(w * b[k] for k, w in a.items() if k in b)
+    if not num:
+        return 0.0
+    na = math.sqrt(sum(w * w for w in a.values()))
+    nb = math.sqrt(sum(w * w for w in b.values()))
+    return num / (na * nb)
+
+
+class _Batch:
+    """State of one ``add_many`` call: the tables plus in-memory postings and frequencies
+    not yet written. Everything is written by ``flush`` (also on error, so the caller's
+    rollback sees a consistent picture)."""
+
+    def __init__(self, cur: sqlite3.Cursor) -> None:
+        self.cur = cur
+        row = cur.execute("SELECT v FROM pi_meta WHERE k = 'n'").fetchone()
+        self.n_docs = row[0] if row else 0
+        self.next_aid = cur.execute("SELECT coalesce(max(aid), 0) FROM pi_article").fetchone()[0]
+        self.ids: set[str] = set()
+        self.sources: dict[str, int] = {}
+        self.db_shingles = cur.execute("SELECT 1 FROM pi_shingle LIMIT 1").fetchone() is not None
+        self.db_entities = cur.execute("SELECT 1 FROM pi_entity LIMIT 1").fetchone() is not None
+        self.db_terms = cur.execute("SELECT 1 FROM pi_tdf LIMIT 1").fetchone() is not None
+        row = cur.execute("SELECT v FROM pi_meta WHERE k = 'undated'").fetchone()
+        self.undated = row[0] if row else 0
+        self.shingle_rows: list[tuple[int, int, int, int, int, int]] = []
+        self.shingle_mem: dict[int, list[tuple[int, int, int, int, int]]] = defaultdict(list)
+        self.entity_rows: list[tuple[str, int, int, int]] = []
+        self.entity_mem: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+        self.edf: dict[str, int] = {}
+        self.edf_dirty: set[str] = set()
+        self.tdf: dict[int, int] = {}
+        self.tdf_dirty: set[int] = set()
+
+    def source_id(self, source: str) -> int:
+        sid = self.sources.get(source)
+        if sid is None:
+            self.cur.execute("INSERT OR IGNORE INTO pi_source(name) VALUES (?)", (source,))
+            sid = self.cur.execute("SELECT sid FROM pi_source WHERE name = ?", (source,)).fetchone()[0]
+            self.sources[source] = sid
+        return sid
+
+    # shingles
+    def postings(self, hashes: Iterable[int], sid: int) -> dict[int, list[tuple[int, int, int, int]]]:
+        out: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
+        hashes = list(hashes)
+        if self.db_shingles:
+            for chunk in _chunks(hashes):
+                q = (
+                    "SELECT h, aid, para, sent, quote FROM pi_shingle WHERE h IN (%s) AND sid != ?"
+                    % ",".join("?" * len(chunk))
+                )
+                for h, oaid, opara, osent, oquote in self.cur.execute(q, (*chunk, sid)):
+                    out[h].append((oaid, opara, osent, oquote))
+        mem = self.shingle_mem
+        if mem:
+            for h in hashes:
+                got = mem.get(h)
+                if got:
+                    for oaid, opara, osid, osent, oquote in got:
+                        if osid != sid:
+                            out[h].append((oaid, opara, osent, oquote))
+        return out
+
+    def add_posting(self, h: int, aid: int, para: int, sid: int, sent: int, quote: int) -> None:
+        self.shingle_rows.append((h, aid, para, sid, sent, quote))
+        self.shingle_mem[h].append((aid, para, sid, sent, quote))
+
+    def flush_postings(self) -> None:
+        if self.shingle_rows:
+            self.shingle_rows.sort()
+            self.cur.executemany(
+                "INSERT OR IGNORE INTO pi_shingle(h, aid, para, sid, sent, quote) VALUES (?,?,?,?,?,?)",
+                self.shingle_rows,
+            )
+            self.shingle_rows = []
+            self.shingle_mem = defaultdict(list)
+            self.db_shingles = True
+        if self.entity_rows:
+            self.entity_rows.sort()
+            self.cur.executemany(
+                "INSERT OR IGNORE INTO pi_entity(key, day, aid, sid) VALUES (?, ?, ?, ?)",
+                self.entity_rows,
+            )
+            self.entity_rows = []
+            self.entity_mem = defaultdict(list)
+            self.db_entities = True
+
+    # document frequencies
+    def _load(self, table: str, col: str, cache: dict, keys: Iterable, in_db: bool) -> None:
+        missing = [k for k in keys if k not in cache]
+        if not missing:
+            return
+        if in_db:
+            for chunk in _chunks(missing):
+                q = f"SELECT {col}, n FROM {table} WHERE {col} IN (%s)" % ",".join("?" * len(chunk))
+                cache.update(self.cur.execute(q, chunk).fetchall())
+        for k in missing:
+            cache.setdefault(k, 0)
+
+    def bump_edf(self, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        self._load("pi_edf", "key", self.edf, keys, self.db_entities)
+        for k in keys:
+            self.edf[k] += 1
+        self.edf_dirty.update(keys)
+
+    def edf_of(self, keys: Iterable[str]) -> dict[str, int]:
+        keys = list(keys)
+        self._load("pi_edf", "key", self.edf, keys, self.db_entities)
+        return self.edf
+
+    def bump_tdf(self, tf: dict[int, int]) -> None:
+        self._load("pi_tdf", "t", self.tdf, tf, self.db_terms)
+        for h in tf:
+            self.tdf[h] += 1
+        self.tdf_dirty.update(tf)
+
+    def tdf_of(self, hashes: Iterable[int]) -> dict[int, int]:
+        self._load("pi_tdf", "t", self.tdf, hashes, self.db_terms)
+        return self.tdf
+
+    # entities
+    def add_entities(self, keys: list[str], day: int | None, aid: int, sid: int) -> None:
+        d = day or 0
+        for k in keys:
+            self.entity_rows.append((k, d, aid, sid))
+            self.entity_mem[k].append((d, aid, sid))
+        if day is None:
+            self.undated += 1
+
+    def entity_candidates(self, aid: int, sid: int, day: int | None, keys: list[str]) -> set[int]:
+        """Other-source articles sharing at least ``MIN_ENTITY_SHARED`` of this article's
+        non-hub keys (dated: within ``ENTITY_DAYS``, or undated; undated: any date), the
+        ``ENTITY_CANDIDATES`` sharing the most IDF weight."""
+        df = self.edf_of(keys)
+        rare = [k for k in keys if 2 <= df[k] <= ENTITY_CAP]
+        if not rare:
+            return set()
+        n = self.n_docs
+        weight = {k: _idf(n, df[k]) for k in rare}
+        partial: dict[int, float] = defaultdict(float)
+        count: dict[int, int] = defaultdict(int)
+        res: list[tuple[str, int]] = []
+        if self.db_entities:
+            for chunk in _chunks(rare):
+                marks = ",".join("?" * len(chunk))
+                if day is None:
+                    q = f"SELECT key, aid FROM pi_entity WHERE key IN ({marks}) AND sid != ?"
+                    res += self.cur.execute(q, (*chunk, sid)).fetchall()
+                else:
+                    q = (f"SELECT key, aid FROM pi_entity WHERE key IN ({marks})"
+                         " AND day BETWEEN ? AND ? AND sid != ?")
+                    res += self.cur.execute(
+                        q, (*chunk, day - ENTITY_DAYS, day + ENTITY_DAYS, sid)).fetchall()
+                    if self.undated:
+                        q0 = f"SELECT key, aid FROM pi_entity WHERE key IN ({marks}) AND day = 0 AND sid != ?"
+                        res += self.cur.execute(q0, (*chunk, sid)).fetchall()
+        if self.entity_mem:
+            lo, hi = (day - ENTITY_DAYS, day + ENTITY_DAYS) if day is not None else (None, None)
+            for k in rare:
+                for d, oaid, osid in self.entity_mem.get(k, ()):
+                    if osid != sid and (lo is None or d == 0 or lo <= d <= hi):
+                        res.append((k, oaid))
+        for k, oaid in res:
+            if oaid != aid:
+                partial[oaid] += weight[k] ** 2
+                count[oaid] += 1
+        ok = [o for o in partial if count[o] >= MIN_ENTITY_SHARED]
+        return set(sorted(ok, key=lambda o: (-partial[o], o))[:ENTITY_CANDIDATES])
+
+    def similarities(self, keys: list[str], terms: list[list[int]], others: dict[int, dict]
+                     ) -> dict[int, tuple[float, float]]:
+        """(entity cosine, term cosine) of this article with each of ``others``, with the
+        current document frequencies (binary IDF weights for entities, (1+log tf)*IDF for
+        terms)."""
+        if not others:
+            return {}
+        n = self.n_docs
+        all_keys = set(keys).union(*(o["ekeys"] for o in others.values()))
+        edf = self.edf_of(all_keys)
+        all_terms = {h for h, _ in terms}.union(*({h for h, _ in o["terms"]} for o in others.values()))
+        tdf = self.tdf_of(all_terms)
+        ea = {k: _idf(n, max(edf[k], 1)) for k in keys}
+        ta = {h: (1 + math.log(c)) * _idf(n, max(tdf[h], 1)) for h, c in terms}
+        out = {}
+        for o, inf in others.items():
+            eb = {k: _idf(n, max(edf[k], 1)) for k in inf["ekeys"]}
+            tb = {h: (1 + math.log(c)) * _idf(n, max(tdf[h], 1)) for h, c in inf["terms"]}
+            out[o] = (_cosine(ea, eb) if ea and eb else 0.0, _cosine(ta, tb) if ta and tb else 0.0)
+        return out
+
+    def articles(self, aids: list[int]) -> dict[int, dict]:
+        return _articles(self.cur, aids) if aids else {}
+
+    def flush(self) -> None:
+        self.flush_postings()
+        cur = self.cur
+        if self.edf_dirty:
+            cur.executemany("INSERT OR REPLACE INTO pi_edf(key, n) VALUES (?, ?)",
+                            sorted((k, self.edf[k]) for k in self.edf_dirty))
+            self.edf_dirty = set()
+        if self.tdf_dirty:
+            cur.executemany("INSERT OR REPLACE INTO pi_tdf(t, n) VALUES (?, ?)",
+                            sorted((k, self.tdf[k]) for k in self.tdf_dirty))
+            self.tdf_dirty = set()
+        cur.executemany(
+            "INSERT INTO pi_meta(k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v",
+            [("n", self.n_docs), ("undated", self.undated)],
+        )
 
 
 class PassageIndex:
@@ -177,68 +412,54 @@ class PassageIndex:
         self,
         items: Iterable[tuple[str, str, date | None, Sequence[str], Collection[str]]],
     ) -> None:
-        """Add articles in order; the same result as ``add`` on each in turn."""
-        cur = self.conn.cursor()
-        row = cur.execute("SELECT v FROM pi_meta WHERE k = 'n'").fetchone()
-        n_docs = row[0] if row else 0
-        sources: dict[str, int] = {}
-        for article_id, source, published, paragraphs, entity_keys in items:
-            if cur.execute("SELECT 1 FROM pi_article WHERE id = ?", (article_id,)).fetchone():
-                continue
-            sid = sources.get(source)
-            if sid is None:
-                cur.execute("INSERT OR IGNORE INTO pi_source(name) VALUES (?)", (source,))
-                sid = cur.execute("SELECT sid FROM pi_source WHERE name = ?", (source,)).fetchone()[0]
-                sources[source] = sid
-            n_docs += 1
-            self._add_one(cur, article_id, sid, published, paragraphs, entity_keys, n_docs)
-        cur.execute(
-            "INSERT INTO pi_meta(k, v) VALUES ('n', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v",
-            (n_docs,),
-        )
+        """Add articles in order; the same result as ``add`` on each in turn.
+
+        Postings and document frequencies of the batch are kept in memory (and consulted
+        together with the tables) and written once at the end, sorted, which is what makes the
+        bulk path cheap.
+        """
+        st = _Batch(self.conn.cursor())
+        try:
+            for article_id, source, published, paragraphs, entity_keys in items:
+                if article_id in st.ids or st.cur.execute(
+                    "SELECT 1 FROM pi_article WHERE id = ?", (article_id,)
+                ).fetchone():
+                    continue
+                st.ids.add(article_id)
+                self._add_one(st, article_id, st.source_id(source), published, paragraphs,
+                              entity_keys)
+                if len(st.shingle_rows) > _FLUSH_ROWS:
+                    st.flush_postings()
+        finally:
+            st.flush()
 
     def _add_one(
         self,
-        cur: sqlite3.Cursor,
+        st: _Batch,
         article_id: str,
         sid: int,
         published: date | None,
         paragraphs: Sequence[str],
         entity_keys: Collection[str],
-        n_docs: int,
     ) -> None:
+        cur = st.cur
         day = published.toordinal() if published is not None else None
         prints: list[ParagraphPrint] = [fingerprint(p) for p in paragraphs]
         keys = sorted({k for k in entity_keys if k})
-        sizes = [[p.size, list(p.sentence_sizes), list(p.quote_sizes)] for p in prints]
-        cur.execute(
-            "INSERT INTO pi_article(id, sid, day, story, sizes, ekeys) VALUES (?, ?, ?, 0, ?, ?)",
-            (article_id, sid, day, json.dumps(sizes, separators=(",", ":")),
-             json.dumps(keys, ensure_ascii=False, separators=(",", ":"))),
-        )
-        aid = cur.lastrowid
-        assert aid is not None
+        st.n_docs += 1
+        n_docs = st.n_docs
+        st.next_aid += 1
+        aid = st.next_aid
 
         # ---- passages: postings of the other sources' paragraphs sharing our shingles
         where: dict[int, list[int]] = defaultdict(list)  # hash -> our paragraphs
-        rows = []
+        for pi, pr in enumerate(prints):
+            for h in pr.shingles:
+                where[h].append(pi)
+        postings = st.postings(where, sid)
         for pi, pr in enumerate(prints):
             for h, (s, q) in pr.shingles.items():
-                where[h].append(pi)
-                rows.append((h, aid, pi, sid, s, q))
-        hashes = list(where)
-        postings: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
-        for chunk in _chunks(hashes):
-            q = (
-                "SELECT h, aid, para, sent, quote FROM pi_shingle WHERE h IN (%s) AND sid != ?"
-                % ",".join("?" * len(chunk))
-            )
-            for h, oaid, opara, osent, oquote in cur.execute(q, (*chunk, sid)):
-                postings[h].append((oaid, opara, osent, oquote))
-        cur.executemany(
-            "INSERT OR IGNORE INTO pi_shingle(h, aid, para, sid, sent, quote) VALUES (?,?,?,?,?,?)",
-            rows,
-        )
+                st.add_posting(h, aid, pi, sid, s, q)
         # (our paragraph, their article, their paragraph) -> shared (hash, their sent, their quote)
         shared: dict[tuple[int, int, int], list[tuple[int, int, int]]] = defaultdict(list)
         for h, plist in postings.items():
@@ -248,8 +469,7 @@ class PassageIndex:
                 for pi in where[h]:
                     shared[(pi, oaid, opara)].append((h, osent, oquote))
         shared = {k: v for k, v in shared.items() if len(v) >= 2}
-        others = sorted({k[1] for k in shared})
-        info = self._articles(cur, others)
+        info = st.articles(sorted({k[1] for k in shared}))
         links: list[tuple[int, int, int, int, float, str]] = []
         pass_shared: dict[int, int] = defaultdict(int)
         for (pi, oaid, opara), sh in shared.items():
@@ -264,78 +484,76 @@ class PassageIndex:
                 links + [(b, bp, a, ap, s, k) for a, ap, b, bp, s, k in links],
             )
         pass_score: dict[int, float] = defaultdict(float)
-        pass_n: dict[int, int] = defaultdict(int)
         for _a, _ap, oaid, _bp, s, _k in links:
             pass_score[oaid] += s
-            pass_n[oaid] += 1
 
-        # ---- entities
-        esims: dict[int, float] = {}
+        # ---- term profile: top terms by tf-idf (tf kept; idf applied when compared)
+        tf: dict[int, int] = defaultdict(int)
+        for pr in prints:
+            for h in pr.words:
+                tf[h] += 1
+        st.bump_tdf(tf)
+        tdf = st.tdf_of(tf)
+        weights = {h: (1 + math.log(c)) * _idf(n_docs, tdf[h]) for h, c in tf.items()}
+        top = sorted(weights, key=lambda h: (-weights[h], h))[:TERMS]
+        terms = [[h, tf[h]] for h in top]
+
+        # ---- entities: candidates sharing non-hub keys
+        candidates: set[int] = set()
         if keys:
-            cur.executemany(
-                "INSERT INTO pi_edf(key, n) VALUES (?, 1) ON CONFLICT(key) DO UPDATE SET n = n + 1",
-                [(k,) for k in keys],
-            )
-            cur.executemany(
-                "INSERT OR IGNORE INTO pi_entity(key, day, aid, sid) VALUES (?, ?, ?, ?)",
-                [(k, day or 0, aid, sid) for k in keys],
-            )
-            esims = self._entity_candidates(cur, aid, sid, day, keys, n_docs)
+            st.bump_edf(keys)
+            candidates = st.entity_candidates(aid, sid, day, keys)
+            st.add_entities(keys, day, aid, sid)
+        candidates |= set(pass_score)
+        info.update(st.articles([o for o in candidates if o not in info]))
+        sims = st.similarities(keys, terms, {o: info[o] for o in candidates})
 
         # ---- story
         neighbours: dict[int, tuple[float, float, int]] = {}
-        for oaid in set(pass_score) | set(esims):
-            if oaid not in info:
-                info.update(self._articles(cur, [oaid]))
+        joined_stories: set[int] = set()
+        for oaid in candidates:
             oday = info[oaid]["day"]
-            es = esims.get(oaid, 0.0)
+            es, ts = sims.get(oaid, (0.0, 0.0))
             gap = abs(day - oday) if day is not None and oday is not None else None
+            combined = STORY_TERM_WEIGHT * ts + (1 - STORY_TERM_WEIGHT) * es
             joined = False
-            if pass_n.get(oaid) and (gap is None or gap <= PASSAGE_DAYS) and (
-                pass_shared[oaid] >= STORY_SHINGLES or es >= ENTITY_WEAK
+            if pass_score.get(oaid) and (gap is None or gap <= PASSAGE_DAYS) and (
+                pass_shared[oaid] >= STORY_SHINGLES or combined >= STORY_WEAK
             ):
                 joined = True
-            if es:
-                if gap is None:
-                    joined = joined or es >= ENTITY_UNDATED
-                elif gap <= ENTITY_DAYS:
-                    joined = joined or es >= ENTITY_DATED
-            if joined or pass_n.get(oaid):
-                neighbours[oaid] = (round(es + pass_score.get(oaid, 0.0), 4), es, pass_n.get(oaid, 0))
-            if not joined:
-                continue
-            info[oaid]["joined"] = True
+            if gap is None:
+                joined = joined or (combined >= STORY_UNDATED and es >= MIN_ENTITY_SIM)
+            elif gap <= ENTITY_DAYS:
+                joined = joined or (combined >= STORY_DATED and es >= MIN_ENTITY_SIM)
+            if joined or pass_score.get(oaid):
+                neighbours[oaid] = (round(combined + pass_score.get(oaid, 0.0), 4),
+                                    round(combined, 4), len([x for x in links if x[2] == oaid]))
+            if joined:
+                joined_stories.add(info[oaid]["story"])
         if neighbours:
             cur.executemany(
                 "INSERT OR REPLACE INTO pi_pair(aid, oaid, score, esim, npass) VALUES (?,?,?,?,?)",
                 [(aid, o, *v) for o, v in neighbours.items()]
                 + [(o, aid, *v) for o, v in neighbours.items()],
             )
-        stories = {info[o]["story"] for o in neighbours if info[o].get("joined")}
-        if stories:
-            keep = min(stories)
-            cur.execute("UPDATE pi_article SET story = ? WHERE aid = ?", (keep, aid))
-            lost = sorted(stories - {keep})
-            for chunk in _chunks(lost):
-                cur.execute(
-                    "UPDATE pi_article SET story = ? WHERE story IN (%s)" % ",".join("?" * len(chunk)),
-                    (keep, *chunk),
-                )
-        else:
-            cur.execute("UPDATE pi_article SET story = ? WHERE aid = ?", (aid, aid))
+        story = min(joined_stories) if joined_stories else aid
+        lost = sorted(joined_stories - {story})
+        for chunk in _chunks(lost):
+            cur.execute(
+                "UPDATE pi_article SET story = ? WHERE story IN (%s)" % ",".join("?" * len(chunk)),
+                (story, *chunk),
+            )
+        sizes = [[p.size, list(p.sentence_sizes), list(p.quote_sizes)] for p in prints]
+        cur.execute(
+            "INSERT INTO pi_article(aid, id, sid, day, story, sizes, ekeys, terms)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (aid, article_id, sid, day, story, json.dumps(sizes, separators=(",", ":")),
+             json.dumps(keys, ensure_ascii=False, separators=(",", ":")),
+             json.dumps(terms, separators=(",", ":"))),
+        )
 
     def _articles(self, cur: sqlite3.Cursor, aids: list[int]) -> dict[int, dict]:
-        out: dict[int, dict] = {}
-        for chunk in _chunks(aids):
-            q = "SELECT aid, id, sid, day, story, sizes, ekeys FROM pi_article WHERE aid IN (%s)" % (
-                ",".join("?" * len(chunk))
-            )
-            for aid, id_, sid, day, story, sizes, ekeys in cur.execute(q, chunk):
-                out[aid] = {
-                    "id": id_, "sid": sid, "day": day, "story": story,
-                    "sizes": json.loads(sizes), "ekeys": ekeys,
-                }
-        return out
+        return _articles(cur, aids)
 
     def _df(self, cur: sqlite3.Cursor, keys: Iterable[str]) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -343,57 +561,6 @@ class PassageIndex:
         for chunk in _chunks(keys):
             q = "SELECT key, n FROM pi_edf WHERE key IN (%s)" % ",".join("?" * len(chunk))
             out.update(cur.execute(q, chunk).fetchall())
-        return out
-
-    def _entity_candidates(
-        self, cur: sqlite3.Cursor, aid: int, sid: int, day: int | None, keys: list[str], n_docs: int
-    ) -> dict[int, float]:
-        """IDF-weighted cosine between this article and the other-source articles that share
-        its non-hub keys (in the date window when dated; undated ones always)."""
-        df = self._df(cur, keys)
-        rare = [k for k in keys if 2 <= df.get(k, 1) <= ENTITY_CAP]
-        if len(rare) < 1:
-            return {}
-        weight = {k: _idf(n_docs, df.get(k, 1)) for k in keys}
-        partial: dict[int, float] = defaultdict(float)
-        count: dict[int, int] = defaultdict(int)
-        for chunk in _chunks(rare):
-            marks = ",".join("?" * len(chunk))
-            if day is None:
-                q = f"SELECT key, aid FROM pi_entity WHERE key IN ({marks}) AND sid != ? AND aid != ?"
-                args: tuple = (*chunk, sid, aid)
-                res = cur.execute(q, args).fetchall()
-            else:
-                q = (
-                    f"SELECT key, aid FROM pi_entity WHERE key IN ({marks}) AND day BETWEEN ? AND ?"
-                    " AND sid != ? AND aid != ?"
-                )
-                res = cur.execute(q, (*chunk, day - ENTITY_DAYS, day + ENTITY_DAYS, sid, aid)).fetchall()
-                q0 = f"SELECT key, aid FROM pi_entity WHERE key IN ({marks}) AND day = 0 AND sid != ?"
-                res += cur.execute(q0, (*chunk, sid)).fetchall()
-            for k, oaid in res:
-                partial[oaid] += weight[k] ** 2
-                count[oaid] += 1
-        if not partial:
-            return {}
-        # every shared key counts in the cosine, rare or not: add the hub keys' share later
-        best = sorted(partial, key=lambda o: (-partial[o], o))[:ENTITY_CANDIDATES]
-        info = self._articles(cur, best)
-        okeys = {o: json.loads(info[o]["ekeys"]) for o in best}
-        all_keys = set().union(*okeys.values()) - set(df)
-        df.update(self._df(cur, all_keys))
-        norm_a = math.sqrt(sum(_idf(n_docs, df.get(k, 1)) ** 2 for k in keys))
-        mine = set(keys)
-        out: dict[int, float] = {}
-        for o in best:
-            ok = okeys[o]
-            inter = mine.intersection(ok)
-            if len(inter) < MIN_ENTITY_SHARED:
-                continue
-            num = sum(_idf(n_docs, df.get(k, 1)) ** 2 for k in inter)
-            norm_b = math.sqrt(sum(_idf(n_docs, df.get(k, 1)) ** 2 for k in ok))
-            if norm_a and norm_b:
-                out[o] = round(num / (norm_a * norm_b), 4)
         return out
 
     # ---------------------------------------------------------------------------- queries
@@ -484,7 +651,7 @@ class PassageIndex:
             mine = json.loads(ekeys)
             nrow = cur.execute("SELECT v FROM pi_meta WHERE k = 'n'").fetchone()
             n_docs = nrow[0] if nrow else 1
-            okeys = {o: json.loads(info[o]["ekeys"]) for o in missing}
+            okeys = {o: info[o]["ekeys"] for o in missing}
             df = self._df(cur, set(mine).union(*okeys.values()))
             w = {k: _idf(n_docs, df.get(k, 1)) ** 2 for k in df}
             na = math.sqrt(sum(w.get(k, 0.0) for k in mine))

@@ -174,7 +174,7 @@ _TOKEN_HASH: dict[str, int] = {}
 def _thash(tok: str) -> int:
     h = _TOKEN_HASH.get(tok)
     if h is None:
-        h = int.from_bytes(hashlib.blake2b(tok.encode(), digest_size=8).digest(), "little")
+        h = int.from_bytes(hashlib.blake2b(tok.encode(), digest_size=8).digest(), "little") & _MASK
         if len(_TOKEN_HASH) > _STEM_CACHE_MAX:
             _TOKEN_HASH.clear()
         _TOKEN_HASH[tok] = h
@@ -344,43 +344,88 @@ class ParagraphPrint:
     quote_sizes: tuple[int, ...]
     sentence_spans: tuple[tuple[int, int], ...] = ()
     quotes: tuple[tuple[int, int], ...] = ()
+    words: tuple[int, ...] = ()  # hashes of the content tokens, in order (for term profiles)
 
     @property
     def size(self) -> int:
         return len(self.shingles)
 
 
+_WORD_FLAT = re.compile(r"[^\W_]+(?:[.'’,][^\W_]+)*\.?", re.UNICODE)
+_HASH_CACHE: dict[str, int | None] = {}
+_MISSING = -1
+
+
+def _word_hash(raw: str) -> int | None:
+    s = _stem(raw)
+    h = None if s is None else _thash(s)
+    if len(_HASH_CACHE) > _STEM_CACHE_MAX:
+        _HASH_CACHE.clear()
+    _HASH_CACHE[raw] = h
+    return h
+
+
+def _segments(text: str, sents: list[tuple[int, int]], quotes: list[tuple[int, int]]):
+    """Cut ``text`` at sentence and quotation bounds: ``(start, end, sentence, quote)``."""
+    cuts = {0, len(text)}
+    for a, b in sents:
+        cuts.add(a)
+        cuts.add(b)
+    for a, b in quotes:
+        cuts.add(a)
+        cuts.add(b)
+    cuts_l = sorted(cuts)
+    out = []
+    si = qi = 0
+    for a, b in zip(cuts_l, cuts_l[1:]):
+        while si < len(sents) and sents[si][1] <= a:
+            si += 1
+        s = si if si < len(sents) and sents[si][0] <= a else -1
+        while qi < len(quotes) and quotes[qi][1] <= a:
+            qi += 1
+        q = qi if qi < len(quotes) and quotes[qi][0] <= a else -1
+        out.append((a, b, s, q))
+    return out
+
+
 def fingerprint(text: str) -> ParagraphPrint:
     """Fingerprint one paragraph (see module doc)."""
-    toks = tokens(text)
-    if not toks:
-        return ParagraphPrint({}, (), ())
     sents = sentences(text)
     quotes = _top_level(quotations(text)) if ('"' in text or "“" in text or "'" in text
-                                              or "‘" in text or "«" in text or "„" in text) else []
-    hs = shingles([t[0] for t in toks])
-    k = min(K, len(toks))
-    # sentence / quote index per token
-    ntok = len(toks)
-    tsent = [-1] * ntok
-    si = 0
-    for ti, (_, ts, _te) in enumerate(toks):
-        while si < len(sents) and sents[si][1] <= ts:
-            si += 1
-        if si < len(sents) and sents[si][0] <= ts:
-            tsent[ti] = si
-    tquote = [-1] * ntok
-    if quotes:
-        qi = 0
-        for ti, (_, ts, te) in enumerate(toks):
-            while qi < len(quotes) and quotes[qi][1] < te:
-                qi += 1
-            if qi < len(quotes) and quotes[qi][0] <= ts and te <= quotes[qi][1]:
-                tquote[ti] = qi
+                                              or "‘" in text or "«" in text or "„" in text
+                                              or "»" in text) else []
+    get = _HASH_CACHE.get
+    hs: list[int] = []
+    tsent: list[int] = []
+    tquote: list[int] = []
+    for a, b, s, q in _segments(text, sents, quotes):
+        words = _WORD_FLAT.findall(text, a, b)
+        if not words:
+            continue
+        hw = [get(w, _MISSING) for w in words]
+        hw = [_word_hash(w) if h == _MISSING else h for w, h in zip(words, hw)]
+        hw = [h for h in hw if h is not None]
+        hs.extend(hw)
+        tsent.extend([s] * len(hw))
+        tquote.extend([q] * len(hw))
+    n = len(hs)
+    if n == 0:
+        return ParagraphPrint({}, tuple(0 for _ in sents), tuple(0 for _ in quotes),
+                              tuple(sents), tuple(quotes))
+    k = min(K, n)
+    if k == 3:
+        sh = [((x * _P1) ^ (y * _P2) ^ z) & _MASK for x, y, z in zip(hs, hs[1:], hs[2:])]
+    else:
+        sh = []
+        for i in range(n - k + 1):
+            h = 0
+            for x in hs[i : i + k]:
+                h = ((h * _P1) ^ x) & _MASK
+            sh.append(h)
     out: dict[int, tuple[int, int]] = {}
     ssz = [0] * len(sents)
     qsz = [0] * len(quotes)
-    for i, h in enumerate(hs):
+    for i, h in enumerate(sh):
         if h in out:
             continue
         last = i + k - 1
@@ -391,7 +436,7 @@ def fingerprint(text: str) -> ParagraphPrint:
             ssz[s] += 1
         if q >= 0:
             qsz[q] += 1
-    return ParagraphPrint(out, tuple(ssz), tuple(qsz), tuple(sents), tuple(quotes))
+    return ParagraphPrint(out, tuple(ssz), tuple(qsz), tuple(sents), tuple(quotes), tuple(hs))
 
 
 # --------------------------------------------------------------------------------------------

@@ -215,9 +215,10 @@ def seed_report(pi: PassageIndex) -> dict:
                 if a >= b:
                     continue
                 for x, y in ((pa_phrase, pb_phrase), (pb_phrase, pa_phrase)):
-                    i, j = para_with(a, x), para_with(b, y)
-                    if i is not None and j is not None:
-                        allowed.add(((a, i), (b, j)))
+                    for i, ti in enumerate(seeds[a]):
+                        for j, tj in enumerate(seeds[b]):
+                            if x in ti and y in tj:
+                                allowed.add(((a, i), (b, j)))
     unexpected = [d for d in detail if d[0] not in expected_pairs and d[0] not in allowed]
     stories = pi.stories()
     return {
