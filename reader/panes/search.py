@@ -29,7 +29,7 @@ class SearchLine(Input):
     SearchLine:focus { border: none; }
     """
 
-    class Changed(Message):
+    class QueryChanged(Message):
         """The query changed (every keystroke)."""
 
         def __init__(self, query: str) -> None:
@@ -47,7 +47,7 @@ class SearchLine(Input):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.post_message(self.Changed(event.value))
+        self.post_message(self.QueryChanged(event.value))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -202,6 +202,7 @@ class MainScreen(Screen[None]):
         self._cycle_landed: tuple[str, int] | None = None
         self._status = Text(end="")
         self._last_progress = 0.0
+        self._idle_status = True
 
     # --- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -246,6 +247,7 @@ class MainScreen(Screen[None]):
         if error:
             line.stylize("bold #ff5f5f")
         self._status = line
+        self._idle_status = False
         self.query_one("#status", Static).update(line)
 
     @property
@@ -400,8 +402,9 @@ class MainScreen(Screen[None]):
             self.query_one(ReaderView).clear()
         if self.query_text and self.search_hits is not None:
             self._start_search(self.query_text)
-        if not self.query_text and not self._ingesting and self.entity_filter is None:
+        if self._idle_status and not self._ingesting:
             self.set_status(f"{len(message.rows)} articles. Press / to search, ? for help.")
+            self._idle_status = True
 
     def on_search_done(self, message: SearchDone) -> None:
         if message.seq != self._search_seq:
@@ -512,8 +515,8 @@ class MainScreen(Screen[None]):
             self.load_rows()
 
     # --- messages from panes --------------------------------------------------------------
-    @on(SearchLine.Changed)
-    def search_changed(self, message: SearchLine.Changed) -> None:
+    @on(SearchLine.QueryChanged)
+    def search_changed(self, message: SearchLine.QueryChanged) -> None:
         self.query_one("#search").remove_class("-invalid")
         self._start_search(message.query)
 
