@@ -214,6 +214,29 @@ def _is_jsonl(path: Path) -> bool:
     return path.name.lower().endswith(JSONL_SUFFIXES)
 
 
+class _ForkGuard:
+    """While a writer holds the lock, every process it forks (the enrichment pool, Whoosh's
+    sub-writers) drops its inherited copy of the lock and dies with the writer, so a killed
+    writer never leaves orphans that keep the library locked."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.parent = os.getpid()
+
+    def in_child(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+        try:
+            import ctypes
+            import signal
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+        if os.getppid() != self.parent:  # the writer died before prctl took effect
+            os._exit(1)
+
+
 class Library:
     """One library folder: add articles, search them, and read what was derived from them."""
 
@@ -282,6 +305,7 @@ class Library:
                     self._held -= 1
                 return
             fd = os.open(self.path / "write.lock", os.O_CREAT | os.O_RDWR, 0o644)
+            guards: list[_ForkGuard] = []
             try:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -293,8 +317,13 @@ class Library:
                     on_busy()
                     fcntl.flock(fd, fcntl.LOCK_EX)
                 self._held = 1
+                import multiprocessing.util
+
+                guards.append(_ForkGuard(fd))
+                multiprocessing.util.register_after_fork(guards[0], _ForkGuard.in_child)
                 yield
             finally:
+                guards.clear()  # unregisters it (the registry holds it weakly)
                 self._held = 0
                 with contextlib.suppress(OSError):
                     fcntl.flock(fd, fcntl.LOCK_UN)
