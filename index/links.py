@@ -10,29 +10,38 @@ stories it merges. No step scans the corpus.
 Tables
   pi_meta(k, v)                       article count (for IDF)
   pi_source(sid, name)
-  pi_article(aid, id, sid, day, story, sizes, ekeys)
+  pi_article(aid, id, sid, day, story, sizes, ekeys, terms)
       day: date ordinal or NULL; story: aid of the story's founding article;
-      sizes: JSON [[paragraph size, [sentence sizes], [quote sizes]], ...]; ekeys: JSON keys
-  pi_shingle(h, aid, para, sid, sent, quote)   postings of shingle hashes (clustered by h)
+      sizes: JSON [[paragraph size, [sentence sizes], [quote sizes]], ...]; ekeys: JSON keys;
+      terms: JSON [[term hash, tf], ...] (the term profile)
+  pi_shingle(h, sid, aid, para, sent, quote)   postings of shingle hashes (clustered by h, sid)
+  pi_tdf(t, n)                                 term document frequencies
   pi_link(aid, para, oaid, opara, sim, kind)   paragraph links, stored in both directions
   pi_pair(aid, oaid, score, esim, npass)       article pairs that share passages or entities
   pi_edf(key, n)                               entity-key document frequencies
   pi_entity(key, day, aid, sid)                entity postings (day 0 = undated)
 
 Rules
-  * Paragraphs are linked only across different sources (see ``index.passages.match``).
-  * Two articles of different sources belong to one story when they share a passage and were
-    published within ``PASSAGE_DAYS`` of each other (or either date is unknown), or when their
-    entity profiles are close: IDF-weighted cosine over entity keys >= ``ENTITY_DATED`` within
-    ``ENTITY_DAYS`` days, or >= ``ENTITY_UNDATED`` when either date is unknown. Hub keys (in
-    more than ``ENTITY_CAP`` articles) still weigh in the cosine (with their low IDF) but do
-    not generate candidates.
+  * Paragraphs are linked only across different sources (see ``index.passages.match``);
+    shingles held by more than ``SHINGLE_CAP`` other-source paragraphs are ignored (boilerplate).
+  * Story similarity of two articles = ``STORY_TERM_WEIGHT`` * cosine of their term profiles
+    (top ``TERMS`` content stems, (1+log tf) * IDF) + the rest * IDF-weighted cosine of their
+    entity keys; IDF from our own document-frequency tables, kept incrementally. Candidates
+    are the other-source articles sharing >= ``MIN_ENTITY_SHARED`` non-hub entity keys (hubs:
+    keys in more than ``ENTITY_CAP`` articles) within ``ENTITY_DAYS`` (or undated), plus the
+    articles sharing a passage.
+  * Two articles of different sources join one story when: they share passages totalling
+    >= ``STORY_SHINGLES`` shingles (or a shorter passage and similarity >= ``STORY_WEAK`` times
+    the bar) within ``PASSAGE_DAYS`` (or either date unknown); or their similarity is
+    >= ``STORY_DATED`` within ``ENTITY_DAYS`` days, or >= ``STORY_UNDATED`` when either date is
+    unknown (entity cosine >= ``MIN_ENTITY_SIM`` in both cases).
   * Stories are union-find with stable ids: a new article founds its own story, joining
     merges stories, and the merged story keeps the id of the oldest one (its founding article).
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import sqlite3
@@ -55,8 +64,8 @@ STORY_TERM_WEIGHT = 0.7  # story similarity = w * term cosine + (1 - w) * entity
 STORY_DATED = 0.13
 STORY_UNDATED = 0.16
 MIN_ENTITY_SIM = 0.05
-STORY_WEAK = 0.08  # a short shared passage joins a story only with this similarity too
-_FLUSH_ROWS = 400_000
+STORY_WEAK = 0.75  # a short shared passage joins only with this fraction of the similarity bar
+_FLUSH_ROWS = 200_000
 STORY_SHINGLES = 6  # shared shingles (over all linked paragraphs) for a passage-only join
 MIN_ENTITY_SHARED = 2  # at least this many shared keys for an entity-only link
 _CHUNK = 900
@@ -115,9 +124,9 @@ CREATE TABLE IF NOT EXISTS pi_article (
 );
 CREATE INDEX IF NOT EXISTS pi_article_story ON pi_article(story);
 CREATE TABLE IF NOT EXISTS pi_shingle (
-    h INTEGER NOT NULL, aid INTEGER NOT NULL, para INTEGER NOT NULL,
-    sid INTEGER NOT NULL, sent INTEGER NOT NULL, quote INTEGER NOT NULL,
-    PRIMARY KEY (h, aid, para)
+    h INTEGER NOT NULL, sid INTEGER NOT NULL, aid INTEGER NOT NULL, para INTEGER NOT NULL,
+    sent INTEGER NOT NULL, quote INTEGER NOT NULL,
+    PRIMARY KEY (h, sid, aid, para)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pi_link (
     aid INTEGER NOT NULL, para INTEGER NOT NULL, oaid INTEGER NOT NULL, opara INTEGER NOT NULL,
@@ -152,15 +161,17 @@ def _idf(n_docs: int, df: int) -> float:
 def _articles(cur: sqlite3.Cursor, aids: list[int]) -> dict[int, dict]:
     out: dict[int, dict] = {}
     for chunk in _chunks(aids):
-        q = "SELECT aid, id, sid, day, story, sizes, ekeys, terms FROM pi_article WHERE aid IN (%s)" % (
-            ",".join("?" * len(chunk))
-        )
+        q = "SELECT aid, id, sid, day, story, sizes, ekeys, terms FROM pi_article WHERE aid IN ({})".format(",".join("?" * len(chunk)))
         for aid, id_, sid, day, story, sizes, ekeys, terms in cur.execute(q, chunk):
             out[aid] = {
                 "id": id_, "sid": sid, "day": day, "story": story,
                 "sizes": json.loads(sizes), "ekeys": json.loads(ekeys), "terms": json.loads(terms),
             }
     return out
+
+
+def _first(row: tuple) -> int:
+    return row[0]
 
 
 def _cosine(a: dict, b: dict) -> float:
@@ -187,12 +198,17 @@ class _Batch:
         self.ids: set[str] = set()
         self.sources: dict[str, int] = {}
         self.db_shingles = cur.execute("SELECT 1 FROM pi_shingle LIMIT 1").fetchone() is not None
+        lo, hi = cur.execute("SELECT min(sid), max(sid) FROM pi_article").fetchone()
+        self.min_sid = lo if lo is not None else 1 << 62  # sources with articles in the tables
+        self.max_sid = hi if hi is not None else -1
         self.db_entities = cur.execute("SELECT 1 FROM pi_entity LIMIT 1").fetchone() is not None
         self.db_terms = cur.execute("SELECT 1 FROM pi_tdf LIMIT 1").fetchone() is not None
         row = cur.execute("SELECT v FROM pi_meta WHERE k = 'undated'").fetchone()
         self.undated = row[0] if row else 0
         self.shingle_rows: list[tuple[int, int, int, int, int, int]] = []
-        self.shingle_mem: dict[int, list[tuple[int, int, int, int, int]]] = defaultdict(list)
+        self.mem_sids: set[int] = set()
+        # hash -> source -> postings (aid, para, sent, quote) not yet written
+        self.shingle_mem: dict[int, dict[int, list[tuple[int, int, int, int]]]] = {}
         self.entity_rows: list[tuple[str, int, int, int]] = []
         self.entity_mem: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
         self.edf: dict[str, int] = {}
@@ -213,37 +229,58 @@ class _Batch:
         out: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
         hashes = list(hashes)
         if self.db_shingles:
-            for chunk in _chunks(hashes):
-                q = (
-                    "SELECT h, aid, para, sent, quote FROM pi_shingle WHERE h IN (%s) AND sid != ?"
-                    % ",".join("?" * len(chunk))
-                )
-                for h, oaid, opara, osent, oquote in self.cur.execute(q, (*chunk, sid)):
-                    out[h].append((oaid, opara, osent, oquote))
+            # range scans on (h, sid) skip this source's postings without reading them; a side
+            # with no other source's postings is not scanned at all
+            ops = [op for op, present in (("<", self.min_sid < sid), (">", self.max_sid > sid))
+                   if present]
+            for chunk in _chunks(hashes) if ops else ():
+                marks = ",".join("?" * len(chunk))
+                for op in ops:
+                    q = (f"SELECT h, aid, para, sent, quote FROM pi_shingle"
+                         f" WHERE h IN ({marks}) AND sid {op} ?")
+                    for h, oaid, opara, osent, oquote in self.cur.execute(q, (*chunk, sid)):
+                        out[h].append((oaid, opara, osent, oquote))
         mem = self.shingle_mem
         if mem:
             for h in hashes:
-                got = mem.get(h)
-                if got:
-                    for oaid, opara, osid, osent, oquote in got:
-                        if osid != sid:
-                            out[h].append((oaid, opara, osent, oquote))
+                by_source = mem.get(h)
+                if by_source is None or (len(by_source) == 1 and sid in by_source):
+                    continue
+                lst = out[h]
+                for osid, plist in by_source.items():
+                    if osid != sid:
+                        lst.extend(plist)
         return out
 
-    def add_posting(self, h: int, aid: int, para: int, sid: int, sent: int, quote: int) -> None:
-        self.shingle_rows.append((h, aid, para, sid, sent, quote))
-        self.shingle_mem[h].append((aid, para, sid, sent, quote))
+    def add_postings(self, aid: int, sid: int, prints: list[ParagraphPrint]) -> None:
+        self.mem_sids.add(sid)
+        rows = self.shingle_rows
+        mem = self.shingle_mem
+        for pi, pr in enumerate(prints):
+            for h, (s, q) in pr.shingles.items():
+                rows.append((h, sid, aid, pi, s, q))
+                by_source = mem.get(h)
+                if by_source is None:
+                    mem[h] = {sid: [(aid, pi, s, q)]}
+                else:
+                    plist = by_source.get(sid)
+                    if plist is None:
+                        by_source[sid] = [(aid, pi, s, q)]
+                    else:
+                        plist.append((aid, pi, s, q))
 
     def flush_postings(self) -> None:
         if self.shingle_rows:
-            self.shingle_rows.sort()
+            self.shingle_rows.sort(key=_first)
             self.cur.executemany(
-                "INSERT OR IGNORE INTO pi_shingle(h, aid, para, sid, sent, quote) VALUES (?,?,?,?,?,?)",
+                "INSERT OR IGNORE INTO pi_shingle(h, sid, aid, para, sent, quote) VALUES (?,?,?,?,?,?)",
                 self.shingle_rows,
             )
             self.shingle_rows = []
-            self.shingle_mem = defaultdict(list)
+            self.shingle_mem = {}
             self.db_shingles = True
+            self.min_sid = min([self.min_sid, *self.mem_sids])
+            self.max_sid = max([self.max_sid, *self.mem_sids])
         if self.entity_rows:
             self.entity_rows.sort()
             self.cur.executemany(
@@ -419,6 +456,10 @@ class PassageIndex:
         bulk path cheap.
         """
         st = _Batch(self.conn.cursor())
+        # the batch holds millions of small tuples in memory: cyclic GC passes over them would
+        # cost more than the work itself (nothing here makes reference cycles)
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
         try:
             for article_id, source, published, paragraphs, entity_keys in items:
                 if article_id in st.ids or st.cur.execute(
@@ -431,7 +472,11 @@ class PassageIndex:
                 if len(st.shingle_rows) > _FLUSH_ROWS:
                     st.flush_postings()
         finally:
-            st.flush()
+            try:
+                st.flush()
+            finally:
+                if gc_was_enabled:
+                    gc.enable()
 
     def _add_one(
         self,
@@ -457,9 +502,7 @@ class PassageIndex:
             for h in pr.shingles:
                 where[h].append(pi)
         postings = st.postings(where, sid)
-        for pi, pr in enumerate(prints):
-            for h, (s, q) in pr.shingles.items():
-                st.add_posting(h, aid, pi, sid, s, q)
+        st.add_postings(aid, sid, prints)
         # (our paragraph, their article, their paragraph) -> shared (hash, their sent, their quote)
         shared: dict[tuple[int, int, int], list[tuple[int, int, int]]] = defaultdict(list)
         for h, plist in postings.items():
@@ -517,8 +560,9 @@ class PassageIndex:
             gap = abs(day - oday) if day is not None and oday is not None else None
             combined = STORY_TERM_WEIGHT * ts + (1 - STORY_TERM_WEIGHT) * es
             joined = False
+            bar = STORY_UNDATED if gap is None else STORY_DATED
             if pass_score.get(oaid) and (gap is None or gap <= PASSAGE_DAYS) and (
-                pass_shared[oaid] >= STORY_SHINGLES or combined >= STORY_WEAK
+                pass_shared[oaid] >= STORY_SHINGLES or combined >= STORY_WEAK * bar
             ):
                 joined = True
             if gap is None:
@@ -540,7 +584,7 @@ class PassageIndex:
         lost = sorted(joined_stories - {story})
         for chunk in _chunks(lost):
             cur.execute(
-                "UPDATE pi_article SET story = ? WHERE story IN (%s)" % ",".join("?" * len(chunk)),
+                "UPDATE pi_article SET story = ? WHERE story IN ({})".format(",".join("?" * len(chunk))),
                 (story, *chunk),
             )
         sizes = [[p.size, list(p.sentence_sizes), list(p.quote_sizes)] for p in prints]
@@ -559,7 +603,7 @@ class PassageIndex:
         out: dict[str, int] = {}
         keys = list(keys)
         for chunk in _chunks(keys):
-            q = "SELECT key, n FROM pi_edf WHERE key IN (%s)" % ",".join("?" * len(chunk))
+            q = "SELECT key, n FROM pi_edf WHERE key IN ({})".format(",".join("?" * len(chunk)))
             out.update(cur.execute(q, chunk).fetchall())
         return out
 

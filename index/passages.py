@@ -97,14 +97,7 @@ def normalise(text: str) -> str:
 # Tokens
 
 STOPWORDS = frozenset(
-    """a an the and or but nor of in on at to for from by with as into onto upon about
-    is are was were be been being am has have had having do does did done
-    it its it's this that these those which who whom whose what where when while
-    he she they them his her hers their theirs we us our ours you your yours i me my mine him
-    will would shall should can could may might must not no so than then there here
-    also said says say saying told tell according just very only even
-    if because since though although whether
-    """.split()
+    ["a", "an", "the", "and", "or", "but", "nor", "of", "in", "on", "at", "to", "for", "from", "by", "with", "as", "into", "onto", "upon", "about", "is", "are", "was", "were", "be", "been", "being", "am", "has", "have", "had", "having", "do", "does", "did", "done", "it", "its", "it's", "this", "that", "these", "those", "which", "who", "whom", "whose", "what", "where", "when", "while", "he", "she", "they", "them", "his", "her", "hers", "their", "theirs", "we", "us", "our", "ours", "you", "your", "yours", "i", "me", "my", "mine", "him", "will", "would", "shall", "should", "can", "could", "may", "might", "must", "not", "no", "so", "than", "then", "there", "here", "also", "said", "says", "say", "saying", "told", "tell", "according", "just", "very", "only", "even", "if", "because", "since", "though", "although", "whether"]
 )
 # note "us" above is the pronoun; "U.S." is told apart by its dots (kept as "us" only then)
 
@@ -190,7 +183,7 @@ def shingles(stems: list[str], k: int = K) -> list[int]:
     if n < k:
         k = n
     if k == 3:
-        return [((a * _P1) ^ (b * _P2) ^ c) & _MASK for a, b, c in zip(hs, hs[1:], hs[2:])]
+        return [((a * _P1) ^ (b * _P2) ^ c) & _MASK for a, b, c in zip(hs, hs[1:], hs[2:], strict=False)]
     out = []
     for i in range(n - k + 1):
         h = 0
@@ -291,8 +284,7 @@ def _top_level(spans: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
 # Sentences
 
 _ABBREV = frozenset(
-    """mr mrs ms dr prof gen lt col maj capt cpt sgt adm gov sen rep st jr sr inc corp co ltd
-    vs etc jan feb mar apr jun jul aug sep sept oct nov dec fig est approx dept univ""".split()
+    ["mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "cpt", "sgt", "adm", "gov", "sen", "rep", "st", "jr", "sr", "inc", "corp", "co", "ltd", "vs", "etc", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "fig", "est", "approx", "dept", "univ"]
 )
 _SENT_END = re.compile(r"[.!?…]+[\"'”’»)\]]*\s+(?=[\"'“‘«(\[]?[A-Z0-9])")
 
@@ -377,7 +369,7 @@ def _segments(text: str, sents: list[tuple[int, int]], quotes: list[tuple[int, i
     cuts_l = sorted(cuts)
     out = []
     si = qi = 0
-    for a, b in zip(cuts_l, cuts_l[1:]):
+    for a, b in zip(cuts_l, cuts_l[1:], strict=False):
         while si < len(sents) and sents[si][1] <= a:
             si += 1
         s = si if si < len(sents) and sents[si][0] <= a else -1
@@ -403,7 +395,7 @@ def fingerprint(text: str) -> ParagraphPrint:
         if not words:
             continue
         hw = [get(w, _MISSING) for w in words]
-        hw = [_word_hash(w) if h == _MISSING else h for w, h in zip(words, hw)]
+        hw = [_word_hash(w) if h == _MISSING else h for w, h in zip(words, hw, strict=False)]
         hw = [h for h in hw if h is not None]
         hs.extend(hw)
         tsent.extend([s] * len(hw))
@@ -414,7 +406,7 @@ def fingerprint(text: str) -> ParagraphPrint:
                               tuple(sents), tuple(quotes))
     k = min(K, n)
     if k == 3:
-        sh = [((x * _P1) ^ (y * _P2) ^ z) & _MASK for x, y, z in zip(hs, hs[1:], hs[2:])]
+        sh = [((x * _P1) ^ (y * _P2) ^ z) & _MASK for x, y, z in zip(hs, hs[1:], hs[2:], strict=False)]
     else:
         sh = []
         for i in range(n - k + 1):

@@ -101,10 +101,7 @@ _CAP_RUN = re.compile(
     r"(?:[A-Z][\w’'\-.]*[\w]|[A-Z]))*"
 )
 _NOT_NAMES = set(
-    """monday tuesday wednesday thursday friday saturday sunday january february march april
-    may june july august september october november december the a an in on at for of and but
-    he she it they we i you his her their this that these those there here what when where why
-    how if as after before while with by from to mr mrs ms dr said also however meanwhile""".split()
+    ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "the", "a", "an", "in", "on", "at", "for", "of", "and", "but", "he", "she", "it", "they", "we", "i", "you", "his", "her", "their", "this", "that", "these", "those", "there", "here", "what", "when", "where", "why", "how", "if", "as", "after", "before", "while", "with", "by", "from", "to", "mr", "mrs", "ms", "dr", "said", "also", "however", "meanwhile"]
 )
 
 
