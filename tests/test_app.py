@@ -6,6 +6,7 @@ awaited (``settle``), never slept on.
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
@@ -426,7 +427,7 @@ async def test_help_lists_every_binding(library: Library) -> None:
         table = app.screen._table()
         from rich.console import Console
 
-        console = Console(width=200, record=True, file=open("/dev/null", "w"))
+        console = Console(width=200, record=True, file=io.StringIO())
         console.print(table)
         text = console.export_text()
         for _title, bindings in binding_sections():

@@ -45,7 +45,7 @@ class ArticleList(ScrollView, can_focus=True):
         Binding("G,end", "jump(-1)", "Last article", id="list.last", show=False),
         Binding("ctrl+d,pagedown", "page(1)", "Page down", id="list.page_down", show=False),
         Binding("ctrl+u,pageup", "page(-1)", "Page up", id="list.page_up", show=False),
-        Binding("enter,l", "read", "Read", id="list.read"),
+        Binding("enter,l", "read", "Read", id="list.read", show=False),
     ]
 
     COMPONENT_CLASSES = {

@@ -65,9 +65,12 @@ class Paragraph(Widget):
         self.refresh(layout=True)
 
     def update(self, text: Text) -> None:
-        """Replace the paragraph's text (new highlights)."""
+        """Restyle the paragraph (new highlights: same characters, so no new layout)."""
+        if text.plain == self.text.plain and text.spans == self.text.spans:
+            return
+        layout = text.plain != self.text.plain
         self.text = text
-        self.refresh(layout=True)
+        self.refresh(layout=layout)
 
 
 class ReaderView(VerticalScroll, can_focus=True):

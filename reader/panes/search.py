@@ -6,8 +6,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input
 
-PLACEHOLDER = ("/ search — words, \"phrases\", title:, source:, entity:, "
-               "published:[2017-10-01 to 2017-10-31], AND OR NOT")
+PLACEHOLDER = '/ search: words "phrases" title: source: entity: published:[2017-10-01 to 2017-10-31] AND OR NOT'
 
 
 class SearchLine(Input):

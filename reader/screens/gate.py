@@ -112,10 +112,7 @@ class Gate:
         """The paragraph of ``other`` that carries ``paragraph``'s passage (0 if none)."""
         with self._lock:
             links = self.library.same_passage(article_id, paragraph)
-            if not links:
-                related = self.library.related(article_id)
-            else:
-                related = []
+            related = self.library.related(article_id) if not links else []
         for link in links:
             if link.article == other:
                 return int(link.other_paragraph)

@@ -81,7 +81,8 @@ class HelpScreen(ModalScreen[None]):
         for title, bindings in binding_sections():
             table.add_row(Text(title, style="bold underline"), "", "")
             for b in bindings:
-                table.add_row(Text(key_display(b.key)), Text(b.description), Text(b.id or ""))
+                does = f"{b.description}: {b.tooltip}" if b.tooltip else b.description
+                table.add_row(Text(key_display(b.key)), Text(does), Text(b.id or ""))
             table.add_row("", "", "")
         table.add_row(Text("ctrl+p"), Text("Command palette: search, jumps, panes, help, quit"),
                       Text("app.palette"))

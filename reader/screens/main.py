@@ -21,7 +21,8 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widget import Widget
+from textual.widgets import Footer, ProgressBar
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from index.library import AddReport, Library, LibraryBusy, QueryError
@@ -33,7 +34,7 @@ from reader.panes.reader_view import ReaderView
 from reader.panes.search import SearchLine
 from reader.screens.gate import Gate, first_mention, seeds_dir
 
-SEARCH_LIMIT = 500
+SEARCH_LIMIT = 200
 PROGRESS_EVERY = 0.05  # seconds between progress messages from an ingest
 
 
@@ -142,6 +143,24 @@ class GenerationSeen(Message):
 # ---------------------------------------------------------------------------------------------
 
 
+class StatusLine(Widget):
+    """One line of status: rendered text only, so an update never costs a new layout."""
+
+    DEFAULT_CSS = "StatusLine { height: 1; }"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.text = Text("", end="")
+
+    def update(self, text: Text) -> None:
+        """Show ``text`` (a Text: never markup)."""
+        self.text = text
+        self.refresh()
+
+    def render(self) -> Text:
+        return self.text
+
+
 class MainScreen(Screen[None]):
     """Article list, reader view, entity sidebar, event strip and the search line.
 
@@ -158,13 +177,16 @@ class MainScreen(Screen[None]):
 
     BINDINGS = [
         Binding("slash", "search", "Search", id="main.search"),
-        Binding("n", "hit(1)", "Next hit", id="main.next_hit"),
+        Binding("n", "hit(1)", "Next hit", id="main.next_hit", show=False),
         Binding("N", "hit(-1)", "Previous hit", id="main.previous_hit", show=False),
-        Binding("right_square_bracket", "source(1)", "Next source", id="main.next_source"),
+        Binding("right_square_bracket", "source(1)", "Next source", id="main.next_source",
+                tooltip="The same story in the next source"),
         Binding("left_square_bracket", "source(-1)", "Previous source",
                 id="main.previous_source", show=False),
-        Binding("p", "passage", "Same passage", id="main.same_passage"),
-        Binding("e", "entity_next", "Next naming entity", id="main.next_entity_article"),
+        Binding("p", "passage", "Same passage", id="main.same_passage",
+                tooltip="The paragraph under the cursor in another source (again: the next)"),
+        Binding("e", "entity_next", "Entity jump", id="main.next_entity_article",
+                tooltip="Next article naming the chosen entity"),
         Binding("escape", "clear", "Clear filters", id="main.clear", show=False),
         Binding("tab", "app.focus_next", "Next pane", id="main.next_pane", show=False),
         Binding("shift+tab", "app.focus_previous", "Previous pane", id="main.previous_pane",
@@ -203,12 +225,15 @@ class MainScreen(Screen[None]):
         self._status = Text(end="")
         self._last_progress = 0.0
         self._idle_status = True
+        self._typed_at: float | None = None
+        self.search_latencies: list[float] = []
+        """Seconds from each query change to its results on screen (for the benchmark)."""
 
     # --- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield SearchLine(id="search")
         with Horizontal(id="status-bar"):
-            yield Static(Text("", end=""), id="status")
+            yield StatusLine(id="status")
             yield ProgressBar(id="progress", show_eta=False)
         with Grid(id="body"):
             yield ArticleList(id="list")
@@ -248,7 +273,7 @@ class MainScreen(Screen[None]):
             line.stylize("bold #ff5f5f")
         self._status = line
         self._idle_status = False
-        self.query_one("#status", Static).update(line)
+        self.query_one("#status", StatusLine).update(line)
 
     @property
     def status_text(self) -> str:
@@ -411,8 +436,8 @@ class MainScreen(Screen[None]):
             return  # stale: the user has typed since
         self.search_hits = message.hits
         self.terms = message.terms
-        self.results_query = message.query
         self._refresh_list()
+        self.call_after_refresh(self._searched, message.query, self._typed_at)
         self.query_one(ReaderView).set_terms(message.terms)
         n = len(message.hits)
         line = Text(f"{n}{'+' if n >= SEARCH_LIMIT else ''} result{'s' if n != 1 else ''} for ",
@@ -422,6 +447,12 @@ class MainScreen(Screen[None]):
         if hits:
             line.append(f" · {hits} hit{'s' if hits != 1 else ''} in this article (n/N)")
         self.set_status(line)
+
+    def _searched(self, query: str, typed_at: float | None) -> None:
+        """The results of ``query`` are on screen."""
+        self.results_query = query
+        if typed_at is not None:
+            self.search_latencies.append(time.perf_counter() - typed_at)
 
     def on_search_failed(self, message: SearchFailed) -> None:
         if message.seq != self._search_seq:
@@ -485,7 +516,7 @@ class MainScreen(Screen[None]):
         bar = self.query_one("#progress", ProgressBar)
         bar.display = True
         bar.update(total=message.total, progress=message.done)
-        self.query_one("#status", Static).update(
+        self.query_one("#status", StatusLine).update(
             Text(f"Adding {message.done}/{message.total or '?'}…", end=""))
 
     def on_ingest_done(self, message: IngestDone) -> None:
@@ -521,6 +552,7 @@ class MainScreen(Screen[None]):
         self._start_search(message.query)
 
     def _start_search(self, query: str) -> None:
+        self._typed_at = time.perf_counter()
         self.query_text = query
         self._search_seq += 1
         if not query.strip():
