@@ -31,9 +31,11 @@ __all__ = [
 
 # Escape sequences first (so their parameter bytes go with them), then stray control characters.
 _ESCAPES = re.compile(
-    r"(?:\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC ... BEL/ST (also unterminated)
-    r"|\x9d[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # C1 OSC
-    r"|\x1b[P^_X][^\x1b\x9c]*(?:\x1b\\|\x9c)?"  # DCS / PM / APC / SOS strings
+    # OSC ... BEL/ST, and C1 OSC; DCS / PM / APC / SOS strings. Only terminated ones within a
+    # line: an unterminated one loses just its introducer (below), never the rest of the text.
+    r"(?:\x1b\][^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)"
+    r"|\x9d[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)"
+    r"|\x1b[P^_X][^\x1b\x9c\n]*(?:\x1b\\|\x9c)"
     r"|\x1b\[[0-?]*[ -/]*[@-~]"  # CSI (colours, cursor moves)
     r"|\x9b[0-?]*[ -/]*[@-~]"  # C1 CSI
     r"|\x1b[ -/]*[0-~]?)"  # other two-byte escapes (ESC c, ESC ( B, ...)
