@@ -233,8 +233,9 @@ class SearchIndex:
             raise QueryError(f"cannot read the date in {self._date_errors[0]!r} "
                              "(try published:2017-10-26 or published:[2017-10-01 to 2017-10-31])")
         for node in _walk(q):
-            if isinstance(node, wq.NullQuery.__class__) or type(node).__name__ == "ErrorQuery":
-                raise QueryError("cannot parse part of the query")
+            error = getattr(node, "error", None)  # whoosh marks unparseable parts this way
+            if error:
+                raise QueryError(f"cannot parse part of the query ({error})")
         return q
 
     def search(self, text: str, limit: int | None = 50) -> list[Hit]:
