@@ -248,7 +248,17 @@ class Library:
             raise StoreError(f"no library at {self.path}")
         self._lock = threading.RLock()
         self._held = 0
-        self.conn = store.connect(self.path / "library.db")
+        db = self.path / "library.db"
+        wal = self.path / "library.db-wal"
+        if (not db.exists() or db.stat().st_size == 0) and not (
+            wal.exists() and wal.stat().st_size > 0
+        ) and any(self.path.glob("whoosh-*")):
+            raise StoreError(
+                f"the library store {db} is missing or empty but {self.path} holds a library; "
+                "restore library.db from a backup, or move the folder aside and add the articles "
+                "again"
+            )
+        self.conn = store.connect(db)
         from index.links import PassageIndex
 
         self.passages = PassageIndex(self.conn)
@@ -750,7 +760,7 @@ class Library:
             "sources": one("SELECT COUNT(DISTINCT source) FROM articles"),
             "entities": one("SELECT COUNT(*) FROM (SELECT DISTINCT key, type FROM entities)"),
             "events": one("SELECT COUNT(*) FROM events"),
-            "stories": len(set(stories.values())),
+            "stories": sum(1 for n in Counter(stories.values()).values() if n > 1),
             "indexed": indexed,
             "first_published": first,
             "last_published": last,
