@@ -206,7 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         _err(str(exc))
         return 2
-    except (StoreError, IndexDamaged, LibraryBusy) as exc:
+    except IndexDamaged as exc:
+        _err(f"{exc}; run `reader reindex` to rebuild it from the article store")
+        return 3
+    except (StoreError, LibraryBusy) as exc:
         _err(str(exc))
         return 3
     except BrokenPipeError:
