@@ -151,7 +151,10 @@ class SearchIndex:
     # --- opening -------------------------------------------------------------------------
     def exists(self) -> bool:
         """True when a Whoosh index is present in the folder."""
-        return self.path.is_dir() and whoosh_index.exists_in(str(self.path))
+        try:
+            return self.path.is_dir() and whoosh_index.exists_in(str(self.path))
+        except Exception:  # a table of contents is there but unreadable: opening reports it
+            return True
 
     def create(self) -> None:
         """Create an empty index (replacing whatever is in the folder)."""
