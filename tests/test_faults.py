@@ -201,3 +201,186 @@ def test_sigkill_during_add_loses_and_duplicates_nothing(tmp_path: Path) -> None
             _killpg(proc.pid)
     assert hit_commit >= 2, "no kill landed between the store commit and the index commit"
     _readd(cli, sample, expected)
+
+
+# ---------------------------------------------------------------------------------------------
+# Two writers, and readers during a write
+
+
+def _lock_held(lib: Path) -> bool:
+    import fcntl
+
+    try:
+        fd = os.open(lib / "write.lock", os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def _wait_for_lock(lib: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
+    t0 = time.monotonic()
+    while not _lock_held(lib):
+        assert proc.poll() is None, "the add ended before it took the lock"
+        assert time.monotonic() - t0 < timeout
+        time.sleep(0.01)
+
+
+def test_two_adds_at_once_second_waits_and_nothing_is_lost(tmp_path: Path) -> None:
+    a = _sample(tmp_path, 250, "a.jsonl")
+    b = _sample(tmp_path, 250, "b.jsonl", skip=250)
+    lib = tmp_path / "lib"
+    log_a, log_b = tmp_path / "a.log", tmp_path / "b.log"
+    pa = _popen_add(lib, a, log=log_a)
+    try:
+        _wait_for_lock(lib, pa)
+        pb = _popen_add(lib, b, log=log_b)
+        try:
+            assert pa.wait(timeout=120) == 0, log_a.read_text()
+            assert pb.wait(timeout=120) == 0, log_b.read_text()
+        finally:
+            _killpg(pb.pid)
+    finally:
+        _killpg(pa.pid)
+    said = log_b.read_text()
+    assert "the library is busy" in said and "waiting" in said, said
+    assert "Traceback" not in said + log_a.read_text()
+    cli = CLI(lib)
+    ids = [r["id"] for r in json.loads(cli("list", "--json").stdout)]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == _expected_ids(a) | _expected_ids(b)
+    stats = json.loads(cli("stats", "--json").stdout)
+    assert stats["indexed"] == stats["articles"] == len(ids)
+
+
+def test_search_and_list_work_without_waiting_while_an_add_runs(tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    cli = CLI(lib)
+    assert cli("add", str(SEEDS)).returncode == 0
+    sample = _sample(tmp_path, 400)
+    proc = _popen_add(lib, sample, log=tmp_path / "add.log")
+    try:
+        _wait_for_lock(lib, proc)
+        rounds = 0
+        while proc.poll() is None and rounds < 6:
+            t0 = time.monotonic()
+            r = cli("search", "--json", "Daesh", timeout=30)
+            assert r.returncode == 0 and "busy" not in r.stderr, r.stderr
+            assert len(json.loads(r.stdout)) == 5  # the committed articles, not the batch's
+            r = cli("list", "--json", timeout=30)
+            assert r.returncode == 0 and "busy" not in r.stderr, r.stderr
+            n = len(json.loads(r.stdout))
+            assert n == 5 or n == 5 + len(_expected_ids(sample))  # never a partial batch
+            assert time.monotonic() - t0 < 10, "a reader waited for the writer"
+            rounds += 1
+        assert rounds >= 2, "the add finished before the readers could overlap it"
+        assert proc.wait(timeout=120) == 0
+    finally:
+        _killpg(proc.pid)
+    assert len(json.loads(cli("list", "--json").stdout)) == 5 + len(_expected_ids(sample))
+
+
+# ---------------------------------------------------------------------------------------------
+# A damaged library: one clear line saying what is wrong and what to run, never a traceback
+
+
+def _one_line_error(r: subprocess.CompletedProcess, *words: str) -> str:
+    assert r.returncode != 0
+    assert "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    for w in words:
+        assert w in lines[0], lines[0]
+    return lines[0]
+
+
+def _index_files(lib: Path, pattern: str) -> list[Path]:
+    found = sorted(lib.glob(f"whoosh-*/{pattern}"))
+    assert found, pattern
+    return found
+
+
+@pytest.mark.parametrize("damage", ["truncate-segment", "delete-segment", "delete-toc",
+                                    "delete-index", "garbage-toc"])
+def test_damaged_index_says_reindex_and_reindex_repairs(seeded_library: Path, tmp_path: Path,
+                                                        damage: str) -> None:
+    lib = tmp_path / "lib"
+    shutil.copytree(seeded_library, lib)
+    if damage == "truncate-segment":
+        for f in _index_files(lib, "*.seg"):
+            with f.open("r+b") as fh:
+                fh.truncate(f.stat().st_size // 3)
+    elif damage == "delete-segment":
+        for f in _index_files(lib, "*.seg"):
+            f.unlink()
+    elif damage == "delete-toc":
+        for f in _index_files(lib, "*.toc"):
+            f.unlink()
+    elif damage == "garbage-toc":
+        for f in _index_files(lib, "*.toc"):
+            f.write_bytes(os.urandom(f.stat().st_size))
+    else:
+        for d in lib.glob("whoosh-*"):
+            shutil.rmtree(d)
+    cli = CLI(lib)
+    _one_line_error(cli("search", "Daesh"), "search index", "reader reindex")
+    new = tmp_path / "new.txt"
+    new.write_text("Fresh headline\n\nA fresh article about aardvarks, added to a damaged index.\n")
+    r = cli("add", str(new))
+    # the store takes the article (it is the truth); the index is reported, never a traceback
+    assert "Traceback" not in r.stderr
+    if r.returncode != 0:
+        _one_line_error(r, "search index", "reader reindex")
+    r = cli("stats")  # stats still reports, and names the problem and the fix
+    assert r.returncode == 0 and "Traceback" not in r.stderr and "reader reindex" in r.stderr
+    r = cli("list", "--json")  # the store is intact: listing works
+    assert r.returncode == 0 and len(json.loads(r.stdout)) in (5, 6)
+    r = cli("reindex")
+    assert r.returncode == 0 and "reindexed" in r.stdout, r.stderr
+    r = cli("search", "--json", "Daesh")
+    assert r.returncode == 0 and len(json.loads(r.stdout)) == 5
+    assert cli("add", str(new)).returncode == 0  # (again, if the damaged index refused it)
+    assert len(json.loads(cli("search", "--json", "aardvarks").stdout)) == 1
+    assert len(json.loads(cli("add", "--json", str(SEEDS)).stdout)["added"]) == 0
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncate-header", "truncate-half", "empty"])
+@pytest.mark.parametrize("command", [("list",), ("search", "Daesh"), ("add", str(SEEDS)),
+                                     ("reindex",), ("stats",)])
+def test_corrupt_store_is_one_clear_line(seeded_library: Path, tmp_path: Path, damage: str,
+                                         command: tuple[str, ...]) -> None:
+    lib = tmp_path / "lib"
+    shutil.copytree(seeded_library, lib)
+    db = lib / "library.db"
+    size = db.stat().st_size
+    if damage == "garbage":
+        db.write_bytes(b"this is not a database\n" * (size // 23))
+    elif damage == "truncate-header":
+        with db.open("r+b") as fh:
+            fh.truncate(100)
+    elif damage == "truncate-half":
+        with db.open("r+b") as fh:
+            fh.truncate(size // 2)
+    else:
+        db.write_bytes(b"")
+    line = _one_line_error(CLI(lib)(*command), "library store", str(db))
+    assert "backup" in line and "add the articles again" in line
+    assert db.stat().st_size <= size  # nothing was written over the damaged store
+
+
+def test_library_from_a_future_version(seeded_library: Path, tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    shutil.copytree(seeded_library, lib)
+    c = sqlite3.connect(lib / "library.db")
+    with c:
+        c.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    c.close()
+    before = (lib / "library.db").read_bytes()
+    for command in (("list",), ("search", "Daesh"), ("add", str(SEEDS)), ("reindex",)):
+        _one_line_error(CLI(lib)(*command), "newer version", "upgrade reader")
+    assert (lib / "library.db").read_bytes() == before  # left untouched
