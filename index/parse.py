@@ -628,7 +628,8 @@ def _build(
     if not paragraphs:
         raise ParseError("no article body found")
     if not title:
-        title = _title_from_body(paragraphs[0])
+        # never empty: a body of only punctuation has no first sentence to take a title from
+        title = _title_from_body(paragraphs[0]) or paragraphs[0][:100]
     return ParsedArticle(
         title=normalize_ws(title),
         source=source,
