@@ -7,6 +7,7 @@ whose files were truncated, deleted or written by a newer version.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -63,10 +64,8 @@ def _popen_add(lib: Path, *paths: Path, log: Path | None = None) -> subprocess.P
 
 
 def _killpg(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _group_alive(pgid: int) -> list[int]:
@@ -176,10 +175,8 @@ def test_sigkill_during_add_loses_and_duplicates_nothing(tmp_path: Path) -> None
         if mode == "group":
             _killpg(proc.pid)
         else:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         proc.wait(timeout=60)
         try:
             if when == "commit" and not finished and _store_count(lib) > before:

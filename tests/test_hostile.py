@@ -37,7 +37,7 @@ LONG = "x" * 100_000
 BODY = [
     f"Zanzibarian officials met on Tuesday {OSC8} and the talks went well.",
     f"Quokkaville residents {TITLE} protested {SGR}loudly{CURSOR} outside the hall.",
-    f"Markup [bold]bolded[/bold] and [link=http://evil.example]clicky[/link] and [/] stay text.",
+    "Markup [bold]bolded[/bold] and [link=http://evil.example]clicky[/link] and [/] stay text.",
     f"Control {C0} characters {C1} and the {C1_CSI} one-byte CSI vanish, marmalade remains.",
     f"Reversed {BIDI}gnirts{BIDI} and zero{ZW}width Da{ZW}esh join.",
     f"A very long word {LONG} sits between pumpernickel and sauerkraut.",
