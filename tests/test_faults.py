@@ -381,3 +381,48 @@ def test_library_from_a_future_version(seeded_library: Path, tmp_path: Path) -> 
     for command in (("list",), ("search", "Daesh"), ("add", str(SEEDS)), ("reindex",)):
         _one_line_error(CLI(lib)(*command), "newer version", "upgrade reader")
     assert (lib / "library.db").read_bytes() == before  # left untouched
+
+
+async def test_app_keeps_working_during_a_cli_add_and_picks_up_its_articles(tmp_path: Path) -> None:
+    """``reader add`` (a real subprocess, a bulk batch) while the app is open: the app keeps
+    answering, searching and listing the committed articles, then shows the new ones without a
+    restart."""
+    from index.library import Library
+    from reader.app import ReaderApp
+    from reader.panes.article_list import ArticleList
+
+    lib_dir = tmp_path / "lib"
+    assert CLI(lib_dir)("add", str(SEEDS)).returncode == 0
+    sample = _sample(tmp_path, 300)
+    expected = len(_expected_ids(sample))
+    library = Library(lib_dir)
+    app = ReaderApp(library, [], seed=False, poll_interval=0.2)
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if len(app.main.query_one(ArticleList).rows) == 5:
+                    break
+            proc = _popen_add(lib_dir, sample, log=tmp_path / "add.log")
+            try:
+                _wait_for_lock(lib_dir, proc)
+                during = 0
+                while proc.poll() is None:
+                    t0 = time.monotonic()
+                    await pilot.press("j")
+                    await pilot.pause(0.1)
+                    assert time.monotonic() - t0 < 2, "the app froze during the add"
+                    assert len(library.search("Daesh")) == 5  # reads go on, no waiting
+                    during += 1
+                assert during >= 3, "the add ended before the app could be used during it"
+                assert proc.wait(timeout=120) == 0, (tmp_path / "add.log").read_text()
+            finally:
+                _killpg(proc.pid)
+            for _ in range(200):
+                await pilot.pause(0.05)
+                if len(app.main.query_one(ArticleList).rows) == 5 + expected:
+                    break
+            assert len(app.main.query_one(ArticleList).rows) == 5 + expected
+            assert library.search("cocoa"), "the app's library does not search the new articles"
+    finally:
+        library.close()
