@@ -3,40 +3,65 @@
 ``PassageIndex`` works on the caller's connection and never commits: the store calls it inside
 its own transaction, so an article's passages, links and story land atomically with it.
 
-Incremental by construction: adding an article looks up only its own shingle hashes and its own
-entity keys (index seeks), evaluates only the articles those return, and relabels only the
-stories it merges. No step scans the corpus.
+Two steps per article. ``prepare`` (a pure, module-level function: no database, picklable
+result) fingerprints the paragraphs and counts the content terms; it can run in worker
+processes. ``PassageIndex.add_prepared`` does the database part in the caller's process.
+``add``/``add_many`` are ``prepare`` + ``add_prepared``.
+
+Incremental by construction: adding an article looks up only its own shingle hashes, its own
+terms and entity keys, and the stories of the articles those return (index seeks), evaluates
+only those, and relabels only the stories it merges. No step scans the corpus.
 
 Tables
-  pi_meta(k, v)                       article count (for IDF)
+  pi_meta(k, v)                       'schema' (layout version)
   pi_source(sid, name)
   pi_article(aid, id, sid, day, story, sizes, ekeys, terms)
       day: date ordinal or NULL; story: aid of the story's founding article;
       sizes: JSON [[paragraph size, [sentence sizes], [quote sizes]], ...]; ekeys: JSON keys;
-      terms: JSON [[term hash, tf], ...] (the term profile)
+      terms: JSON [[term hash, tf], ...], the top ``TERMS`` terms by tf-idf when it arrived
+  pi_story(story, n, terms, ents)     a story's size and centroid: the sum of its members'
+                                      unit-length (1+log tf) term and binary entity vectors
+                                      (IDF applied when compared), integers in 1/10000ths,
+                                      the top ``CENTROID_TERMS`` / ``CENTROID_ENTS`` kept
   pi_shingle(h, sid, aid, para, sent, quote)   postings of shingle hashes (clustered by h, sid)
-  pi_tdf(t, n)                                 term document frequencies
+  pi_tdf(t, e, n)                     term document frequencies per epoch ``e``; ``t = -1``
+                                      counts the articles of the epoch
+  pi_edf(key, e, n)                   entity-key document frequencies per epoch
   pi_link(aid, para, oaid, opara, sim, kind)   paragraph links, stored in both directions
   pi_pair(aid, oaid, score, esim, npass)       article pairs that share passages or entities
-  pi_edf(key, n)                               entity-key document frequencies
   pi_entity(key, day, aid, sid)                entity postings (day 0 = undated)
+
+Epochs: ``day // EPOCH_DAYS`` for a dated article, ``UNDATED_EPOCH`` for an undated one, and
+every article also counts in ``ALL_EPOCHS``.
 
 Rules
   * Paragraphs are linked only across different sources (see ``index.passages.match``);
     shingles held by more than ``SHINGLE_CAP`` other-source paragraphs are ignored (boilerplate).
-  * Story similarity of two articles = ``STORY_TERM_WEIGHT`` * cosine of their term profiles
-    (top ``TERMS`` content stems, (1+log tf) * IDF) + the rest * IDF-weighted cosine of their
-    entity keys; IDF from our own document-frequency tables, kept incrementally. Candidates
-    are the other-source articles sharing >= ``MIN_ENTITY_SHARED`` non-hub entity keys (hubs:
-    keys in more than ``ENTITY_CAP`` articles) within ``ENTITY_DAYS`` (or undated), plus the
-    articles sharing a passage.
-  * Two articles of different sources join one story when: they share passages totalling
-    >= ``STORY_SHINGLES`` shingles (or a shorter passage and similarity >= ``STORY_WEAK`` times
-    the bar) within ``PASSAGE_DAYS`` (or either date unknown); or their similarity is
-    >= ``STORY_DATED`` within ``ENTITY_DAYS`` days, or >= ``STORY_UNDATED`` when either date is
-    unknown (entity cosine >= ``MIN_ENTITY_SIM`` in both cases).
-  * Stories are union-find with stable ids: a new article founds its own story, joining
-    merges stories, and the merged story keeps the id of the oldest one (its founding article).
+  * IDF is local in time: a term's document frequency is taken over the articles of the
+    article's own epoch and the two next to it (undated: over the undated articles), smoothed
+    towards the whole library's rate with a prior worth ``IDF_PRIOR`` articles:
+    ``idf = -log((df_window + IDF_PRIOR * p_all) / (n_window + IDF_PRIOR))``. So a big old
+    corpus does not make every word of this year's news look rare, and a window with few
+    articles leans on the library as a whole.
+  * Story similarity = ``STORY_TERM_WEIGHT`` * cosine of term vectors ((1+log tf) * IDF, top
+    ``TERMS``) + the rest * cosine of IDF-weighted entity keys. Candidates are the
+    other-source articles sharing >= ``MIN_ENTITY_SHARED`` non-hub entity keys (hubs: keys in
+    more than ``ENTITY_CAP`` articles) within ``ENTITY_DAYS`` (or undated), plus the articles
+    sharing a passage.
+  * An article *links* to a candidate of another source when: they share passages totalling
+    >= ``STORY_SHINGLES`` shingles (or a shorter passage and similarity >= ``STORY_WEAK``
+    times the bar) within ``PASSAGE_DAYS`` (or either date unknown); or their similarity is
+    >= ``STORY_DATED`` within ``ENTITY_DAYS`` days, or >= ``STORY_UNDATED`` when either date
+    is unknown (entity cosine >= ``MIN_ENTITY_SIM`` in both cases).
+  * A link is not enough to join a story of several articles (that chains related but
+    different events): the article must also be similar to the story as a whole, its
+    similarity to the story's centroid >= ``CENTROID_BAR``. Of the stories it may join it
+    joins the most similar; it merges two stories only if their centroids are similar
+    (>= ``MERGE_BAR``).
+  * Story ids are stable as articles arrive: a new article founds its own story, and a merged
+    story keeps the id of the oldest one (its founding article). They depend on the order of
+    arrival: rebuilding a library from the same articles in another order may group a few
+    articles differently and name stories after other founding articles.
 """
 
 from __future__ import annotations
@@ -45,30 +70,42 @@ import gc
 import json
 import math
 import sqlite3
+from array import array
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from index.passages import ParagraphPrint, fingerprint, match
 
-__all__ = ["PassageIndex", "Related", "PassageLink"]
+__all__ = ["PassageIndex", "PreparedArticle", "Related", "PassageLink", "prepare"]
 
+SCHEMA_VERSION = 2
 SHINGLE_CAP = 40  # a shingle held by more other-source paragraphs than this is boilerplate
 ENTITY_CAP = 300  # keys in more articles than this do not generate story candidates
 ENTITY_CANDIDATES = 30
 PASSAGE_DAYS = 7
 ENTITY_DAYS = 3
 TERMS = 60  # an article's term profile: its top terms by tf-idf
+EPOCH_DAYS = 30  # document frequencies are kept per epoch of this many days
+UNDATED_EPOCH = -2
+ALL_EPOCHS = -1
+IDF_PRIOR = 20.0  # weight (in articles) of the library-wide rate in a window's IDF
 STORY_TERM_WEIGHT = 0.7  # story similarity = w * term cosine + (1 - w) * entity cosine
 STORY_DATED = 0.13
 STORY_UNDATED = 0.16
 MIN_ENTITY_SIM = 0.05
 STORY_WEAK = 0.75  # a short shared passage joins only with this fraction of the similarity bar
+CENTROID_BAR = 0.14  # similarity to a story's centroid to join a story of 2+ articles
+MERGE_BAR = 0.2  # centroid similarity of two stories for an article to merge them
+CENTROID_TERMS = 200
+CENTROID_ENTS = 100
 _FLUSH_ROWS = 200_000
 STORY_SHINGLES = 6  # shared shingles (over all linked paragraphs) for a passage-only join
 MIN_ENTITY_SHARED = 2  # at least this many shared keys for an entity-only link
 _CHUNK = 900
+_SCALE = 10_000  # stored weights are integers, 1/_SCALE
 STORY_PREFIX = "story:"
 
 
@@ -109,6 +146,76 @@ class Related:
         }
 
 
+class PreparedArticle(NamedTuple):
+    """Everything about one article that needs no database (see ``prepare``). Compact to
+    pickle: flat integer arrays, no per-paragraph objects.
+
+    Shingle ``i`` of paragraph ``p`` (``ends[p-1] <= i < ends[p]``) is ``hashes[i]``, held by
+    sentence ``sents[i]`` and top-level quotation ``quotes[i]`` of the paragraph (or -1).
+    ``sizes`` is the stored JSON of unit sizes; ``terms``/``tfs`` the content-term hashes and
+    their counts, sorted by hash."""
+
+    id: str
+    source: str
+    day: int | None  # date ordinal
+    keys: tuple[str, ...]  # entity keys, sorted, distinct
+    hashes: array  # 'q'
+    sents: array  # 'i'
+    quotes: array  # 'i'
+    ends: array  # 'i', end offset of each paragraph's shingles
+    sizes: str
+    terms: array  # 'q'
+    tfs: array  # 'i'
+
+
+def prepare(
+    article_id: str,
+    source: str,
+    published: date | None,
+    paragraphs: Sequence[str],
+    entity_keys: Collection[str],
+) -> PreparedArticle:
+    """Fingerprint and count one article: pure (no I/O, no shared state but caches), safe to run
+    in a worker process; the result pickles compactly."""
+    hashes = array("q")
+    sents = array("i")
+    quotes = array("i")
+    ends = array("i")
+    sizes = []
+    tf: dict[int, int] = defaultdict(int)
+    for p in paragraphs:
+        pr = fingerprint(p)
+        hashes.extend(pr.shingles.keys())
+        for s, q in pr.shingles.values():
+            sents.append(s)
+            quotes.append(q)
+        ends.append(len(hashes))
+        sizes.append([pr.size, list(pr.sentence_sizes), list(pr.quote_sizes)])
+        for h in pr.words:
+            tf[h] += 1
+    terms = sorted(tf)
+    return PreparedArticle(
+        article_id,
+        source,
+        published.toordinal() if published is not None else None,
+        tuple(sorted({k for k in entity_keys if k})),
+        hashes,
+        sents,
+        quotes,
+        ends,
+        json.dumps(sizes, separators=(",", ":")),
+        array("q", terms),
+        array("i", [tf[h] for h in terms]),
+    )
+
+
+def _paragraph_print(p: PreparedArticle, para: int, sizes: list) -> ParagraphPrint:
+    lo = p.ends[para - 1] if para else 0
+    hi = p.ends[para]
+    sh = {p.hashes[i]: (p.sents[i], p.quotes[i]) for i in range(lo, hi)}
+    return ParagraphPrint(sh, tuple(sizes[para][1]), tuple(sizes[para][2]))
+
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pi_meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pi_source (sid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
@@ -123,6 +230,9 @@ CREATE TABLE IF NOT EXISTS pi_article (
     terms TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS pi_article_story ON pi_article(story);
+CREATE TABLE IF NOT EXISTS pi_story (
+    story INTEGER PRIMARY KEY, n INTEGER NOT NULL, terms TEXT NOT NULL, ents TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS pi_shingle (
     h INTEGER NOT NULL, sid INTEGER NOT NULL, aid INTEGER NOT NULL, para INTEGER NOT NULL,
     sent INTEGER NOT NULL, quote INTEGER NOT NULL,
@@ -137,16 +247,20 @@ CREATE TABLE IF NOT EXISTS pi_pair (
     aid INTEGER NOT NULL, oaid INTEGER NOT NULL, score REAL NOT NULL, esim REAL NOT NULL,
     npass INTEGER NOT NULL, PRIMARY KEY (aid, oaid)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS pi_edf (key TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS pi_tdf (t INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS pi_edf (
+    key TEXT NOT NULL, e INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (key, e)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pi_tdf (
+    t INTEGER NOT NULL, e INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (t, e)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pi_entity (
     key TEXT NOT NULL, day INTEGER NOT NULL, aid INTEGER NOT NULL, sid INTEGER NOT NULL,
     PRIMARY KEY (key, day, aid)
 ) WITHOUT ROWID;
 """
 
-_TABLES = ("pi_meta", "pi_source", "pi_article", "pi_shingle", "pi_link", "pi_pair", "pi_edf",
-           "pi_tdf", "pi_entity")
+_TABLES = ("pi_meta", "pi_source", "pi_article", "pi_story", "pi_shingle", "pi_link", "pi_pair",
+           "pi_edf", "pi_tdf", "pi_entity")
 
 
 def _chunks(seq: list, n: int = _CHUNK) -> Iterable[list]:
@@ -155,17 +269,31 @@ def _chunks(seq: list, n: int = _CHUNK) -> Iterable[list]:
 
 
 def _idf(n_docs: int, df: int) -> float:
+    """Plain IDF (for ``related``'s entity cosine over the whole library)."""
     return math.log((n_docs + 1) / (df + 0.5))
+
+
+def _epochs(day: int | None) -> tuple[int, ...]:
+    """The epochs whose articles make an article's IDF window."""
+    if day is None:
+        return (UNDATED_EPOCH,)
+    e = day // EPOCH_DAYS
+    return (e - 1, e, e + 1)
+
+
+def _epoch(day: int | None) -> int:
+    return UNDATED_EPOCH if day is None else day // EPOCH_DAYS
 
 
 def _articles(cur: sqlite3.Cursor, aids: list[int]) -> dict[int, dict]:
     out: dict[int, dict] = {}
     for chunk in _chunks(aids):
-        q = "SELECT aid, id, sid, day, story, sizes, ekeys, terms FROM pi_article WHERE aid IN ({})".format(",".join("?" * len(chunk)))
+        q = ("SELECT aid, id, sid, day, story, sizes, ekeys, terms FROM pi_article"
+             " WHERE aid IN ({})".format(",".join("?" * len(chunk))))
         for aid, id_, sid, day, story, sizes, ekeys, terms in cur.execute(q, chunk):
             out[aid] = {
-                "id": id_, "sid": sid, "day": day, "story": story,
-                "sizes": json.loads(sizes), "ekeys": json.loads(ekeys), "terms": json.loads(terms),
+                "id": id_, "sid": sid, "day": day, "story": story, "sizes": sizes,
+                "ekeys": ekeys, "terms": terms,
             }
     return out
 
@@ -174,10 +302,23 @@ def _first(row: tuple) -> int:
     return row[0]
 
 
-def _cosine(a: dict, b: dict) -> float:
+def _unit(weights: dict) -> dict:
+    """Scale to unit length, as integers (1/_SCALE)."""
+    norm = math.sqrt(sum(w * w for w in weights.values()))
+    if not norm:
+        return {}
+    return {k: max(1, round(_SCALE * w / norm)) for k, w in weights.items()}
+
+
+def _dot(a: dict, b: dict) -> float:
     if len(b) < len(a):
         a, b = b, a
-    num = sum(w * b[k] for k, w in a.items() if k in b)
+    return float(sum(w * b[k] for k, w in a.items() if k in b))
+
+
+def _cos(a: dict, b: dict) -> float:
+    """Cosine of two sparse vectors (any scale)."""
+    num = _dot(a, b)
     if not num:
         return 0.0
     na = math.sqrt(sum(w * w for w in a.values()))
@@ -185,15 +326,35 @@ def _cosine(a: dict, b: dict) -> float:
     return num / (na * nb)
 
 
+def _top(weights: dict, n: int) -> dict:
+    if len(weights) <= n:
+        return weights
+    keep = sorted(weights, key=lambda k: (-weights[k], k))[:n]
+    return {k: weights[k] for k in keep}
+
+
+def _raw_terms(tf: Iterable[tuple[int, int]]) -> dict[int, float]:
+    return {h: 1 + math.log(c) for h, c in tf}
+
+
+def _add_vec(a: dict, b: dict) -> dict:
+    out = dict(a)
+    for k, w in b.items():
+        out[k] = out.get(k, 0) + w
+    return out
+
+
+def _weigh(raw: dict, idf: dict) -> dict:
+    return {k: w * idf[k] for k, w in raw.items()}
+
+
 class _Batch:
-    """State of one ``add_many`` call: the tables plus in-memory postings and frequencies
+    """State of one ``add_prepared`` call: the tables plus in-memory postings and frequencies
     not yet written. Everything is written by ``flush`` (also on error, so the caller's
     rollback sees a consistent picture)."""
 
     def __init__(self, cur: sqlite3.Cursor) -> None:
         self.cur = cur
-        row = cur.execute("SELECT v FROM pi_meta WHERE k = 'n'").fetchone()
-        self.n_docs = row[0] if row else 0
         self.next_aid = cur.execute("SELECT coalesce(max(aid), 0) FROM pi_article").fetchone()[0]
         self.ids: set[str] = set()
         self.sources: dict[str, int] = {}
@@ -203,7 +364,8 @@ class _Batch:
         self.max_sid = hi if hi is not None else -1
         self.db_entities = cur.execute("SELECT 1 FROM pi_entity LIMIT 1").fetchone() is not None
         self.db_terms = cur.execute("SELECT 1 FROM pi_tdf LIMIT 1").fetchone() is not None
-        row = cur.execute("SELECT v FROM pi_meta WHERE k = 'undated'").fetchone()
+        row = cur.execute(
+            "SELECT n FROM pi_tdf WHERE t = -1 AND e = ?", (UNDATED_EPOCH,)).fetchone()
         self.undated = row[0] if row else 0
         self.shingle_rows: list[tuple[int, int, int, int, int, int]] = []
         self.mem_sids: set[int] = set()
@@ -211,10 +373,11 @@ class _Batch:
         self.shingle_mem: dict[int, dict[int, list[tuple[int, int, int, int]]]] = {}
         self.entity_rows: list[tuple[str, int, int, int]] = []
         self.entity_mem: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
-        self.edf: dict[str, int] = {}
-        self.edf_dirty: set[str] = set()
-        self.tdf: dict[int, int] = {}
-        self.tdf_dirty: set[int] = set()
+        # (key, epoch) -> document frequency; (term, epoch) likewise, term -1 = article count
+        self.edf: dict[tuple[str, int], int] = {}
+        self.edf_dirty: set[tuple[str, int]] = set()
+        self.tdf: dict[tuple[int, int], int] = {}
+        self.tdf_dirty: set[tuple[int, int]] = set()
 
     def source_id(self, source: str) -> int:
         sid = self.sources.get(source)
@@ -252,12 +415,14 @@ class _Batch:
                         lst.extend(plist)
         return out
 
-    def add_postings(self, aid: int, sid: int, prints: list[ParagraphPrint]) -> None:
+    def add_postings(self, aid: int, sid: int, p: PreparedArticle) -> None:
         self.mem_sids.add(sid)
         rows = self.shingle_rows
         mem = self.shingle_mem
-        for pi, pr in enumerate(prints):
-            for h, (s, q) in pr.shingles.items():
+        lo = 0
+        for pi, hi in enumerate(p.ends):
+            for i in range(lo, hi):
+                h, s, q = p.hashes[i], p.sents[i], p.quotes[i]
                 rows.append((h, sid, aid, pi, s, q))
                 by_source = mem.get(h)
                 if by_source is None:
@@ -268,6 +433,7 @@ class _Batch:
                         by_source[sid] = [(aid, pi, s, q)]
                     else:
                         plist.append((aid, pi, s, q))
+            lo = hi
 
     def flush_postings(self) -> None:
         if self.shingle_rows:
@@ -292,41 +458,64 @@ class _Batch:
             self.db_entities = True
 
     # document frequencies
-    def _load(self, table: str, col: str, cache: dict, keys: Iterable, in_db: bool) -> None:
-        missing = [k for k in keys if k not in cache]
+    def _load(self, table: str, col: str, cache: dict, keys: Iterable, epochs: Sequence[int],
+              in_db: bool) -> None:
+        missing = list({k for k in keys if any((k, e) not in cache for e in epochs)})
         if not missing:
             return
         if in_db:
+            emarks = ",".join("?" * len(epochs))
             for chunk in _chunks(missing):
-                q = f"SELECT {col}, n FROM {table} WHERE {col} IN (%s)" % ",".join("?" * len(chunk))
-                cache.update(self.cur.execute(q, chunk).fetchall())
+                q = (f"SELECT {col}, e, n FROM {table} WHERE {col} IN (%s) AND e IN ({emarks})"
+                     % ",".join("?" * len(chunk)))
+                for k, e, n in self.cur.execute(q, (*chunk, *epochs)):
+                    cache.setdefault((k, e), n)  # the cache may hold newer counts
         for k in missing:
-            cache.setdefault(k, 0)
+            for e in epochs:
+                cache.setdefault((k, e), 0)
 
-    def bump_edf(self, keys: Iterable[str]) -> None:
+    def bump(self, kind: str, keys: Iterable, day: int | None) -> None:
+        """Count one article holding ``keys`` (terms or entity keys) in its epoch and in all."""
+        cache, dirty = (self.tdf, self.tdf_dirty) if kind == "t" else (self.edf, self.edf_dirty)
         keys = list(keys)
-        self._load("pi_edf", "key", self.edf, keys, self.db_entities)
+        for e in (_epoch(day), ALL_EPOCHS):
+            if kind == "t":
+                self._load("pi_tdf", "t", cache, keys, (e,), self.db_terms)
+            else:
+                self._load("pi_edf", "key", cache, keys, (e,), self.db_entities)
+            for k in keys:
+                cache[(k, e)] += 1
+                dirty.add((k, e))
+
+    def idf(self, kind: str, keys: Iterable, day: int | None) -> dict:
+        """Windowed, smoothed IDF of ``keys`` for an article of ``day`` (see module doc)."""
+        keys = list(keys)
+        epochs = (*_epochs(day), ALL_EPOCHS)
+        self._load("pi_tdf", "t", self.tdf, [-1], epochs, self.db_terms)
+        if kind == "t":
+            self._load("pi_tdf", "t", self.tdf, keys, epochs, self.db_terms)
+            cache: dict = self.tdf
+        else:
+            self._load("pi_edf", "key", self.edf, keys, epochs, self.db_entities)
+            cache = self.edf
+        counts = self.tdf
+        win = epochs[:-1]
+        n_win = sum(counts[(-1, e)] for e in win)
+        n_all = counts[(-1, ALL_EPOCHS)]
+        out = {}
         for k in keys:
-            self.edf[k] += 1
-        self.edf_dirty.update(keys)
+            p_all = (cache[(k, ALL_EPOCHS)] + 0.5) / (n_all + 1)
+            df = sum(cache[(k, e)] for e in win)
+            out[k] = -math.log((df + IDF_PRIOR * p_all) / (n_win + IDF_PRIOR))
+        return out
 
-    def edf_of(self, keys: Iterable[str]) -> dict[str, int]:
+    def global_df(self, keys: Iterable[str]) -> dict[str, int]:
         keys = list(keys)
-        self._load("pi_edf", "key", self.edf, keys, self.db_entities)
-        return self.edf
-
-    def bump_tdf(self, tf: dict[int, int]) -> None:
-        self._load("pi_tdf", "t", self.tdf, tf, self.db_terms)
-        for h in tf:
-            self.tdf[h] += 1
-        self.tdf_dirty.update(tf)
-
-    def tdf_of(self, hashes: Iterable[int]) -> dict[int, int]:
-        self._load("pi_tdf", "t", self.tdf, hashes, self.db_terms)
-        return self.tdf
+        self._load("pi_edf", "key", self.edf, keys, (ALL_EPOCHS,), self.db_entities)
+        return {k: self.edf[(k, ALL_EPOCHS)] for k in keys}
 
     # entities
-    def add_entities(self, keys: list[str], day: int | None, aid: int, sid: int) -> None:
+    def add_entities(self, keys: Sequence[str], day: int | None, aid: int, sid: int) -> None:
         d = day or 0
         for k in keys:
             self.entity_rows.append((k, d, aid, sid))
@@ -334,16 +523,15 @@ class _Batch:
         if day is None:
             self.undated += 1
 
-    def entity_candidates(self, aid: int, sid: int, day: int | None, keys: list[str]) -> set[int]:
+    def entity_candidates(self, aid: int, sid: int, day: int | None, keys: Sequence[str],
+                          weight: dict[str, float]) -> set[int]:
         """Other-source articles sharing at least ``MIN_ENTITY_SHARED`` of this article's
         non-hub keys (dated: within ``ENTITY_DAYS``, or undated; undated: any date), the
         ``ENTITY_CANDIDATES`` sharing the most IDF weight."""
-        df = self.edf_of(keys)
+        df = self.global_df(keys)
         rare = [k for k in keys if 2 <= df[k] <= ENTITY_CAP]
         if not rare:
             return set()
-        n = self.n_docs
-        weight = {k: _idf(n, df[k]) for k in rare}
         partial: dict[int, float] = defaultdict(float)
         count: dict[int, int] = defaultdict(int)
         res: list[tuple[str, int]] = []
@@ -351,21 +539,18 @@ class _Batch:
             for chunk in _chunks(rare):
                 marks = ",".join("?" * len(chunk))
                 if day is None:
-                    q = f"SELECT key, aid FROM pi_entity WHERE key IN ({marks}) AND sid != ?"
+                    q = f"SELECT key, aid FROM pi_entity WHERE key IN ({marks}) AND day = 0 AND sid != ?"
                     res += self.cur.execute(q, (*chunk, sid)).fetchall()
                 else:
                     q = (f"SELECT key, aid FROM pi_entity WHERE key IN ({marks})"
                          " AND day BETWEEN ? AND ? AND sid != ?")
                     res += self.cur.execute(
                         q, (*chunk, day - ENTITY_DAYS, day + ENTITY_DAYS, sid)).fetchall()
-                    if self.undated:
-                        q0 = f"SELECT key, aid FROM pi_entity WHERE key IN ({marks}) AND day = 0 AND sid != ?"
-                        res += self.cur.execute(q0, (*chunk, sid)).fetchall()
         if self.entity_mem:
-            lo, hi = (day - ENTITY_DAYS, day + ENTITY_DAYS) if day is not None else (None, None)
+            lo, hi = (day - ENTITY_DAYS, day + ENTITY_DAYS) if day is not None else (0, 0)
             for k in rare:
                 for d, oaid, osid in self.entity_mem.get(k, ()):
-                    if osid != sid and (lo is None or d == 0 or lo <= d <= hi):
+                    if osid != sid and lo <= d <= hi:
                         res.append((k, oaid))
         for k, oaid in res:
             if oaid != aid:
@@ -374,45 +559,31 @@ class _Batch:
         ok = [o for o in partial if count[o] >= MIN_ENTITY_SHARED]
         return set(sorted(ok, key=lambda o: (-partial[o], o))[:ENTITY_CANDIDATES])
 
-    def similarities(self, keys: list[str], terms: list[list[int]], others: dict[int, dict]
-                     ) -> dict[int, tuple[float, float]]:
-        """(entity cosine, term cosine) of this article with each of ``others``, with the
-        current document frequencies (binary IDF weights for entities, (1+log tf)*IDF for
-        terms)."""
-        if not others:
-            return {}
-        n = self.n_docs
-        all_keys = set(keys).union(*(o["ekeys"] for o in others.values()))
-        edf = self.edf_of(all_keys)
-        all_terms = {h for h, _ in terms}.union(*({h for h, _ in o["terms"]} for o in others.values()))
-        tdf = self.tdf_of(all_terms)
-        ea = {k: _idf(n, max(edf[k], 1)) for k in keys}
-        ta = {h: (1 + math.log(c)) * _idf(n, max(tdf[h], 1)) for h, c in terms}
-        out = {}
-        for o, inf in others.items():
-            eb = {k: _idf(n, max(edf[k], 1)) for k in inf["ekeys"]}
-            tb = {h: (1 + math.log(c)) * _idf(n, max(tdf[h], 1)) for h, c in inf["terms"]}
-            out[o] = (_cosine(ea, eb) if ea and eb else 0.0, _cosine(ta, tb) if ta and tb else 0.0)
-        return out
-
     def articles(self, aids: list[int]) -> dict[int, dict]:
         return _articles(self.cur, aids) if aids else {}
+
+    def stories(self, ids: Iterable[int]) -> dict[int, tuple[int, dict, dict]]:
+        out = {}
+        for chunk in _chunks(sorted(set(ids))):
+            q = "SELECT story, n, terms, ents FROM pi_story WHERE story IN ({})".format(
+                ",".join("?" * len(chunk)))
+            for story, n, terms, ents in self.cur.execute(q, chunk):
+                out[story] = (n, {int(k): v for k, v in json.loads(terms).items()},
+                              json.loads(ents))
+        return out
 
     def flush(self) -> None:
         self.flush_postings()
         cur = self.cur
         if self.edf_dirty:
-            cur.executemany("INSERT OR REPLACE INTO pi_edf(key, n) VALUES (?, ?)",
-                            sorted((k, self.edf[k]) for k in self.edf_dirty))
+            cur.executemany("INSERT OR REPLACE INTO pi_edf(key, e, n) VALUES (?, ?, ?)",
+                            sorted((k, e, self.edf[(k, e)]) for k, e in self.edf_dirty))
             self.edf_dirty = set()
         if self.tdf_dirty:
-            cur.executemany("INSERT OR REPLACE INTO pi_tdf(t, n) VALUES (?, ?)",
-                            sorted((k, self.tdf[k]) for k in self.tdf_dirty))
+            cur.executemany("INSERT OR REPLACE INTO pi_tdf(t, e, n) VALUES (?, ?, ?)",
+                            sorted((k, e, self.tdf[(k, e)]) for k, e in self.tdf_dirty))
             self.tdf_dirty = set()
-        cur.executemany(
-            "INSERT INTO pi_meta(k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v",
-            [("n", self.n_docs), ("undated", self.undated)],
-        )
+            self.db_terms = True
 
 
 class PassageIndex:
@@ -423,14 +594,30 @@ class PassageIndex:
 
     # ---------------------------------------------------------------------------- schema
 
-    def create_schema(self) -> None:
+    def create_schema(self) -> bool:
+        """Create the tables. A library with tables of an older layout has them dropped and
+        created empty: returns True then, and the caller should add its articles again."""
+        old = False
+        has_meta = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pi_meta'").fetchone()
+        if has_meta:
+            row = self.conn.execute("SELECT v FROM pi_meta WHERE k = 'schema'").fetchone()
+            if row is None or row[0] != SCHEMA_VERSION:
+                old = self.conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE name = 'pi_article'").fetchone() is not None
+                for t in _TABLES:
+                    self.conn.execute(f"DROP TABLE IF EXISTS {t}")
         for stmt in _SCHEMA.split(";"):
             if stmt.strip():
                 self.conn.execute(stmt)
+        self.conn.execute("INSERT OR REPLACE INTO pi_meta(k, v) VALUES ('schema', ?)",
+                          (SCHEMA_VERSION,))
+        return old
 
     def remove_all(self) -> None:
         for t in _TABLES:
-            self.conn.execute(f"DELETE FROM {t}")
+            if t != "pi_meta":
+                self.conn.execute(f"DELETE FROM {t}")
 
     # ---------------------------------------------------------------------------- adding
 
@@ -443,13 +630,18 @@ class PassageIndex:
         entity_keys: Collection[str],
     ) -> None:
         """Fingerprint, align and place one article in a story. Re-adding an id is a no-op."""
-        self.add_many([(article_id, source, published, paragraphs, entity_keys)])
+        self.add_prepared([prepare(article_id, source, published, paragraphs, entity_keys)])
 
     def add_many(
         self,
         items: Iterable[tuple[str, str, date | None, Sequence[str], Collection[str]]],
     ) -> None:
-        """Add articles in order; the same result as ``add`` on each in turn.
+        """Add articles in order; the same result as ``add`` on each in turn."""
+        self.add_prepared(prepare(*it) for it in items)
+
+    def add_prepared(self, items: Iterable[PreparedArticle]) -> None:
+        """The database part of adding articles (see ``prepare``), in order; re-adding an id
+        is a no-op.
 
         Postings and document frequencies of the batch are kept in memory (and consulted
         together with the tables) and written once at the end, sorted, which is what makes the
@@ -461,14 +653,13 @@ class PassageIndex:
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            for article_id, source, published, paragraphs, entity_keys in items:
-                if article_id in st.ids or st.cur.execute(
-                    "SELECT 1 FROM pi_article WHERE id = ?", (article_id,)
+            for p in items:
+                if p.id in st.ids or st.cur.execute(
+                    "SELECT 1 FROM pi_article WHERE id = ?", (p.id,)
                 ).fetchone():
                     continue
-                st.ids.add(article_id)
-                self._add_one(st, article_id, st.source_id(source), published, paragraphs,
-                              entity_keys)
+                st.ids.add(p.id)
+                self._add_one(st, p, st.source_id(p.source))
                 if len(st.shingle_rows) > _FLUSH_ROWS:
                     st.flush_postings()
         finally:
@@ -478,31 +669,22 @@ class PassageIndex:
                 if gc_was_enabled:
                     gc.enable()
 
-    def _add_one(
-        self,
-        st: _Batch,
-        article_id: str,
-        sid: int,
-        published: date | None,
-        paragraphs: Sequence[str],
-        entity_keys: Collection[str],
-    ) -> None:
+    def _add_one(self, st: _Batch, p: PreparedArticle, sid: int) -> None:
         cur = st.cur
-        day = published.toordinal() if published is not None else None
-        prints: list[ParagraphPrint] = [fingerprint(p) for p in paragraphs]
-        keys = sorted({k for k in entity_keys if k})
-        st.n_docs += 1
-        n_docs = st.n_docs
+        day = p.day
+        keys = p.keys
         st.next_aid += 1
         aid = st.next_aid
 
         # ---- passages: postings of the other sources' paragraphs sharing our shingles
         where: dict[int, list[int]] = defaultdict(list)  # hash -> our paragraphs
-        for pi, pr in enumerate(prints):
-            for h in pr.shingles:
-                where[h].append(pi)
+        lo = 0
+        for pi, hi in enumerate(p.ends):
+            for i in range(lo, hi):
+                where[p.hashes[i]].append(pi)
+            lo = hi
         postings = st.postings(where, sid)
-        st.add_postings(aid, sid, prints)
+        st.add_postings(aid, sid, p)
         # (our paragraph, their article, their paragraph) -> shared (hash, their sent, their quote)
         shared: dict[tuple[int, int, int], list[tuple[int, int, int]]] = defaultdict(list)
         for h, plist in postings.items():
@@ -515,12 +697,20 @@ class PassageIndex:
         info = st.articles(sorted({k[1] for k in shared}))
         links: list[tuple[int, int, int, int, float, str]] = []
         pass_shared: dict[int, int] = defaultdict(int)
-        for (pi, oaid, opara), sh in shared.items():
-            osizes = info[oaid]["sizes"][opara]
-            m = match(prints[pi], osizes[0], osizes[1], osizes[2], sh)
-            if m is not None:
-                links.append((aid, pi, oaid, opara, m.similarity, m.kind))
-                pass_shared[oaid] += len(sh)
+        if shared:
+            my_sizes = json.loads(p.sizes)
+            prints: dict[int, ParagraphPrint] = {}
+            osizes_of: dict[int, list] = {}
+            for (pi, oaid, opara), sh in shared.items():
+                if pi not in prints:
+                    prints[pi] = _paragraph_print(p, pi, my_sizes)
+                if oaid not in osizes_of:
+                    osizes_of[oaid] = json.loads(info[oaid]["sizes"])
+                osizes = osizes_of[oaid][opara]
+                m = match(prints[pi], osizes[0], osizes[1], osizes[2], sh)
+                if m is not None:
+                    links.append((aid, pi, oaid, opara, m.similarity, m.kind))
+                    pass_shared[oaid] += len(sh)
         if links:
             cur.executemany(
                 "INSERT OR REPLACE INTO pi_link(aid, para, oaid, opara, sim, kind) VALUES (?,?,?,?,?,?)",
@@ -530,33 +720,45 @@ class PassageIndex:
         for _a, _ap, oaid, _bp, s, _k in links:
             pass_score[oaid] += s
 
-        # ---- term profile: top terms by tf-idf (tf kept; idf applied when compared)
-        tf: dict[int, int] = defaultdict(int)
-        for pr in prints:
-            for h in pr.words:
-                tf[h] += 1
-        st.bump_tdf(tf)
-        tdf = st.tdf_of(tf)
-        weights = {h: (1 + math.log(c)) * _idf(n_docs, tdf[h]) for h, c in tf.items()}
-        top = sorted(weights, key=lambda h: (-weights[h], h))[:TERMS]
-        terms = [[h, tf[h]] for h in top]
+        # ---- term profile: top terms by tf-idf (tf kept; IDF applied when compared)
+        st.bump("t", (-1, *p.terms), day)
+        idf = st.idf("t", p.terms, day)
+        raw = {h: 1 + math.log(c) for h, c in zip(p.terms, p.tfs, strict=True)}
+        top = _top({h: w * idf[h] for h, w in raw.items()}, TERMS)
+        tf_of = dict(zip(p.terms, p.tfs, strict=True))
+        terms = sorted([h, tf_of[h]] for h in top)
+        traw = {h: raw[h] for h in top}
 
         # ---- entities: candidates sharing non-hub keys
         candidates: set[int] = set()
+        eidf: dict[str, float] = {}
         if keys:
-            st.bump_edf(keys)
-            candidates = st.entity_candidates(aid, sid, day, keys)
+            st.bump("e", keys, day)
+            eidf = st.idf("e", keys, day)
+            candidates = st.entity_candidates(aid, sid, day, keys, eidf)
             st.add_entities(keys, day, aid, sid)
         candidates |= set(pass_score)
         info.update(st.articles([o for o in candidates if o not in info]))
-        sims = st.similarities(keys, terms, {o: info[o] for o in candidates})
+        # every vector compared with this article's is weighted with this article's IDF
+        oraw = {o: (_raw_terms(json.loads(info[o]["terms"])), json.loads(info[o]["ekeys"]))
+                for o in candidates}
+        all_terms = set(traw).union(*(r for r, _ in oraw.values()))
+        idf = st.idf("t", all_terms, day)
+        all_keys = set(keys).union(*(k for _, k in oraw.values()))
+        eidf = st.idf("e", all_keys, day) if all_keys else {}
+        tvec = _weigh(traw, idf)
+        evec = {k: eidf[k] for k in keys}
 
-        # ---- story
+        # ---- links to candidates
         neighbours: dict[int, tuple[float, float, int]] = {}
-        joined_stories: set[int] = set()
-        for oaid in candidates:
-            oday = info[oaid]["day"]
-            es, ts = sims.get(oaid, (0.0, 0.0))
+        # the candidates' stories -> the members the article links to
+        linked: dict[int, list[int]] = defaultdict(list)
+        strong: set[int] = set()  # stories with a member sharing a long passage
+        for oaid in sorted(candidates):
+            o = info[oaid]
+            oday = o["day"]
+            ts = _cos(tvec, _weigh(oraw[oaid][0], idf)) if tvec else 0.0
+            es = _cos(evec, {k: eidf[k] for k in oraw[oaid][1]}) if evec else 0.0
             gap = abs(day - oday) if day is not None and oday is not None else None
             combined = STORY_TERM_WEIGHT * ts + (1 - STORY_TERM_WEIGHT) * es
             joined = False
@@ -565,36 +767,101 @@ class PassageIndex:
                 pass_shared[oaid] >= STORY_SHINGLES or combined >= STORY_WEAK * bar
             ):
                 joined = True
-            if gap is None:
+            comparable = (day is None) == (oday is None)  # a date on both sides, or neither
+            if day is None and oday is None:
                 joined = joined or (combined >= STORY_UNDATED and es >= MIN_ENTITY_SIM)
-            elif gap <= ENTITY_DAYS:
+            elif gap is not None and gap <= ENTITY_DAYS:
                 joined = joined or (combined >= STORY_DATED and es >= MIN_ENTITY_SIM)
             if joined or pass_score.get(oaid):
                 neighbours[oaid] = (round(combined + pass_score.get(oaid, 0.0), 4),
                                     round(combined, 4), len([x for x in links if x[2] == oaid]))
             if joined:
-                joined_stories.add(info[oaid]["story"])
+                linked[o["story"]].append(oaid)
+                if pass_shared.get(oaid, 0) >= STORY_SHINGLES:
+                    strong.add(o["story"])
+            elif comparable:
+                linked.setdefault(o["story"], [])
         if neighbours:
             cur.executemany(
                 "INSERT OR REPLACE INTO pi_pair(aid, oaid, score, esim, npass) VALUES (?,?,?,?,?)",
                 [(aid, o, *v) for o, v in neighbours.items()]
                 + [(o, aid, *v) for o, v in neighbours.items()],
             )
-        story = min(joined_stories) if joined_stories else aid
-        lost = sorted(joined_stories - {story})
-        for chunk in _chunks(lost):
-            cur.execute(
-                "UPDATE pi_article SET story = ? WHERE story IN ({})".format(",".join("?" * len(chunk))),
-                (story, *chunk),
-            )
-        sizes = [[p.size, list(p.sentence_sizes), list(p.quote_sizes)] for p in prints]
+
+        # ---- story: the most similar linked story that the article fits as a whole
+        story, n, cterms, cents = self._place(st, linked, strong, traw, keys, day)
+        if story is None:
+            story = aid
+        cur.execute(
+            "INSERT OR REPLACE INTO pi_story(story, n, terms, ents) VALUES (?, ?, ?, ?)",
+            (story, n, json.dumps(cterms, separators=(",", ":")),
+             json.dumps(cents, ensure_ascii=False, separators=(",", ":"))),
+        )
         cur.execute(
             "INSERT INTO pi_article(aid, id, sid, day, story, sizes, ekeys, terms)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (aid, article_id, sid, day, story, json.dumps(sizes, separators=(",", ":")),
-             json.dumps(keys, ensure_ascii=False, separators=(",", ":")),
+            (aid, p.id, sid, day, story, p.sizes,
+             json.dumps(list(keys), ensure_ascii=False, separators=(",", ":")),
              json.dumps(terms, separators=(",", ":"))),
         )
+
+    def _place(self, st: _Batch, linked: dict[int, list[int]], strong: set[int],
+               traw: dict[int, float],
+               keys: Sequence[str], day: int | None) -> tuple[int | None, int, dict, dict]:
+        """Choose the story of a new article linked to members of the ``linked`` stories: the
+        most similar (centroid) of those it fits as a whole; merge others into it if their
+        centroids are similar enough. Returns (story id, or None for a new one; its size and
+        centroid with the article counted). Two stories the article may join that each hold
+        a long passage of it (``STORY_SHINGLES``: the same wire copy) are merged too."""
+        cterms: dict = _unit(traw)
+        cents: dict = _unit(dict.fromkeys(keys, 1.0))
+        if not linked:
+            return None, 1, cterms, cents
+        info = st.stories(linked)
+        idf = st.idf("t", set(traw).union(*(ct for _n, ct, _ce in info.values())), day)
+        eidf = st.idf("e", set(keys).union(*(ce for _n, _ct, ce in info.values())), day)
+        weighted = {s: (_weigh(ct, idf), _weigh(ce, eidf)) for s, (_n, ct, ce) in info.items()}
+        mine = (_weigh(traw, idf), {k: eidf[k] for k in keys})
+
+        def sim(a: tuple[dict, dict], b: tuple[dict, dict]) -> float:
+            return (STORY_TERM_WEIGHT * (_cos(a[0], b[0]) if a[0] and b[0] else 0.0)
+                    + (1 - STORY_TERM_WEIGHT) * (_cos(a[1], b[1]) if a[1] and b[1] else 0.0))
+
+        scored = []
+        for s, (n, _ct, _ce) in info.items():
+            x = sim(mine, weighted[s])
+            if (n == 1 and linked[s]) or (n > 1 and x >= CENTROID_BAR) or (
+                    len(linked[s]) >= max(2, (n + 1) // 2)):
+                scored.append((-x, s))
+        if not scored:
+            return None, 1, cterms, cents
+        scored.sort()
+        best = scored[0][1]
+        merged = [best]
+        # the other candidate stories, accepted or not, are looked at again with today's IDF:
+        # one as a whole similar to the joined story (article included) is merged into it
+        grown = (_add_vec(weighted[best][0], mine[0]), _add_vec(weighted[best][1], mine[1]))
+        accepted = {s for _neg, s in scored}
+        for s in sorted(info):
+            if s != best and (sim(grown, weighted[s]) >= MERGE_BAR
+                              or (s in accepted and s in strong and best in strong)):
+                merged.append(s)
+        total = 1
+        for s in merged:
+            ns, cts, ces = info[s]
+            total += ns
+            for k, w in cts.items():
+                cterms[k] = cterms.get(k, 0) + w
+            for k, w in ces.items():
+                cents[k] = cents.get(k, 0) + w
+        story = min(merged)
+        lost = sorted(set(merged) - {story})
+        cur = st.cur
+        for chunk in _chunks(lost):
+            marks = ",".join("?" * len(chunk))
+            cur.execute(f"UPDATE pi_article SET story = ? WHERE story IN ({marks})", (story, *chunk))
+            cur.execute(f"DELETE FROM pi_story WHERE story IN ({marks})", chunk)
+        return story, total, _top(cterms, CENTROID_TERMS), _top(cents, CENTROID_ENTS)
 
     def _articles(self, cur: sqlite3.Cursor, aids: list[int]) -> dict[int, dict]:
         return _articles(cur, aids)
@@ -603,8 +870,9 @@ class PassageIndex:
         out: dict[str, int] = {}
         keys = list(keys)
         for chunk in _chunks(keys):
-            q = "SELECT key, n FROM pi_edf WHERE key IN ({})".format(",".join("?" * len(chunk)))
-            out.update(cur.execute(q, chunk).fetchall())
+            q = "SELECT key, n FROM pi_edf WHERE key IN ({}) AND e = ?".format(
+                ",".join("?" * len(chunk)))
+            out.update(cur.execute(q, (*chunk, ALL_EPOCHS)).fetchall())
         return out
 
     # ---------------------------------------------------------------------------- queries
@@ -693,9 +961,10 @@ class PassageIndex:
         missing = [o for o in others if o not in scores]
         if missing:
             mine = json.loads(ekeys)
-            nrow = cur.execute("SELECT v FROM pi_meta WHERE k = 'n'").fetchone()
+            nrow = cur.execute("SELECT n FROM pi_tdf WHERE t = -1 AND e = ?",
+                               (ALL_EPOCHS,)).fetchone()
             n_docs = nrow[0] if nrow else 1
-            okeys = {o: info[o]["ekeys"] for o in missing}
+            okeys = {o: json.loads(info[o]["ekeys"]) for o in missing}
             df = self._df(cur, set(mine).union(*okeys.values()))
             w = {k: _idf(n_docs, df.get(k, 1)) ** 2 for k in df}
             na = math.sqrt(sum(w.get(k, 0.0) for k in mine))
