@@ -188,3 +188,65 @@ def test_newswcl50_alone_floor(tmp_path):
     res = score.score_newswcl(path, keys_fn)
     assert res["f1"] >= 0.85, res
     assert res["precision"] >= 0.85, res
+    alone = score.score_newswcl(path, KEYS)  # and with the stand-in entity keys
+    assert alone["f1"] >= 0.88, alone
+
+
+def test_prepare_is_picklable_and_add_prepared_equals_add_many(tmp_path):
+    import pickle
+
+    from index.links import PreparedArticle, prepare
+
+    items = seed_items()
+    prepared = [prepare(*it) for it in items]
+    assert all(isinstance(p, PreparedArticle) for p in prepared)
+    back = pickle.loads(pickle.dumps(prepared))
+    assert back == prepared
+    # compact: flat arrays, well under the size of the text
+    assert len(pickle.dumps(prepared[0])) < 3 * sum(len(p) for p in items[0][3]) + 2000
+    a, c1 = open_index(tmp_path / "a.sqlite")
+    a.add_prepared(back)
+    b, c2 = open_index(tmp_path / "b.sqlite")
+    b.add_many(items)
+    assert dump(c1) == dump(c2)
+
+
+def test_gc_state_restored(tmp_path):
+    import gc
+
+    pi, conn = open_index(tmp_path / "lib.sqlite")
+    assert gc.isenabled()
+    pi.add_many(seed_items()[:2])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        pi.add_many(seed_items()[2:])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_old_layout_is_dropped(tmp_path):
+    conn = sqlite3.connect(tmp_path / "lib.sqlite")
+    conn.execute("CREATE TABLE pi_meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")
+    conn.execute("CREATE TABLE pi_article (aid INTEGER PRIMARY KEY, id TEXT)")
+    conn.execute("CREATE TABLE pi_tdf (t INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
+    pi = PassageIndex(conn)
+    assert pi.create_schema() is True  # the caller must add its articles again
+    assert pi.create_schema() is False
+    pi.add_many(seed_items())
+    assert len(pi.stories()) == 5
+
+
+def test_newswcl50_mixed_floor(tmp_path):
+    """NewsWCL50 arriving into a library of 3,000 Reuters articles, and the reverse order."""
+    wcl = shared_data() / "newswcl50.jsonl.gz"
+    reu = shared_data() / "reuters21578.jsonl.gz"
+    if not wcl.exists() or not reu.exists():
+        pytest.skip(f"NewsWCL50/Reuters not found in {shared_data()} (set READER_SHARED_DATA)")
+    keys_fn, _ = score.entity_keys_fn()
+    reuters = score.reuters_items(reu, keys_fn, limit=3000)
+    for first in (True, False):
+        res = score.score_newswcl(wcl, keys_fn, reuters, first)
+        assert res["f1"] >= 0.85, (first, res)
+        assert res["precision"] >= 0.75, (first, res)
