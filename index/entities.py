@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import threading
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -75,15 +78,20 @@ _ABBREVIATIONS = _words(
 )
 
 
+_LONG_RE = re.compile(r"\S{" + str(MAX_TOKEN_CHARS + 1) + "}")
+
+
 def tokenize(text: str) -> list[tuple[int, int]]:
     """Split ``text`` into tokens, returned as ``(start, end)`` character offsets.
 
     Words keep inner apostrophes (O'Leary), hyphens are tokens of their own (al - Qaim), a
     possessive 's is split off, dotted acronyms stay whole (U.S.). Very long tokens are cut.
     """
+    spans = [m.span() for m in _TOKEN_RE.finditer(text)]
+    if len(text) <= MAX_TOKEN_CHARS or not _LONG_RE.search(text):
+        return spans
     out: list[tuple[int, int]] = []
-    for m in _TOKEN_RE.finditer(text):
-        s, e = m.span()
+    for s, e in spans:
         if e - s > MAX_TOKEN_CHARS:
             for k in range(s, e, MAX_TOKEN_CHARS):
                 out.append((k, min(e, k + MAX_TOKEN_CHARS)))
@@ -95,39 +103,65 @@ def tokenize(text: str) -> list[tuple[int, int]]:
 _OPENERS = frozenset("\"'“‘([«")
 
 
+_SENT_END_RE = regex.compile(r"[.!?]")
+
+
 def sentences(text: str, spans: list[tuple[int, int]]) -> list[list[int]]:
     """Group token indices into sentences: at line breaks and after . ! ? (not abbreviations)."""
-    sents: list[list[int]] = []
-    cur: list[int] = []
-    prev_end = 0
-    pending_break = False
-    for i, (s, e) in enumerate(spans):
-        if cur and (pending_break or "\n" in text[prev_end:s]):
-            tok = text[s:e]
-            if pending_break and "\n" not in text[prev_end:s]:
-                # only break before something that can start a sentence
-                c = tok[:1]
+    n = len(spans)
+    if not n:
+        return []
+    starts = [sp[0] for sp in spans]
+    nl: set[int] = set()  # tokens after a line break
+    p = text.find("\n", starts[0])
+    while p >= 0:
+        k = bisect_right(starts, p)
+        if k >= n:
+            break
+        nl.add(k)
+        p = text.find("\n", starts[k])
+    ends = []  # sentence-final punctuation tokens
+    for m in _SENT_END_RE.finditer(text, starts[0]):
+        q = m.start()
+        k = bisect_left(starts, q)
+        if k < n and starts[k] == q and spans[k][1] == q + 1:
+            ends.append(k)
+    cuts = sorted(nl)
+    if ends:
+        cur = 0  # first token of the current sentence
+        ci = 0
+        extra = []
+        for k in ends:
+            while ci < len(cuts) and cuts[ci] <= k:
+                cur = cuts[ci]
+                ci += 1
+            if k + 1 >= n or k + 1 in nl:
+                continue
+            if text[spans[k][0]] == ".":
+                if k == cur:
+                    continue
+                ps, pe = spans[k - 1]
+                prev = text[ps:pe]
+                if prev.lower() in _ABBREVIATIONS or (len(prev) == 1 and prev.isupper()):
+                    continue
+                c = text[spans[k + 1][0]]
                 if not (c.isupper() or c.isdigit() or c in _OPENERS):
-                    pending_break = False
-            if pending_break or "\n" in text[prev_end:s]:
-                sents.append(cur)
-                cur = []
-        pending_break = False
-        cur.append(i)
-        tok = text[s:e]
-        if tok in (".", "!", "?") and len(cur) > 1:
-            ps, pe = spans[cur[-2]]
-            prev = text[ps:pe]
-            if tok != "." or not (
-                prev.lower() in _ABBREVIATIONS or (len(prev) == 1 and prev.isupper())
-            ):
-                pending_break = True
-        elif tok in ("!", "?"):
-            pending_break = True
-        prev_end = e
-    if cur:
-        sents.append(cur)
-    return sents
+                    continue
+            else:
+                c = text[spans[k + 1][0]]
+                if not (c.isupper() or c.isdigit() or c in _OPENERS):
+                    continue
+            extra.append(k + 1)
+            cur = k + 1
+        if extra:
+            cuts = sorted(nl.union(extra))
+    out = []
+    a = 0
+    for b in cuts:
+        out.append(list(range(a, b)))
+        a = b
+    out.append(list(range(a, n)))
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -142,6 +176,8 @@ class _Lexicon:
         self.truecase = truecase
         self.gaz = gaz  # token (as written) -> entity types it is mostly part of, e.g. "PL"
         self.common = common  # lower-cased words mostly written lower case (common words)
+        #: per-sentence features of token spans: words -> [(token index, feature)], or None
+        self.span_features: Any = None
 
 
 _lock = threading.Lock()
@@ -154,18 +190,47 @@ def _load_lexicon(path: Path | None = None) -> _Lexicon:
     return _Lexicon(dict(data["gaz"]), set(data["common"]), bool(data.get("truecase", True)))
 
 
-def _resources() -> tuple[Any, _Lexicon]:
-    """Return (tagger, lexicon), loading them once per process."""
+def _load_weights(model_dir: Path) -> tuple[list[str], Any, dict[str, dict[str, float]]]:
+    """CRF weights (labels, transitions, state features) from ``weights.json.gz``, written by
+    scripts/train_ner.py next to ``crf.model``; derived from ``crf.model`` if it is missing."""
+    path = model_dir / "weights.json.gz"
+    if path.exists():
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            data = json.load(fh)
+        return data["labels"], data["transitions"], data["state"]
+    return weights_from_model(model_dir / "crf.model")
+
+
+def weights_from_model(model_path: Path) -> tuple[list[str], Any, dict[str, dict[str, float]]]:
+    """Read labels, transition matrix and state features out of a python-crfsuite model."""
+    import pycrfsuite
+
+    tagger = pycrfsuite.Tagger()
+    tagger.open(str(model_path))
+    info = tagger.info()
+    labels = sorted(tagger.labels())
+    lid = {lab: k for k, lab in enumerate(labels)}
+    trans = [[0.0] * len(labels) for _ in labels]
+    for (a, b), w in info.transitions.items():
+        trans[lid[a]][lid[b]] = w
+    state: dict[str, dict[str, float]] = {}
+    for (a, lab), w in info.state_features.items():
+        if w:
+            state.setdefault(a, {})[lab] = w
+    tagger.close()
+    return labels, trans, state
+
+
+def _resources() -> tuple[_Decoder, _Lexicon]:
+    """Return (decoder, lexicon), loading them once per process."""
     res = _cache.get("res")
     if res is None:
         with _lock:
             res = _cache.get("res")
             if res is None:
-                import pycrfsuite
-
-                tagger = pycrfsuite.Tagger()
-                tagger.open(str(MODEL_PATH))
-                res = (tagger, _load_lexicon())
+                lex = _load_lexicon()
+                labels, trans, state = _load_weights(MODEL_PATH.parent)
+                res = (_Decoder(labels, trans, state, lex), lex)
                 _cache["res"] = res
     return res
 
@@ -279,6 +344,248 @@ def sequence_features(
     return xseq
 
 
+_PAD = -1e9  # score of an impossible label
+
+
+_SEP = "\x00"  # separator token between sentences in a decoding batch (scores nothing)
+
+
+class _Decoder:
+    """Viterbi decoding of the CRF in numpy; gives the labels ``pycrfsuite.Tagger.tag`` gives on
+    the features of :func:`sequence_features`, several times faster.
+
+    Every feature is a property of one word seen from a fixed relative position (-2..+2), a word
+    pair (bigram) or a per-token flag (BOS, EOS, BOS1, UP, span flags). So each distinct word gets
+    one cached row of per-label scores for the five positions, and emission scores are sums of
+    shifted rows. All sentences of a batch are laid out in one array with separators between
+    them. Tokens that are surely outside any name (no capitalised word next to them, not a joiner
+    or next to one, and a clear margin for O) split the sentences into short runs, which are
+    decoded together, entered from and left to O.
+    """
+
+    #: an anchor token's O score must beat every other label's by this much
+    MARGIN = 2.0
+    MAX_WORDS = 100_000
+
+    def __init__(
+        self,
+        labels: list[str],
+        trans: Any,
+        state: dict[str, dict[str, float]],
+        lex: _Lexicon,
+    ) -> None:
+        import numpy as np
+
+        self.np = np
+        self.labels = list(labels)
+        nl = len(labels)
+        self.nl = nl
+        self.o = o = self.labels.index("O")
+        self.T = np.asarray(trans, dtype=np.float64).reshape(nl, nl)
+        lid = {lab: k for k, lab in enumerate(self.labels)}
+        self.attrs: dict[str, Any] = {}
+        self.attr_index: dict[str, int] = {}
+        self.A = np.zeros((len(state) + 1, nl))  # one row per attribute, then a zero row
+        for a, ws in state.items():
+            k = len(self.attr_index)
+            self.attr_index[a] = k
+            for lab, w in ws.items():
+                self.A[k, lid[lab]] = w
+            self.attrs[a] = self.A[k]
+        self.zero = np.zeros(nl)
+        self.lex = lex
+        self.fc = FeatureCache(lex, limit=1)  # used only to make feature strings
+        self.rows: dict[str, int] = {}
+        self.W = np.zeros((1024, 5 * nl))
+        self.F = np.zeros(1024, dtype=np.int8)  # per row: 1 capitalised, 2 joiner (- & ' /)
+        self._reset_rows()
+        # bigrams: "a|b" -> index into BG (row 0: none); BGm scores the token of b, BGp that of a
+        keys = sorted({a[4:] for a in self.attrs if a.startswith(("bg-=", "bg+="))})
+        self.bigrams = {k: i for i, k in enumerate(keys, 1)}
+        self.BGm = np.zeros((len(keys) + 1, nl))
+        self.BGp = np.zeros((len(keys) + 1, nl))
+        for k, i in self.bigrams.items():
+            self.BGm[i] = self.attrs.get("bg-=" + k, self.zero)
+            self.BGp[i] = self.attrs.get("bg+=" + k, self.zero)
+        g = self.attrs.get
+        self.f_bos, self.f_eos = g("BOS", self.zero), g("EOS", self.zero)
+        self.f_bos1, self.f_up = g("BOS1", self.zero), g("UP", self.zero)
+        pad = np.full(nl, _PAD)
+        pad[o] = 0.0
+        self.pad = pad
+        self.TT = np.ascontiguousarray(self.T.T)
+        self.t_in = self.T[o].copy()  # entering a sentence from the O separator: undo
+        self.t_out = self.T[:, o].copy()
+
+    def _reset_rows(self) -> None:
+        self.rows.clear()
+        self.rows[_SEP] = 0
+        self.W[0] = 0.0
+        self.F[0] = 0
+
+    def _add_rows(self, new: list[str]) -> None:
+        """Compute and store the score rows of words not seen before (in one batch)."""
+        np = self.np
+        k0 = len(self.rows)
+        need = k0 + len(new)
+        if need > len(self.W):
+            size = max(need, 2 * len(self.W))
+            self.W = np.resize(self.W, (size, self.W.shape[1]))
+            self.F = np.resize(self.F, size)
+        aid = self.attr_index
+        zero = len(self.A) - 1
+        ix: list[int] = []
+        offs: list[int] = []
+        fc = self.fc
+        for w in new:
+            for feats in fc.word(w):
+                offs.append(len(ix))
+                ix.append(zero)
+                ix.extend(k for k in map(aid.get, feats) if k is not None)
+            fc.memo.clear()
+        sums = np.add.reduceat(self.A[ix], offs, axis=0)
+        self.W[k0:need] = sums.reshape(len(new), -1)
+        for j, w in enumerate(new):
+            c = w[:1]
+            self.F[k0 + j] = (1 if c.isupper() else 0) | (2 if c and c in "-&'/" else 0)
+            self.rows[w] = k0 + j
+
+    def tag_many(self, sents: list[list[str]], uppers: list[bool]) -> list[list[str]]:
+        """BIO labels for each sentence (lists of token strings, as given to the CRF)."""
+        np = self.np
+        nl = self.nl
+        # layout: S S S s1 S S s2 ... S S S; E covers flat[2:-2], so E[0] and E[-1] are S
+        flat: list[str] = [_SEP, _SEP, _SEP]
+        starts: list[int] = []  # index into E of each sentence's first token
+        extra: list[tuple[int, str]] = []  # (E index, feature) for span flags
+        bos1: list[int] = []
+        up: list[tuple[int, int]] = []
+        span_feats = self.lex.span_features
+        for words, u in zip(sents, uppers, strict=True):
+            a = len(flat) - 2
+            starts.append(a)
+            flat.extend(words)
+            flat.append(_SEP)
+            flat.append(_SEP)
+            n = len(words)
+            if n > 1:
+                bos1.append(a + 1)
+                if n > 2 and words[0] in _OPENERS:
+                    bos1.append(a + 2)
+            if u:
+                up.append((a, n))
+            if span_feats is not None:
+                extra.extend((a + k, f) for k, f in span_feats(words))
+        flat.append(_SEP)
+        rows = self.rows
+        ids = list(map(rows.get, flat))
+        if None in ids:
+            new = list(dict.fromkeys(w for w, k in zip(flat, ids, strict=True) if k is None))
+            if len(rows) + len(new) > self.MAX_WORDS:  # forget all, keep this batch's words
+                self._reset_rows()
+                new = [w for w in dict.fromkeys(flat) if w != _SEP]
+            self._add_rows(new)
+            ids = list(map(rows.get, flat))
+        idx = np.asarray(ids)
+        M = self.W[idx]
+        E = M[2:-2, :nl] + M[1:-3, nl : 2 * nl]
+        E += M[3:-1, 2 * nl : 3 * nl]
+        E += M[:-4, 3 * nl : 4 * nl]
+        E += M[4:, 4 * nl :]
+        st = np.asarray(starts)
+        lens = np.fromiter(map(len, sents), dtype=np.int64, count=len(sents))
+        ends = st + lens - 1
+        E[st] += self.f_bos
+        E[ends] += self.f_eos
+        if bos1:
+            E[bos1] += self.f_bos1
+        for a, n in up:
+            E[a : a + n] += self.f_up
+        if extra:
+            g = self.attrs.get
+            zero = self.zero
+            np.add.at(E, [k for k, _ in extra], [g(f, zero) for _, f in extra])
+        words = flat[2:-2]
+        lows = list(map(str.lower, words))
+        big = list(
+            map(
+                self.bigrams.get,
+                map("|".join, zip(lows, lows[1:], strict=False)),
+                repeat(0, len(lows) - 1),
+            )
+        )
+        bi = np.asarray(big)
+        hit = np.nonzero(bi)[0]
+        if len(hit):
+            h = bi[hit]
+            E[hit + 1] += self.BGm[h]
+            E[hit] += self.BGp[h]
+        # split points: O by a margin, not capitalised or next to a capitalised word, not a
+        # joiner (- & ' /) or next to one; separators always
+        inner = idx[2:-2]
+        fl = self.F[inner]
+        cap = (fl & 1).astype(bool)
+        near = (fl & 2).astype(bool)
+        near[1:] |= near[:-1] | cap[:-1]
+        near[:-1] |= near[1:] | cap[1:]
+        near |= cap
+        o = self.o
+        d = E[:, o : o + 1] - E
+        d[:, o] = np.inf
+        free = (d.min(axis=1) < self.MARGIN) | near
+        free &= inner != 0  # separators
+        E[st] -= self.t_in
+        E[ends] -= self.t_out
+        lab = self._decode_runs(E, free)
+        names = self.labels
+        out = [names[k] for k in lab.tolist()]
+        return [out[a : a + n] for a, n in zip(starts, lens.tolist(), strict=True)]
+
+    def _decode_runs(self, E: Any, free: Any) -> Any:
+        """Best label index per token: O where not ``free``; Viterbi over each run of free
+        tokens, entered from O and left to O (``free`` is False at both ends)."""
+        np = self.np
+        lab = np.full(len(E), self.o)
+        chg = np.nonzero(free[1:] != free[:-1])[0] + 1
+        if not len(chg):
+            return lab
+        rs, re_ = chg[0::2], chg[1::2]
+        rl = re_ - rs
+        lmax = int(rl.max())
+        nr = len(rs)
+        nl = self.nl
+        # runs right-aligned after one leading padding column (the O they are entered from);
+        # Em is column-major: Em[c] holds column c of every run
+        Ex = np.vstack([E, self.pad])
+        col = np.arange(lmax + 1)
+        off = lmax + 1 - rl
+        valid = col >= off[:, None]
+        ix = np.where(valid, rs[:, None] + (col - off[:, None]), len(E)).T
+        Em = Ex[ix]
+        # reductions run over the last, contiguous axis; max via argmax and a gather (faster)
+        TT = self.TT
+        score = Em[0]
+        bps = []
+        buf = np.empty((nr, nl, nl))
+        cand = buf.reshape(nr * nl, nl)
+        base = np.arange(nr * nl)
+        for c in range(1, lmax + 1):
+            np.add(score[:, None, :], TT, out=buf)  # buf[r, cur, prev]
+            bp = cand.argmax(axis=1)
+            bps.append(bp)
+            score = cand[base, bp].reshape(nr, nl)
+            score += Em[c]
+        y = (score + self.t_out).argmax(axis=1)
+        rbase = np.arange(nr) * nl
+        path = np.empty((lmax + 1, nr), dtype=np.int64)
+        for c in range(lmax, 0, -1):
+            path[c] = y
+            y = bps[c - 1][rbase + y]
+        valid = valid.T
+        lab[ix[valid]] = path[valid]
+        return lab
+
+
 def _is_upper_sentence(words: list[str]) -> bool:
     letters = [w for w in words if w[:1].isalpha()]
     if len(letters) < 3:
@@ -342,6 +649,18 @@ _BOILER_LINE_RE = regex.compile(
     r"|.*\bAll Rights Reserved\b.*|.*(?:©|\(c\)|Copyright \d{4}).*)\s*$",
     regex.IGNORECASE,
 )
+_BYLINE_HEADS = ("By", "BY", "Written by", "Reporting", "Editing")
+_BOILER_HINTS = (
+    "read",
+    "photo",
+    "image",
+    "published",
+    "updated",
+    "reserved",
+    "©",
+    "(c)",
+    "copyright",
+)
 _ACRONYM_PAREN_RE = regex.compile(r"\s*\(\s*(\p{Lu}[\p{Lu}\p{N}&.\-]{1,11})\s*\)")
 _ALIAS_GAP_RE = regex.compile(r"\s*\(\s*$")
 
@@ -368,37 +687,63 @@ def _line_of(text: str, pos: int) -> str:
     return text[a : b if b >= 0 else len(text)]
 
 
-def _raw_mentions(text: str) -> list[_Raw]:
-    """CRF-tagged PER/LOC/ORG mentions of one text, after the filtering rules."""
-    if not text or not text.strip():
-        return []
-    tagger, lex = _resources()
-    cache: FeatureCache | None = _cache.get("features")
-    if cache is None or cache.lex is not lex:
-        cache = FeatureCache(lex)
-        _cache["features"] = cache
-    spans = tokenize(text)
-    out: list[_Raw] = []
-    for sent in sentences(text, spans):
-        words = [text[spans[k][0] : spans[k][1]] for k in sent]
-        caps = [k for k, w in enumerate(words) if w[:1].isupper()]
+def _skip_sentence(
+    text: str, spans: list[tuple[int, int]], sent: list[int], words: list[str], lex: _Lexicon
+) -> bool:
+    """True when a sentence cannot hold a name (no capitalised word but a common opener) or is a
+    byline or boilerplate line."""
+    n = len(words)
+    late_cap = False  # a capitalised word after the first two
+    if n > 2:
+        tail = text[spans[sent[2]][0] : spans[sent[-1]][1]]
+        late_cap = tail.lower() != tail and any(w[:1].isupper() for w in words[2:])
+    if not late_cap:
+        caps = [k for k in range(min(n, 2)) if words[k][:1].isupper()]
         if not caps:
-            continue  # no capitalised word, no name: skip the CRF
-        if len(caps) == 1 and caps[0] <= 1 and len(words) > 1:
+            return True  # no capitalised word, no name: skip the CRF
+        if len(caps) == 1 and n > 1:
             w0 = words[caps[0]]
             if (caps[0] == 0 or words[0] in _OPENERS) and (
                 w0.lower() in _FUNCTION_WORDS or (w0.lower() in lex.common and w0 not in lex.gaz)
             ):
-                continue  # only a common sentence opener is capitalised: no name here
-        s0 = spans[sent[0]][0]
-        line = _line_of(text, s0)
-        if (len(line) < 80 and _BYLINE_RE.match(line)) or (
-            len(line) < 240 and _BOILER_LINE_RE.match(line)
-        ):
+                return True  # only a common sentence opener is capitalised: no name here
+    line = _line_of(text, spans[sent[0]][0])
+    if len(line) >= 240:
+        return False
+    head = line.lstrip()[:10]
+    if len(line) < 80 and head.startswith(_BYLINE_HEADS) and _BYLINE_RE.match(line):
+        return True
+    low = line.lower()
+    return any(h in low for h in _BOILER_HINTS) and bool(_BOILER_LINE_RE.match(line))
+
+
+def _raw_mentions_many(texts: Sequence[str]) -> list[list[_Raw]]:
+    """CRF-tagged PER/LOC/ORG mentions of each text, after the filtering rules.
+
+    All sentences of all ``texts`` are decoded in one batch (see :class:`_Decoder`)."""
+    dec, lex = _resources()
+    todo: list[tuple[int, list[int], list[str], list[str], bool]] = []
+    all_spans: list[list[tuple[int, int]]] = []
+    for t, text in enumerate(texts):
+        if not text or text.isspace():
+            all_spans.append([])
             continue
-        upper = _is_upper_sentence(words)
-        feats_words = _truecase(words, lex) if upper and lex.truecase else words
-        labels = tagger.tag(sequence_features(feats_words, cache, upper))
+        spans = tokenize(text)
+        all_spans.append(spans)
+        for sent in sentences(text, spans):
+            words = [text[spans[k][0] : spans[k][1]] for k in sent]
+            if _skip_sentence(text, spans, sent, words, lex):
+                continue
+            upper = _is_upper_sentence(words)
+            feats_words = _truecase(words, lex) if upper and lex.truecase else words
+            todo.append((t, sent, words, feats_words, upper))
+    out: list[list[_Raw]] = [[] for _ in texts]
+    if not todo:
+        return out
+    all_labels = dec.tag_many([x[3] for x in todo], [x[4] for x in todo])
+    for (t, sent, words, feats_words, _), labels in zip(todo, all_labels, strict=True):
+        text = texts[t]
+        spans = all_spans[t]
         i = 0
         n = len(labels)
         while i < n:
@@ -421,9 +766,14 @@ def _raw_mentions(text: str) -> list[_Raw]:
                         b < len(words) and words[b].lower().rstrip(".") in _COMPANY_SUFFIXES
                     ):
                         cue = "ORG"
-                    out.append(_Raw(s, e, cue or typ2, text[s:e], initial, cue))
+                    out[t].append(_Raw(s, e, cue or typ2, text[s:e], initial, cue))
             i = j
     return out
+
+
+def _raw_mentions(text: str) -> list[_Raw]:
+    """CRF-tagged PER/LOC/ORG mentions of one text, after the filtering rules."""
+    return _raw_mentions_many([text])[0]
 
 
 _ORG_HEADS = _words(
@@ -671,6 +1021,11 @@ def _resolve(texts: Sequence[str], raws: list[list[_Raw]]) -> list[list[EntityMe
     names: dict[int, str] = {}
     types: dict[int, str] = {}
     for root, members in groups.items():
+        if len(members) == 1:
+            r = flat[root][1]
+            names[root] = r.text
+            types[root] = r.type
+            continue
         best = min(prio[i] for i in members)
         pool = [i for i in members if prio[i] == best]
         # longest key (in words), then most frequent surface, then first seen
@@ -714,13 +1069,22 @@ def _add_paren_acronyms(text: str, rs: list[_Raw]) -> list[_Raw]:
     return sorted(rs + extra, key=lambda r: r.start)
 
 
-def _safe_raw(text: str) -> list[_Raw]:
+def _safe_raw_many(texts: Sequence[str]) -> list[list[_Raw]]:
+    texts = [t if isinstance(t, str) else "" for t in texts]
     try:
-        if not isinstance(text, str):
-            return []
-        return _add_paren_acronyms(text, _raw_mentions(text))
-    except Exception:  # extraction must never break ingestion
-        return []
+        raws = _raw_mentions_many(texts)
+    except Exception:  # extraction must never break ingestion: retry text by text
+        if len(texts) == 1:
+            return [[]]
+        return [_safe_raw_many([t])[0] for t in texts]
+    try:
+        return [_add_paren_acronyms(t, rs) for t, rs in zip(texts, raws, strict=True)]
+    except Exception:
+        return raws
+
+
+def _safe_raw(text: str) -> list[_Raw]:
+    return _safe_raw_many([text])[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -749,7 +1113,7 @@ def annotate_paragraphs(paragraphs: Sequence[str], title: str = "") -> list[list
     paras = [p if isinstance(p, str) else "" for p in paragraphs]
     try:
         texts = [title or ""] + paras
-        raws = [_safe_raw(t) for t in texts]
+        raws = _safe_raw_many(texts)
         return _resolve(texts, raws)[1:]
     except Exception:
         return [[] for _ in paras]
