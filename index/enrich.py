@@ -11,15 +11,34 @@ from index.model import Article, Entity, EntityMention
 from index.store import Enriched, EntityRecord
 
 
+ENRICH_CHARS = 1_000_000  # enrich at most this much of one article's body (all of it is indexed)
+
+
+def enrichable(paragraphs: tuple[str, ...], limit: int = ENRICH_CHARS) -> tuple[str, ...]:
+    """The leading paragraphs of an article that enrichment reads.
+
+    A news article is a few kilobytes; a 50 MB "article" (a dump, a book) is still stored and
+    searchable in full, but entities and events are read from its first megabyte only, so one
+    such file cannot stall a batch for minutes.
+    """
+    total = 0
+    for i, p in enumerate(paragraphs):
+        total += len(p)
+        if total > limit:
+            return paragraphs[:i] if i else (p[:limit],)  # a prefix keeps offsets valid
+    return paragraphs
+
+
 def enrich(article: Article) -> Enriched:
     """Entities (with per-paragraph mentions) and dated events of one article."""
     from index.dates import article_events
     from index.entities import annotate_paragraphs, entity_key, summarize
 
-    mentions = annotate_paragraphs(article.paragraphs, title=article.title)
+    paragraphs = enrichable(article.paragraphs)
+    mentions = annotate_paragraphs(paragraphs, title=article.title)
     flat = [m for para in mentions for m in para]
     records = merge_records(summarize(flat), entity_key)
-    events = tuple(article_events(article.paragraphs, article.published))
+    events = tuple(article_events(paragraphs, article.published))
     return Enriched(
         article=article,
         entities=records,

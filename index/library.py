@@ -29,6 +29,7 @@ from pathlib import Path
 from index import store
 from index.model import Article, EntityMention
 from index.search import Hit, IndexDamaged, QueryError, SearchIndex, document, hit_spans
+from index.enrich import enrichable
 from index.store import ArticleRow, Enriched, StoreError
 
 __all__ = [
@@ -172,7 +173,14 @@ def _work(unit: _Unit) -> tuple[str, Enriched | None, str | None]:
             path=unit.path,
             url=getattr(parsed, "url", None),
         )
-        return unit.name, (enrich(article) if unit.enrich else no_enrich(article)), None
+        if not unit.enrich:
+            return unit.name, no_enrich(article), None
+        enriched = enrich(article)
+        from index.links import prepare
+
+        prints = prepare(article.id, article.source, article.published,
+                         enrichable(article.paragraphs), [r.key for r in enriched.entities])
+        return unit.name, replace(enriched, links=prints), None
     except ParseError as exc:
         return unit.name, None, str(exc)
     except MemoryError:
@@ -262,7 +270,8 @@ class Library:
         from index.links import PassageIndex
 
         self.passages = PassageIndex(self.conn)
-        self.passages.create_schema()
+        if self.passages.create_schema():  # an older layout was dropped: derive it again
+            self._relink_all()
         self._index: SearchIndex | None = None
         self._index_dir: str | None = None
 
@@ -495,13 +504,19 @@ class Library:
                     writer.cancel()
 
     def _link(self, items: Sequence[Enriched]) -> None:
-        if not items:
-            return
-        self.passages.add_many(
-            (e.article.id, e.article.source, e.article.published, e.article.paragraphs,
-             [r.key for r in e.entities])
-            for e in items
-        )
+        """Passages, links and stories of newly stored articles (prepared by the workers)."""
+        prepared = [e.links for e in items if e.links is not None]
+        if prepared:
+            self.passages.add_prepared(prepared)  # type: ignore[arg-type]
+
+    def _relink_all(self) -> None:
+        """Rebuild passages, links and stories from the stored articles (after an upgrade)."""
+        with self._write_lock(), store.transaction(self.conn):
+            self.passages.add_many(
+                (a.id, a.source, a.published, enrichable(a.paragraphs),
+                 store.entity_keys_of(self.conn, a.id))
+                for _seq, a in store.iter_articles(self.conn, 0)
+            )
 
     def _mark_indexed(self) -> None:
         with store.transaction(self.conn):

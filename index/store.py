@@ -95,6 +95,7 @@ class Enriched:
     entities: tuple[EntityRecord, ...] = ()
     mentions: tuple[tuple[EntityMention, ...], ...] = ()
     events: tuple[Event, ...] = ()
+    links: object | None = None  # index.links.PreparedArticle: passage prints, made by workers
 
 
 def _iso(d: date | None) -> str | None:
