@@ -176,7 +176,9 @@ class MainScreen(Screen[None]):
     """
 
     BINDINGS = [
-        Binding("slash", "search", "Search", id="main.search"),
+        # priority: handled as the key arrives, so "/abadi" typed in one burst lands in the
+        # search line instead of sending "abadi" to the pane that had the focus
+        Binding("slash", "search", "Search", id="main.search", priority=True),
         Binding("n", "hit(1)", "Next hit", id="main.next_hit", show=False),
         Binding("N", "hit(-1)", "Previous hit", id="main.previous_hit", show=False),
         Binding("right_square_bracket", "source(1)", "Next source", id="main.next_source",
@@ -249,7 +251,7 @@ class MainScreen(Screen[None]):
         self.query_one("#events").border_title = "Events"
         self.query_one("#progress").display = False
         self.query_one(ArticleList).empty_text = "Loading the library…"
-        self.query_one(ArticleList).focus()
+        self.set_focus(self.query_one(ArticleList))
         self.load_rows()
         if self.paths:
             self.start_ingest(self.paths, "your files")
@@ -471,8 +473,12 @@ class MainScreen(Screen[None]):
         self.query_one(ArticleList).select(message.view.id)
         if message.note:
             self.set_status(message.note)
+        elif self.terms and message.paragraph == 0 and reader.next_hit(1):
+            # opened from search results: land on the first hit, as a pager would
+            k, n = reader.hit_position
+            self.set_status(f"Hit {k}/{n} in this article, ¶{reader.paragraph + 1} (n/N for more)")
         if message.focus:
-            reader.focus()
+            self.set_focus(reader)
 
     def on_jump_to(self, message: JumpTo) -> None:
         self.open_article(message.article_id, message.paragraph, note=message.note,
@@ -568,11 +574,11 @@ class MainScreen(Screen[None]):
     @on(SearchLine.Cleared)
     def search_cleared(self) -> None:
         self._start_search("")
-        self.query_one(ArticleList).focus()
+        self.set_focus(self.query_one(ArticleList))
 
     @on(SearchLine.Done)
     def search_done(self) -> None:
-        self.query_one(ArticleList).focus()
+        self.set_focus(self.query_one(ArticleList))
 
     @on(ArticleList.Highlighted)
     def article_highlighted(self, message: ArticleList.Highlighted) -> None:
@@ -582,7 +588,7 @@ class MainScreen(Screen[None]):
     @on(ArticleList.Read)
     def article_read(self, message: ArticleList.Read) -> None:
         if self.view is not None and self.view.id == message.article_id:
-            self.query_one(ReaderView).focus()
+            self.set_focus(self.query_one(ReaderView))
         else:
             self.open_article(message.article_id, focus=True)
 
@@ -615,20 +621,28 @@ class MainScreen(Screen[None]):
         if self.entity_filter is not None:
             rows = [r for r in rows if r.id in self.entity_ids]
         article_list = self.query_one(ArticleList)
-        article_list.set_rows(rows, keep=self.view.id if self.view else None)
+        # results put the best match under the cursor; the plain list keeps the open article
+        keep = None if self.search_hits is not None else (self.view.id if self.view else None)
+        article_list.set_rows(rows, keep=keep)
         title = "Results" if self.search_hits is not None else "Articles"
         if self.entity_filter is not None:
             title += " (filtered)"
         article_list.border_title = f"{title} · {len(rows)}"
 
     # --- actions --------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``/`` types a slash while the search line has the focus."""
+        if action == "search" and isinstance(self.focused, SearchLine):
+            return False
+        return True
+
     def action_search(self) -> None:
         """Focus the search line."""
-        self.query_one(SearchLine).focus()
+        self.set_focus(self.query_one(SearchLine))
 
     def action_pane(self, which: str) -> None:
         """Focus a pane by id."""
-        self.query_one(f"#{which}").focus()
+        self.set_focus(self.query_one(f"#{which}"))
 
     def action_clear(self) -> None:
         """Clear the search and the entity filter."""
