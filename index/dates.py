@@ -131,13 +131,45 @@ _ORDINALS = {
 }
 _SEASON_START = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
 
+def _trie(words: list[str], lead: str = "", tail: str = "") -> str:
+    """A regex alternation of ``words`` factored by common prefixes ("jan(?:uary)?|ju(?:ly|ne)"):
+    the regex engine then checks one character per branch instead of every word in turn.
+
+    With ``lead`` or ``tail`` the top level is returned as bare alternatives, each opening
+    with its first letter followed by ``lead`` and closed by ``tail``; a pattern made only of
+    such alternatives lets the engine skip ahead to the next possible first letter in C.
+    """
+    root: dict = {}
+    for w in words:
+        node = root
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        alts = [re.escape(ch) + emit(node[ch]) for ch in sorted(k for k in node if k)]
+        if not alts:
+            return ""
+        body = "(?:" + "|".join(alts) + ")"
+        return body + "?" if "" in node else body
+
+    if lead or tail:
+        return "|".join(re.escape(ch) + lead + emit(root[ch]) + tail for ch in sorted(root))
+    return emit(root)
+
+
+_MONTH_WORDS = [m.lower() for m in _MONTHS_FULL] + (
+    "sept jan feb mar apr jun jul aug sep oct nov dec".split()
+)
+_WEEKDAY_WORDS = [w.lower() for w in _WEEKDAYS] + "mon tue tues wed thu thur thurs fri sat sun".split()
+
 # Month names are matched case-sensitively (capitalised or all caps): "march on" and the
 # modal "may" never start a candidate.
 _MON_FULL_RE = "|".join(_MONTHS_FULL + [m.upper() for m in _MONTHS_FULL])
 _MON_ABBR_RE = "Sept|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec|SEPT|JAN|FEB|MAR|APR|JUN|JUL|AUG|SEP|OCT|NOV|DEC"
-_MON = rf"(?:(?:{_MON_FULL_RE})\b|(?:{_MON_ABBR_RE})(?:\.|\b))"
+_MON = rf"(?:{_trie(_MON_FULL_RE.split('|'))}\b|{_trie(_MON_ABBR_RE.split('|'))}(?:\.|\b))"
 _WD_FULL = "|".join(_WEEKDAYS + [w.upper() for w in _WEEKDAYS])
-_WD = rf"(?:(?:{_WD_FULL})\b|(?:Mon|Tues?|Wed|Thu(?:rs?)?|Fri|Sat|Sun)\.)"
+_WD = rf"(?:{_trie(_WD_FULL.split('|'))}\b|(?:Mon|Tues?|Wed|Thu(?:rs?)?|Fri|Sat|Sun)\.)"
 _DAY = r"(?:3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?(?!\d|:\d)\b"
 _YEAR = r"(?:1[89]\d\d|20\d\d|2100)(?![\d-]\d)\b"
 _U = "one|two|three|four|five|six|seven|eight|nine"
@@ -203,15 +235,62 @@ _PATTERN = rf"""
      (?<![\d$€£¥#.,/-]))(?P<y_y>(?:19\d\d|20\d\d|2100))(?![\d%]|-\d|\.\d|,\d\d\d)\b)
 """
 
-_RX = re.compile(r"(?<!\w)(?=\w)(?:" + _PATTERN + ")", re.X)
+# Speed: a candidate can only start at a few word shapes, read off the branches above
+# (each alternative names the branches it opens).  This look-ahead rejects every other
+# word start before the eighteen branches are tried; tests/test_dates.py checks that it
+# changes no match.  Modifiers that a branch may run straight into the next word
+# ("lastMarch", "mid-2014", "thequarter") are matched as prefixes.
+_NUM_WORDS = _trie("|".join([_U, _TEEN, _T]).split("|"))
+_UNIT_START = r"(?:day|week|month|year)"
+_GATE = (
+    r"(?="
+    # iso, dmy, mdy, dm, year, q (1st, 1988 period), ago (3 days ago)
+    r"\d\d?[./]\d\d?[./]\d|(?:1[89]|20)\d\d|2100|\d{1,3}(?:st|nd|rd|th)?[\s-]"
+    # month and weekday names (md, dm, my, mon, wd): capitalised or all caps
+    rf"|(?=[A-Z])(?i:{_trie(_MONTH_WORDS + _WEEKDAY_WORDS)})\b"
+    r"|(?i:"
+    # modifiers (my, mon, wd, kw, rel, season, year, q)
+    r"this|last|next|early|late|mid|earlier|fiscal|calendar|full|current|latest|comparable|"
+    r"first|second|third|fourth|quarter|period"
+    # q: the 1988 period, its fiscal quarter, a year-ago quarter
+    r"|(?:the|its|a|that)\s*(?:fiscal|latest|current|year|comparable|first|second|third|fourth|"
+    r"quarter|period|this|last|next|\d)"
+    # my, mon, wd, kw, fy, season, rel, wkend, spoken, year: the end of, the following, the year
+    r"|the[\s-]+(?:middle|end|beginning|start|first|second|day|previous|following|full|fiscal|"
+    r"current|calendar|latest|year|early|late|spring|summer|fall|autumn|winter|next|same|coming|"
+    r"week|month|rest)"
+    r"|at\s+the\s|an?\s+" + _UNIT_START + r"|that\s+" + _UNIT_START
+    # ya, fy, q: year-ago, year-end, year's end
+    + r"|year(?:-ago|-earlier|[-\s]end|'s\s+end)"
+    # ago: nearly four weeks ago, twenty-one days earlier; spoken years
+    r"|(?:nearly|almost|about|some|roughly|around|only|just|more|less|over|barely)\s+"
+    rf"(?:than\s+)?(?:\d|an?\s|{_NUM_WORDS})"
+    rf"|{_NUM_WORDS}(?:-{_trie(_U.split('|'))})?\s+{_UNIT_START}|nineteen[\s-]|two\s+thousand"
+    # season, kw
+    r"|(?:spring|summer|fall|autumn|winter|yesterday|today|tonight|tomorrow)\b"
+    r"))"
+)
 
-# Speed: the full pattern only runs in windows around cheap trigger words, found in the
-# lower-cased text (every candidate holds one; prefixes such as "the beginning of" or
-# "more than twenty-one" are shorter than _BACK characters).
+_RX = re.compile(r"(?<!\w)" + _GATE + "(?:" + _PATTERN + ")", re.X)
+
+# Speed: the full pattern only runs in windows around trigger words, found in one pass
+# over the lower-cased text.  Every candidate holds a trigger: a year-like number, a d/m/y
+# numeric date, a month or weekday name (capitalised, as the pattern wants them) or one
+# of a few whole words; prefixes such as "the beginning of" or "more than twenty-one"
+# are shorter than _BACK characters.  Each alternative opens with a literal character
+# (word starts and digit boundaries are checked by look-behinds after it), so the engine
+# scans for those characters in C rather than trying every position.
+_CASED_TRIGGERS = frozenset(_MONTH_WORDS + _WEEKDAY_WORDS)
 _TRIGGER = re.compile(
-    r"(?:1[89]|20)\d\d|\d[./-]\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|"
-    r"sat|sun|yesterday|today|tonight|tomorrow|this|week|month|year|day|quarter|period|spring|summer|fall|"
-    r"autumn|winter|ago|earlier|later|nineteen|thousand)[a-z]*"
+    _trie(
+        _MONTH_WORDS
+        + _WEEKDAY_WORDS
+        + "yesterday today tonight tomorrow this week weekend month year day quarter period spring "
+        "summer fall autumn winter ago earlier later nineteen".split(),
+        lead=r"(?<!\w.)",
+        tail=r"\b",
+    )
+    + r"|t(?<!\w.)housand|1(?<!\d1)[89]\d\d(?!\d)|2(?<!\d2)0\d\d(?!\d)|/(?<=\d/)\d"
 )
 _BACK, _AHEAD = 25, 25
 
@@ -847,10 +926,17 @@ def _resolve_rel(m: re.Match[str], s: int, e: int, text: str, st: _State) -> _Re
 def _windows(text: str) -> list[tuple[int, int]]:
     """Merged (start, end) ranges around trigger words; the only places a candidate can be."""
     n = len(text)
+    low = text.lower()
+    if len(low) != n:  # a character whose lower case is longer ("İ"): offsets would shift
+        return [(0, n)]
     out: list[tuple[int, int]] = []
     lo_start = hi_end = -1
-    for m in _TRIGGER.finditer(text.lower()):
-        a = m.start() - _BACK
+    cased = _CASED_TRIGGERS
+    for m in _TRIGGER.finditer(low):
+        s = m.start()
+        if text[s].islower() and m.group() in cased:
+            continue  # "may", "march", "sun": month and weekday names must be capitalised
+        a = s - _BACK
         b = m.end() + _AHEAD
         if a <= hi_end:
             hi_end = b
