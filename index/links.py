@@ -70,18 +70,20 @@ import gc
 import json
 import math
 import sqlite3
+import sys
 from array import array
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import chain
 from typing import NamedTuple
 
 from index.passages import ParagraphPrint, fingerprint, match
 
 __all__ = ["PassageIndex", "PreparedArticle", "Related", "PassageLink", "prepare"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SHINGLE_CAP = 40  # a shingle held by more other-source paragraphs than this is boilerplate
 ENTITY_CAP = 300  # keys in more articles than this do not generate story candidates
 ENTITY_CANDIDATES = 30
@@ -227,16 +229,16 @@ CREATE TABLE IF NOT EXISTS pi_article (
     story INTEGER NOT NULL,
     sizes TEXT NOT NULL,
     ekeys TEXT NOT NULL,
-    terms TEXT NOT NULL
+    terms BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS pi_article_story ON pi_article(story);
 CREATE TABLE IF NOT EXISTS pi_story (
-    story INTEGER PRIMARY KEY, n INTEGER NOT NULL, terms TEXT NOT NULL, ents TEXT NOT NULL
+    story INTEGER PRIMARY KEY, n INTEGER NOT NULL, terms BLOB NOT NULL, ents TEXT NOT NULL,
+    ew BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS pi_shingle (
-    h INTEGER NOT NULL, sid INTEGER NOT NULL, aid INTEGER NOT NULL, para INTEGER NOT NULL,
-    sent INTEGER NOT NULL, quote INTEGER NOT NULL,
-    PRIMARY KEY (h, sid, aid, para)
+    h INTEGER NOT NULL, sid INTEGER NOT NULL, aid INTEGER NOT NULL, pos INTEGER NOT NULL,
+    PRIMARY KEY (h, sid, aid, pos)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pi_link (
     aid INTEGER NOT NULL, para INTEGER NOT NULL, oaid INTEGER NOT NULL, opara INTEGER NOT NULL,
@@ -261,6 +263,49 @@ CREATE TABLE IF NOT EXISTS pi_entity (
 
 _TABLES = ("pi_meta", "pi_source", "pi_article", "pi_story", "pi_shingle", "pi_link", "pi_pair",
            "pi_edf", "pi_tdf", "pi_entity")
+
+_KSEP = "\x1f"  # entity keys are stored joined by this (unit separator)
+_BIG_ENDIAN = sys.byteorder == "big"
+
+
+def _pack(pairs: Iterable[tuple[int, int]]) -> bytes:
+    """(key, value) integer pairs as a little-endian int64 blob."""
+    a = array("q", chain.from_iterable(pairs))
+    if _BIG_ENDIAN:
+        a.byteswap()
+    return a.tobytes()
+
+
+def _unpack(blob: bytes) -> dict[int, int]:
+    a = array("q")
+    a.frombytes(blob)
+    if _BIG_ENDIAN:
+        a.byteswap()
+    return dict(zip(a[::2], a[1::2], strict=True))
+
+
+def _ints(blob: bytes) -> array:
+    a = array("q")
+    a.frombytes(blob)
+    if _BIG_ENDIAN:
+        a.byteswap()
+    return a
+
+
+def _int_blob(values: Iterable[int]) -> bytes:
+    a = array("q", values)
+    if _BIG_ENDIAN:
+        a.byteswap()
+    return a.tobytes()
+
+
+def _keys(text: str) -> list[str]:
+    return text.split(_KSEP) if text else []
+
+
+def _pos(para: int, sent: int, quote: int) -> int:
+    """A shingle's place: paragraph, sentence and quotation (-1: none) in one integer."""
+    return (para << 32) | (min(sent + 1, 0xFFFF) << 16) | min(quote + 1, 0xFFFF)
 
 
 def _chunks(seq: list, n: int = _CHUNK) -> Iterable[list]:
@@ -333,8 +378,8 @@ def _top(weights: dict, n: int) -> dict:
     return {k: weights[k] for k in keep}
 
 
-def _raw_terms(tf: Iterable[tuple[int, int]]) -> dict[int, float]:
-    return {h: 1 + math.log(c) for h, c in tf}
+def _raw_terms(tf: dict[int, int]) -> dict[int, float]:
+    return {h: 1 + math.log(c) for h, c in tf.items()}
 
 
 def _add_vec(a: dict, b: dict) -> dict:
@@ -348,12 +393,30 @@ def _weigh(raw: dict, idf: dict) -> dict:
     return {k: w * idf[k] for k, w in raw.items()}
 
 
+class _Freqs:
+    """Document frequencies per epoch (``epoch -> key -> n``), each key loaded from the tables
+    on first use (absent = 0). Kept by the ``PassageIndex`` across calls while the tables are
+    known not to have changed behind it (``stamp``), so that a library adding batch after batch
+    does not read the same counts again."""
+
+    __slots__ = ("t", "e", "size", "stamp")
+
+    def __init__(self) -> None:
+        self.t: dict[int, dict[int, int]] = {}
+        self.e: dict[int, dict[str, int]] = {}
+        self.size = 0
+        self.stamp: tuple | None = None
+
+
+_FREQS_MAX = 4_000_000  # cached counts beyond which the cache is dropped between calls
+
+
 class _Batch:
     """State of one ``add_prepared`` call: the tables plus in-memory postings and frequencies
     not yet written. Everything is written by ``flush`` (also on error, so the caller's
     rollback sees a consistent picture)."""
 
-    def __init__(self, cur: sqlite3.Cursor) -> None:
+    def __init__(self, cur: sqlite3.Cursor, freqs: _Freqs) -> None:
         self.cur = cur
         self.next_aid = cur.execute("SELECT coalesce(max(aid), 0) FROM pi_article").fetchone()[0]
         self.ids: set[str] = set()
@@ -364,20 +427,16 @@ class _Batch:
         self.max_sid = hi if hi is not None else -1
         self.db_entities = cur.execute("SELECT 1 FROM pi_entity LIMIT 1").fetchone() is not None
         self.db_terms = cur.execute("SELECT 1 FROM pi_tdf LIMIT 1").fetchone() is not None
-        row = cur.execute(
-            "SELECT n FROM pi_tdf WHERE t = -1 AND e = ?", (UNDATED_EPOCH,)).fetchone()
-        self.undated = row[0] if row else 0
-        self.shingle_rows: list[tuple[int, int, int, int, int, int]] = []
+        self.freqs = freqs
+        # shingle postings not yet written: rows (h, sid, aid, pos), indexed by hash on demand
+        self.shingle_rows: list[tuple[int, int, int, int]] = []
         self.mem_sids: set[int] = set()
-        # hash -> source -> postings (aid, para, sent, quote) not yet written
-        self.shingle_mem: dict[int, dict[int, list[tuple[int, int, int, int]]]] = {}
+        self.shingle_mem: dict[int, list[tuple[int, int, int, int]]] = {}
+        self.mem_indexed = 0
         self.entity_rows: list[tuple[str, int, int, int]] = []
         self.entity_mem: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
-        # (key, epoch) -> document frequency; (term, epoch) likewise, term -1 = article count
-        self.edf: dict[tuple[str, int], int] = {}
-        self.edf_dirty: set[tuple[str, int]] = set()
-        self.tdf: dict[tuple[int, int], int] = {}
-        self.tdf_dirty: set[tuple[int, int]] = set()
+        self.tdirty: dict[int, set[int]] = defaultdict(set)
+        self.edirty: dict[int, set[str]] = defaultdict(set)
 
     def source_id(self, source: str) -> int:
         sid = self.sources.get(source)
@@ -387,9 +446,15 @@ class _Batch:
             self.sources[source] = sid
         return sid
 
+    def others(self, sid: int) -> bool:
+        """Whether any other source has articles (in the tables or in this batch)."""
+        return (self.min_sid < sid or self.max_sid > sid
+                or bool(self.mem_sids) and (len(self.mem_sids) > 1 or sid not in self.mem_sids))
+
     # shingles
-    def postings(self, hashes: Iterable[int], sid: int) -> dict[int, list[tuple[int, int, int, int]]]:
-        out: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
+    def postings(self, hashes: Iterable[int], sid: int) -> dict[int, list[tuple[int, int]]]:
+        """Other sources' postings of ``hashes``: hash -> [(aid, pos)]."""
+        out: dict[int, list[tuple[int, int]]] = defaultdict(list)
         hashes = list(hashes)
         if self.db_shingles:
             # range scans on (h, sid) skip this source's postings without reading them; a side
@@ -399,54 +464,53 @@ class _Batch:
             for chunk in _chunks(hashes) if ops else ():
                 marks = ",".join("?" * len(chunk))
                 for op in ops:
-                    q = (f"SELECT h, aid, para, sent, quote FROM pi_shingle"
-                         f" WHERE h IN ({marks}) AND sid {op} ?")
-                    for h, oaid, opara, osent, oquote in self.cur.execute(q, (*chunk, sid)):
-                        out[h].append((oaid, opara, osent, oquote))
-        mem = self.shingle_mem
-        if mem:
+                    q = f"SELECT h, aid, pos FROM pi_shingle WHERE h IN ({marks}) AND sid {op} ?"
+                    for h, oaid, pos in self.cur.execute(q, (*chunk, sid)):
+                        out[h].append((oaid, pos))
+        rows = self.shingle_rows
+        if rows and (len(self.mem_sids) > 1 or sid not in self.mem_sids):
+            mem = self.shingle_mem
+            for i in range(self.mem_indexed, len(rows)):
+                r = rows[i]
+                lst = mem.get(r[0])
+                if lst is None:
+                    mem[r[0]] = [r]
+                else:
+                    lst.append(r)
+            self.mem_indexed = len(rows)
             for h in hashes:
-                by_source = mem.get(h)
-                if by_source is None or (len(by_source) == 1 and sid in by_source):
-                    continue
-                lst = out[h]
-                for osid, plist in by_source.items():
+                for _h, osid, oaid, pos in mem.get(h, ()):
                     if osid != sid:
-                        lst.extend(plist)
+                        out[h].append((oaid, pos))
         return out
 
     def add_postings(self, aid: int, sid: int, p: PreparedArticle) -> None:
         self.mem_sids.add(sid)
         rows = self.shingle_rows
-        mem = self.shingle_mem
+        hashes, sents, quotes = p.hashes, p.sents, p.quotes
         lo = 0
         for pi, hi in enumerate(p.ends):
-            for i in range(lo, hi):
-                h, s, q = p.hashes[i], p.sents[i], p.quotes[i]
-                rows.append((h, sid, aid, pi, s, q))
-                by_source = mem.get(h)
-                if by_source is None:
-                    mem[h] = {sid: [(aid, pi, s, q)]}
-                else:
-                    plist = by_source.get(sid)
-                    if plist is None:
-                        by_source[sid] = [(aid, pi, s, q)]
-                    else:
-                        plist.append((aid, pi, s, q))
+            base = pi << 32
+            rows.extend([
+                (hashes[i], sid, aid,
+                 base | (min(sents[i] + 1, 0xFFFF) << 16) | min(quotes[i] + 1, 0xFFFF))
+                for i in range(lo, hi)])
             lo = hi
 
     def flush_postings(self) -> None:
         if self.shingle_rows:
             self.shingle_rows.sort(key=_first)
             self.cur.executemany(
-                "INSERT OR IGNORE INTO pi_shingle(h, sid, aid, para, sent, quote) VALUES (?,?,?,?,?,?)",
+                "INSERT OR IGNORE INTO pi_shingle(h, sid, aid, pos) VALUES (?,?,?,?)",
                 self.shingle_rows,
             )
             self.shingle_rows = []
             self.shingle_mem = {}
+            self.mem_indexed = 0
             self.db_shingles = True
             self.min_sid = min([self.min_sid, *self.mem_sids])
             self.max_sid = max([self.max_sid, *self.mem_sids])
+            self.mem_sids = set()
         if self.entity_rows:
             self.entity_rows.sort()
             self.cur.executemany(
@@ -458,61 +522,83 @@ class _Batch:
             self.db_entities = True
 
     # document frequencies
-    def _load(self, table: str, col: str, cache: dict, keys: Iterable, epochs: Sequence[int],
-              in_db: bool) -> None:
-        missing = list({k for k in keys if any((k, e) not in cache for e in epochs)})
-        if not missing:
+    def _load(self, kind: str, keys: set, epochs: Sequence[int]) -> None:
+        """Make sure the counts of ``keys`` in ``epochs`` are in the cache."""
+        fr = self.freqs
+        cache = fr.t if kind == "t" else fr.e
+        miss: dict[int, set] = {}
+        need: set = set()
+        for e in epochs:
+            d = cache.get(e)
+            if d is None:
+                d = cache[e] = {}
+            m = keys.difference(d)
+            if m:
+                miss[e] = m
+                need |= m
+        if not need:
             return
-        if in_db:
-            emarks = ",".join("?" * len(epochs))
-            for chunk in _chunks(missing):
+        got: dict[int, dict] = defaultdict(dict)
+        if (self.db_terms if kind == "t" else self.db_entities):
+            table, col = ("pi_tdf", "t") if kind == "t" else ("pi_edf", "key")
+            es = sorted(miss)
+            emarks = ",".join("?" * len(es))
+            for chunk in _chunks(sorted(need)):
                 q = (f"SELECT {col}, e, n FROM {table} WHERE {col} IN (%s) AND e IN ({emarks})"
                      % ",".join("?" * len(chunk)))
-                for k, e, n in self.cur.execute(q, (*chunk, *epochs)):
-                    cache.setdefault((k, e), n)  # the cache may hold newer counts
-        for k in missing:
-            for e in epochs:
-                cache.setdefault((k, e), 0)
-
-    def bump(self, kind: str, keys: Iterable, day: int | None) -> None:
-        """Count one article holding ``keys`` (terms or entity keys) in its epoch and in all."""
-        cache, dirty = (self.tdf, self.tdf_dirty) if kind == "t" else (self.edf, self.edf_dirty)
-        keys = list(keys)
-        for e in (_epoch(day), ALL_EPOCHS):
-            if kind == "t":
-                self._load("pi_tdf", "t", cache, keys, (e,), self.db_terms)
+                for k, e, n in self.cur.execute(q, (*chunk, *es)):
+                    got[e][k] = n
+        for e, m in miss.items():
+            d = cache[e]
+            g = got.get(e)
+            if g:
+                for k in m:
+                    d[k] = g.get(k, 0)
             else:
-                self._load("pi_edf", "key", cache, keys, (e,), self.db_entities)
-            for k in keys:
-                cache[(k, e)] += 1
-                dirty.add((k, e))
+                d.update(dict.fromkeys(m, 0))
+            fr.size += len(m)
+
+    def count(self, kind: str, keys: Sequence, day: int | None) -> None:
+        """Count one article holding ``keys`` (terms or entity keys) in its epoch and in all,
+        and the article itself (term -1) when ``kind`` is terms."""
+        ks = set(keys)
+        if kind == "t":
+            ks.add(-1)
+        own = _epoch(day)
+        self._load(kind, ks, (*_epochs(day), ALL_EPOCHS))
+        cache = self.freqs.t if kind == "t" else self.freqs.e
+        dirty = self.tdirty if kind == "t" else self.edirty
+        for e in (own, ALL_EPOCHS):
+            d = cache[e]
+            for k in ks:
+                d[k] += 1
+            dirty[e] |= ks
 
     def idf(self, kind: str, keys: Iterable, day: int | None) -> dict:
         """Windowed, smoothed IDF of ``keys`` for an article of ``day`` (see module doc)."""
-        keys = list(keys)
+        ks = keys if isinstance(keys, set) else set(keys)
         epochs = (*_epochs(day), ALL_EPOCHS)
-        self._load("pi_tdf", "t", self.tdf, [-1], epochs, self.db_terms)
-        if kind == "t":
-            self._load("pi_tdf", "t", self.tdf, keys, epochs, self.db_terms)
-            cache: dict = self.tdf
-        else:
-            self._load("pi_edf", "key", self.edf, keys, epochs, self.db_entities)
-            cache = self.edf
-        counts = self.tdf
-        win = epochs[:-1]
-        n_win = sum(counts[(-1, e)] for e in win)
-        n_all = counts[(-1, ALL_EPOCHS)]
-        out = {}
-        for k in keys:
-            p_all = (cache[(k, ALL_EPOCHS)] + 0.5) / (n_all + 1)
-            df = sum(cache[(k, e)] for e in win)
-            out[k] = -math.log((df + IDF_PRIOR * p_all) / (n_win + IDF_PRIOR))
-        return out
+        self._load("t", {-1}, epochs)
+        self._load(kind, ks, epochs)
+        tc = self.freqs.t
+        cache = tc if kind == "t" else self.freqs.e
+        n_win = sum(tc[e][-1] for e in epochs[:-1])
+        n_all = tc[ALL_EPOCHS][-1]
+        den = n_win + IDF_PRIOR
+        prior = IDF_PRIOR / (n_all + 1)
+        da = cache[ALL_EPOCHS]
+        log = math.log
+        if len(epochs) == 4:
+            d0, d1, d2 = (cache[e] for e in epochs[:3])
+            return {k: -log((d0[k] + d1[k] + d2[k] + prior * (da[k] + 0.5)) / den) for k in ks}
+        d0 = cache[epochs[0]]
+        return {k: -log((d0[k] + prior * (da[k] + 0.5)) / den) for k in ks}
 
     def global_df(self, keys: Iterable[str]) -> dict[str, int]:
-        keys = list(keys)
-        self._load("pi_edf", "key", self.edf, keys, (ALL_EPOCHS,), self.db_entities)
-        return {k: self.edf[(k, ALL_EPOCHS)] for k in keys}
+        ks = set(keys)
+        self._load("e", ks, (ALL_EPOCHS,))
+        d = self.freqs.e[ALL_EPOCHS]
+        return {k: d[k] for k in ks}
 
     # entities
     def add_entities(self, keys: Sequence[str], day: int | None, aid: int, sid: int) -> None:
@@ -520,8 +606,6 @@ class _Batch:
         for k in keys:
             self.entity_rows.append((k, d, aid, sid))
             self.entity_mem[k].append((d, aid, sid))
-        if day is None:
-            self.undated += 1
 
     def entity_candidates(self, aid: int, sid: int, day: int | None, keys: Sequence[str],
                           weight: dict[str, float]) -> set[int]:
@@ -530,12 +614,12 @@ class _Batch:
         ``ENTITY_CANDIDATES`` sharing the most IDF weight."""
         df = self.global_df(keys)
         rare = [k for k in keys if 2 <= df[k] <= ENTITY_CAP]
-        if not rare:
+        if len(rare) < MIN_ENTITY_SHARED:
             return set()
         partial: dict[int, float] = defaultdict(float)
         count: dict[int, int] = defaultdict(int)
         res: list[tuple[str, int]] = []
-        if self.db_entities:
+        if self.db_entities and (self.min_sid < sid or self.max_sid > sid):
             for chunk in _chunks(rare):
                 marks = ",".join("?" * len(chunk))
                 if day is None:
@@ -563,27 +647,38 @@ class _Batch:
         return _articles(self.cur, aids) if aids else {}
 
     def stories(self, ids: Iterable[int]) -> dict[int, tuple[int, dict, dict]]:
+        """Size and centroid (terms, entities) of stories. A story of one article has no row
+        in ``pi_story``: its centroid is its article's unit vectors."""
         out = {}
-        for chunk in _chunks(sorted(set(ids))):
-            q = "SELECT story, n, terms, ents FROM pi_story WHERE story IN ({})".format(
+        ids = sorted(set(ids))
+        for chunk in _chunks(ids):
+            q = "SELECT story, n, terms, ents, ew FROM pi_story WHERE story IN ({})".format(
                 ",".join("?" * len(chunk)))
-            for story, n, terms, ents in self.cur.execute(q, chunk):
-                out[story] = (n, {int(k): v for k, v in json.loads(terms).items()},
-                              json.loads(ents))
+            for story, n, terms, ents, ew in self.cur.execute(q, chunk):
+                out[story] = (n, _unpack(terms), dict(zip(_keys(ents), _ints(ew), strict=True)))
+        lone = [s for s in ids if s not in out]
+        if lone:
+            for s, a in self.articles(lone).items():
+                out[s] = (1, _unit(_raw_terms(_unpack(a["terms"]))),
+                          _unit(dict.fromkeys(_keys(a["ekeys"]), 1.0)))
         return out
 
     def flush(self) -> None:
         self.flush_postings()
         cur = self.cur
-        if self.edf_dirty:
-            cur.executemany("INSERT OR REPLACE INTO pi_edf(key, e, n) VALUES (?, ?, ?)",
-                            sorted((k, e, self.edf[(k, e)]) for k, e in self.edf_dirty))
-            self.edf_dirty = set()
-        if self.tdf_dirty:
-            cur.executemany("INSERT OR REPLACE INTO pi_tdf(t, e, n) VALUES (?, ?, ?)",
-                            sorted((k, e, self.tdf[(k, e)]) for k, e in self.tdf_dirty))
-            self.tdf_dirty = set()
-            self.db_terms = True
+        fr = self.freqs
+        for kind, dirty in (("e", self.edirty), ("t", self.tdirty)):
+            if not dirty:
+                continue
+            cache = fr.t if kind == "t" else fr.e
+            rows = sorted((k, e, cache[e][k]) for e, ks in dirty.items() for k in ks)
+            if kind == "t":
+                cur.executemany("INSERT OR REPLACE INTO pi_tdf(t, e, n) VALUES (?, ?, ?)", rows)
+                self.tdirty = defaultdict(set)
+                self.db_terms = True
+            else:
+                cur.executemany("INSERT OR REPLACE INTO pi_edf(key, e, n) VALUES (?, ?, ?)", rows)
+                self.edirty = defaultdict(set)
 
 
 class PassageIndex:
@@ -591,12 +686,14 @@ class PassageIndex:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self._freqs: _Freqs | None = None
 
     # ---------------------------------------------------------------------------- schema
 
     def create_schema(self) -> bool:
         """Create the tables. A library with tables of an older layout has them dropped and
         created empty: returns True then, and the caller should add its articles again."""
+        self._freqs = None
         old = False
         has_meta = self.conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pi_meta'").fetchone()
@@ -607,6 +704,13 @@ class PassageIndex:
                     "SELECT 1 FROM sqlite_master WHERE name = 'pi_article'").fetchone() is not None
                 for t in _TABLES:
                     self.conn.execute(f"DROP TABLE IF EXISTS {t}")
+        else:
+            # tables of the first layout had no pi_meta
+            old = self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'pi_article'").fetchone() is not None
+            if old:
+                for t in _TABLES:
+                    self.conn.execute(f"DROP TABLE IF EXISTS {t}")
         for stmt in _SCHEMA.split(";"):
             if stmt.strip():
                 self.conn.execute(stmt)
@@ -615,6 +719,7 @@ class PassageIndex:
         return old
 
     def remove_all(self) -> None:
+        self._freqs = None
         for t in _TABLES:
             if t != "pi_meta":
                 self.conn.execute(f"DELETE FROM {t}")
@@ -639,32 +744,50 @@ class PassageIndex:
         """Add articles in order; the same result as ``add`` on each in turn."""
         self.add_prepared(prepare(*it) for it in items)
 
+    def _stamp(self, cur: sqlite3.Cursor) -> tuple:
+        """What tells whether the tables changed since the cached counts were taken: another
+        connection's commit changes ``data_version``; a rollback of ours changes the last
+        article."""
+        dv = cur.execute("PRAGMA data_version").fetchone()[0]
+        last = cur.execute("SELECT aid, id FROM pi_article ORDER BY aid DESC LIMIT 1").fetchone()
+        return dv, last
+
     def add_prepared(self, items: Iterable[PreparedArticle]) -> None:
         """The database part of adding articles (see ``prepare``), in order; re-adding an id
         is a no-op.
 
-        Postings and document frequencies of the batch are kept in memory (and consulted
-        together with the tables) and written once at the end, sorted, which is what makes the
-        bulk path cheap.
+        Postings of the batch are kept in memory (and consulted together with the tables) and
+        written once at the end, sorted, which is what makes the bulk path cheap. Document
+        frequencies are cached across calls while the tables are unchanged behind them.
         """
-        st = _Batch(self.conn.cursor())
+        cur = self.conn.cursor()
+        stamp = self._stamp(cur)
+        fr = self._freqs
+        if fr is None or fr.stamp != stamp or fr.size > _FREQS_MAX:
+            fr = _Freqs()
+        self._freqs = None  # until this call has written everything
+        st = _Batch(cur, fr)
         # the batch holds millions of small tuples in memory: cyclic GC passes over them would
         # cost more than the work itself (nothing here makes reference cycles)
         gc_was_enabled = gc.isenabled()
         gc.disable()
+        ok = False
         try:
+            exists = "SELECT 1 FROM pi_article WHERE id = ?"
             for p in items:
-                if p.id in st.ids or st.cur.execute(
-                    "SELECT 1 FROM pi_article WHERE id = ?", (p.id,)
-                ).fetchone():
+                if p.id in st.ids or cur.execute(exists, (p.id,)).fetchone():
                     continue
                 st.ids.add(p.id)
                 self._add_one(st, p, st.source_id(p.source))
                 if len(st.shingle_rows) > _FLUSH_ROWS:
                     st.flush_postings()
+            ok = True
         finally:
             try:
                 st.flush()
+                if ok:
+                    fr.stamp = self._stamp(cur)
+                    self._freqs = fr
             finally:
                 if gc_was_enabled:
                     gc.enable()
@@ -677,40 +800,45 @@ class PassageIndex:
         aid = st.next_aid
 
         # ---- passages: postings of the other sources' paragraphs sharing our shingles
-        where: dict[int, list[int]] = defaultdict(list)  # hash -> our paragraphs
-        lo = 0
-        for pi, hi in enumerate(p.ends):
-            for i in range(lo, hi):
-                where[p.hashes[i]].append(pi)
-            lo = hi
-        postings = st.postings(where, sid)
-        st.add_postings(aid, sid, p)
-        # (our paragraph, their article, their paragraph) -> shared (hash, their sent, their quote)
-        shared: dict[tuple[int, int, int], list[tuple[int, int, int]]] = defaultdict(list)
-        for h, plist in postings.items():
-            if len(plist) > SHINGLE_CAP:
-                continue
-            for oaid, opara, osent, oquote in plist:
-                for pi in where[h]:
-                    shared[(pi, oaid, opara)].append((h, osent, oquote))
-        shared = {k: v for k, v in shared.items() if len(v) >= 2}
-        info = st.articles(sorted({k[1] for k in shared}))
         links: list[tuple[int, int, int, int, float, str]] = []
         pass_shared: dict[int, int] = defaultdict(int)
-        if shared:
-            my_sizes = json.loads(p.sizes)
-            prints: dict[int, ParagraphPrint] = {}
-            osizes_of: dict[int, list] = {}
-            for (pi, oaid, opara), sh in shared.items():
-                if pi not in prints:
-                    prints[pi] = _paragraph_print(p, pi, my_sizes)
-                if oaid not in osizes_of:
-                    osizes_of[oaid] = json.loads(info[oaid]["sizes"])
-                osizes = osizes_of[oaid][opara]
-                m = match(prints[pi], osizes[0], osizes[1], osizes[2], sh)
-                if m is not None:
-                    links.append((aid, pi, oaid, opara, m.similarity, m.kind))
-                    pass_shared[oaid] += len(sh)
+        info: dict[int, dict] = {}
+        if st.others(sid):
+            where: dict[int, list[int]] = defaultdict(list)  # hash -> our paragraphs
+            lo = 0
+            for pi, hi in enumerate(p.ends):
+                for i in range(lo, hi):
+                    where[p.hashes[i]].append(pi)
+                lo = hi
+            postings = st.postings(where, sid)
+            # (our paragraph, their article, their paragraph) -> shared (hash, sent, quote)
+            shared: dict[tuple[int, int, int], list[tuple[int, int, int]]] = defaultdict(list)
+            for h, plist in postings.items():
+                if len(plist) > SHINGLE_CAP:
+                    continue
+                for oaid, pos in plist:
+                    opara = pos >> 32
+                    osent = ((pos >> 16) & 0xFFFF) - 1
+                    oquote = (pos & 0xFFFF) - 1
+                    for pi in where[h]:
+                        shared[(pi, oaid, opara)].append((h, osent, oquote))
+            shared = {k: v for k, v in shared.items() if len(v) >= 2}
+            if shared:
+                info = st.articles(sorted({k[1] for k in shared}))
+                my_sizes = json.loads(p.sizes)
+                prints: dict[int, ParagraphPrint] = {}
+                osizes_of: dict[int, list] = {}
+                for (pi, oaid, opara), sh in shared.items():
+                    if pi not in prints:
+                        prints[pi] = _paragraph_print(p, pi, my_sizes)
+                    if oaid not in osizes_of:
+                        osizes_of[oaid] = json.loads(info[oaid]["sizes"])
+                    osizes = osizes_of[oaid][opara]
+                    m = match(prints[pi], osizes[0], osizes[1], osizes[2], sh)
+                    if m is not None:
+                        links.append((aid, pi, oaid, opara, m.similarity, m.kind))
+                        pass_shared[oaid] += len(sh)
+        st.add_postings(aid, sid, p)
         if links:
             cur.executemany(
                 "INSERT OR REPLACE INTO pi_link(aid, para, oaid, opara, sim, kind) VALUES (?,?,?,?,?,?)",
@@ -721,26 +849,53 @@ class PassageIndex:
             pass_score[oaid] += s
 
         # ---- term profile: top terms by tf-idf (tf kept; IDF applied when compared)
-        st.bump("t", (-1, *p.terms), day)
-        idf = st.idf("t", p.terms, day)
-        raw = {h: 1 + math.log(c) for h, c in zip(p.terms, p.tfs, strict=True)}
-        top = _top({h: w * idf[h] for h, w in raw.items()}, TERMS)
+        st.count("t", p.terms, day)
         tf_of = dict(zip(p.terms, p.tfs, strict=True))
-        terms = sorted([h, tf_of[h]] for h in top)
+        idf = st.idf("t", tf_of.keys(), day)
+        log = math.log
+        raw = {h: 1 + log(c) for h, c in tf_of.items()}
+        top = _top({h: w * idf[h] for h, w in raw.items()}, TERMS)
+        terms = sorted((h, tf_of[h]) for h in top)
         traw = {h: raw[h] for h in top}
 
         # ---- entities: candidates sharing non-hub keys
         candidates: set[int] = set()
-        eidf: dict[str, float] = {}
         if keys:
-            st.bump("e", keys, day)
+            st.count("e", keys, day)
             eidf = st.idf("e", keys, day)
             candidates = st.entity_candidates(aid, sid, day, keys, eidf)
             st.add_entities(keys, day, aid, sid)
         candidates |= set(pass_score)
+        story = None
+        n = 1
+        cterms: dict = {}
+        cents: dict = {}
+        if candidates:
+            story, n, cterms, cents = self._link(st, aid, day, keys, traw, candidates, info,
+                                                 pass_score, pass_shared, links)
+        if story is None:
+            story = aid
+        if n > 1:
+            cur.execute(
+                "INSERT OR REPLACE INTO pi_story(story, n, terms, ents, ew) VALUES (?, ?, ?, ?, ?)",
+                (story, n, _pack(sorted(cterms.items())), _KSEP.join(cents),
+                 _int_blob(cents.values())),
+            )
+        cur.execute(
+            "INSERT INTO pi_article(aid, id, sid, day, story, sizes, ekeys, terms)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (aid, p.id, sid, day, story, p.sizes, _KSEP.join(keys), _pack(terms)),
+        )
+
+    def _link(self, st: _Batch, aid: int, day: int | None, keys: Sequence[str],
+              traw: dict[int, float], candidates: set[int], info: dict[int, dict],
+              pass_score: dict[int, float], pass_shared: dict[int, int],
+              links: list) -> tuple[int | None, int, dict, dict]:
+        """Compare a new article with its candidates, record the pairs, place it in a story."""
+        cur = st.cur
         info.update(st.articles([o for o in candidates if o not in info]))
         # every vector compared with this article's is weighted with this article's IDF
-        oraw = {o: (_raw_terms(json.loads(info[o]["terms"])), json.loads(info[o]["ekeys"]))
+        oraw = {o: (_raw_terms(_unpack(info[o]["terms"])), _keys(info[o]["ekeys"]))
                 for o in candidates}
         all_terms = set(traw).union(*(r for r, _ in oraw.values()))
         idf = st.idf("t", all_terms, day)
@@ -787,23 +942,7 @@ class PassageIndex:
                 [(aid, o, *v) for o, v in neighbours.items()]
                 + [(o, aid, *v) for o, v in neighbours.items()],
             )
-
-        # ---- story: the most similar linked story that the article fits as a whole
-        story, n, cterms, cents = self._place(st, linked, strong, traw, keys, day)
-        if story is None:
-            story = aid
-        cur.execute(
-            "INSERT OR REPLACE INTO pi_story(story, n, terms, ents) VALUES (?, ?, ?, ?)",
-            (story, n, json.dumps(cterms, separators=(",", ":")),
-             json.dumps(cents, ensure_ascii=False, separators=(",", ":"))),
-        )
-        cur.execute(
-            "INSERT INTO pi_article(aid, id, sid, day, story, sizes, ekeys, terms)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (aid, p.id, sid, day, story, p.sizes,
-             json.dumps(list(keys), ensure_ascii=False, separators=(",", ":")),
-             json.dumps(terms, separators=(",", ":"))),
-        )
+        return self._place(st, linked, strong, traw, keys, day)
 
     def _place(self, st: _Batch, linked: dict[int, list[int]], strong: set[int],
                traw: dict[int, float],
@@ -960,11 +1099,11 @@ class PassageIndex:
         info = self._articles(cur, sorted(others))
         missing = [o for o in others if o not in scores]
         if missing:
-            mine = json.loads(ekeys)
+            mine = _keys(ekeys)
             nrow = cur.execute("SELECT n FROM pi_tdf WHERE t = -1 AND e = ?",
                                (ALL_EPOCHS,)).fetchone()
             n_docs = nrow[0] if nrow else 1
-            okeys = {o: json.loads(info[o]["ekeys"]) for o in missing}
+            okeys = {o: _keys(info[o]["ekeys"]) for o in missing}
             df = self._df(cur, set(mine).union(*okeys.values()))
             w = {k: _idf(n_docs, df.get(k, 1)) ** 2 for k in df}
             na = math.sqrt(sum(w.get(k, 0.0) for k in mine))
