@@ -240,57 +240,90 @@ _PATTERN = rf"""
 # word start before the eighteen branches are tried; tests/test_dates.py checks that it
 # changes no match.  Modifiers that a branch may run straight into the next word
 # ("lastMarch", "mid-2014", "thequarter") are matched as prefixes.
-_NUM_WORDS = _trie("|".join([_U, _TEEN, _T]).split("|"))
 _UNIT_START = r"(?:day|week|month|year)"
-_GATE = (
-    r"(?="
-    # iso, dmy, mdy, dm, year, q (1st, 1988 period), ago (3 days ago)
-    r"\d\d?[./]\d\d?[./]\d|(?:1[89]|20)\d\d|2100|\d{1,3}(?:st|nd|rd|th)?[\s-]"
-    # month and weekday names (md, dm, my, mon, wd): capitalised or all caps
-    rf"|(?=[A-Z])(?i:{_trie(_MONTH_WORDS + _WEEKDAY_WORDS)})\b"
-    r"|(?i:"
-    # modifiers (my, mon, wd, kw, rel, season, year, q)
-    r"this|last|next|early|late|mid|earlier|fiscal|calendar|full|current|latest|comparable|"
-    r"first|second|third|fourth|quarter|period"
+_NUM_LIST = "|".join([_U, _TEEN, _T]).split("|")
+_GATE_WORDS = [
+    # modifiers (my, mon, wd, kw, rel, season, year, q), as prefixes
+    *"this last next early late mid earlier fiscal calendar full current latest comparable".split(),
+    *"first second third fourth quarter period".split(),
     # q: the 1988 period, its fiscal quarter, a year-ago quarter
-    r"|(?:the|its|a|that)\s*(?:fiscal|latest|current|year|comparable|first|second|third|fourth|"
-    r"quarter|period|this|last|next|\d)"
+    *(
+        det + r"\s*(?:fiscal|latest|current|year|comparable|first|second|third|fourth|quarter|"
+        r"period|this|last|next|\d)"
+        for det in ("the", "its", "a", "that")
+    ),
     # my, mon, wd, kw, fy, season, rel, wkend, spoken, year: the end of, the following, the year
-    r"|the[\s-]+(?:middle|end|beginning|start|first|second|day|previous|following|full|fiscal|"
+    r"the[\s-]+(?:middle|end|beginning|start|first|second|day|previous|following|full|fiscal|"
     r"current|calendar|latest|year|early|late|spring|summer|fall|autumn|winter|next|same|coming|"
-    r"week|month|rest)"
-    r"|at\s+the\s|an?\s+" + _UNIT_START + r"|that\s+" + _UNIT_START
+    r"week|month|rest)",
+    r"at\s+the\s",
+    r"an?\s+" + _UNIT_START,
+    r"that\s+" + _UNIT_START,
     # ya, fy, q: year-ago, year-end, year's end
-    + r"|year(?:-ago|-earlier|[-\s]end|'s\s+end)"
-    # ago: nearly four weeks ago, twenty-one days earlier; spoken years
-    r"|(?:nearly|almost|about|some|roughly|around|only|just|more|less|over|barely)\s+"
-    rf"(?:than\s+)?(?:\d|an?\s|{_NUM_WORDS})"
-    rf"|{_NUM_WORDS}(?:-{_trie(_U.split('|'))})?\s+{_UNIT_START}|nineteen[\s-]|two\s+thousand"
+    r"year(?:-ago|-earlier|[-\s]end|'s\s+end)",
+    # ago: nearly four weeks ago, twenty-one days earlier
+    *(
+        hedge + rf"\s+(?:than\s+)?(?:\d|an?\s|{_trie(_NUM_LIST)})"
+        for hedge in "nearly almost about some roughly around only just more less over barely".split()
+    ),
+    *(w + rf"(?:-{_trie(_U.split('|'))})?\s+{_UNIT_START}" for w in _NUM_LIST),
+    # spoken years
+    r"nineteen[\s-]",
+    r"two\s+thousand",
     # season, kw
-    r"|(?:spring|summer|fall|autumn|winter|yesterday|today|tonight|tomorrow)\b"
-    r"))"
-)
+    *(w + r"\b" for w in "spring summer fall autumn winter yesterday today tonight tomorrow".split()),
+]
+
+
+def _gate() -> str:
+    """The look-ahead: every alternative opens with a digit class, a capital or a [xX] class,
+    so the engine rules most of them out on the first character."""
+    alts = [
+        # iso, dmy, mdy, year, q (1988 period, 1st-quarter), dm (26 October), ago (3 days ago)
+        r"\d\d?[./]\d\d?[./]\d",
+        r"1[89]\d\d",
+        r"20\d\d",
+        r"2100",
+        r"\d(?:st|nd|rd|th)[\s-]",
+        r"\d{1,3}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:[A-Z]|(?i:day|week|month|year))",
+    ]
+    # month and weekday names (md, dm, my, mon, wd): capitalised or all caps
+    names: dict[str, list[str]] = {}
+    for w in _MONTH_WORDS + _WEEKDAY_WORDS:
+        names.setdefault(w[0], []).append(w[1:])
+    alts += [rf"{c.upper()}(?i:{_trie(tails)})\b" for c, tails in sorted(names.items())]
+    words: dict[str, list[str]] = {}
+    for w in _GATE_WORDS:
+        words.setdefault(w[0], []).append(w[1:])
+    alts += [rf"[{c}{c.upper()}](?i:{'|'.join(tails)})" for c, tails in sorted(words.items())]
+    return "(?=" + "|".join(alts) + ")"
+
+
+# Speed: a candidate can only start at a few word shapes, read off the branches above.
+# This look-ahead rejects every other word start before the eighteen branches are tried;
+# tests/test_dates.py checks that it changes no match.  Modifiers that a branch may run
+# straight into the next word ("lastMarch", "mid-2014", "thequarter") are prefixes.
+_GATE = _gate()
 
 _RX = re.compile(r"(?<!\w)" + _GATE + "(?:" + _PATTERN + ")", re.X)
 
 # Speed: the full pattern only runs in windows around trigger words, found in one pass
-# over the lower-cased text.  Every candidate holds a trigger: a year-like number, a d/m/y
-# numeric date, a month or weekday name (capitalised, as the pattern wants them) or one
-# of a few whole words; prefixes such as "the beginning of" or "more than twenty-one"
-# are shorter than _BACK characters.  Each alternative opens with a literal character
-# (word starts and digit boundaries are checked by look-behinds after it), so the engine
-# scans for those characters in C rather than trying every position.
+# over the lower-cased text.  Every candidate holds a trigger at a word start: a year-like
+# number, a m/d/y numeric date, a month or weekday name (capitalised, as the pattern wants
+# them) or one of a few whole words; prefixes such as "the beginning of" or "more than
+# twenty-one" are shorter than _BACK characters.  The pattern opens with the character
+# before the word (a blank is put before the text), so the engine only stops at
+# non-alphanumeric characters, which it finds by a fast set look-up.
 _CASED_TRIGGERS = frozenset(_MONTH_WORDS + _WEEKDAY_WORDS)
 _TRIGGER = re.compile(
-    _trie(
+    r"[^a-z0-9_](?:"
+    + _trie(
         _MONTH_WORDS
         + _WEEKDAY_WORDS
         + "yesterday today tonight tomorrow this week weekend month year day quarter period spring "
-        "summer fall autumn winter ago earlier later nineteen".split(),
-        lead=r"(?<!\w.)",
-        tail=r"\b",
+        "summer fall autumn winter ago earlier later nineteen".split()
     )
-    + r"|t(?<!\w.)housand|1(?<!\d1)[89]\d\d(?!\d)|2(?<!\d2)0\d\d(?!\d)|/(?<=\d/)\d"
+    + r"\b|thousand|(?:1[89]|20)\d\d(?!\d)|\d\d?/\d)"
 )
 _BACK, _AHEAD = 25, 25
 
@@ -926,18 +959,18 @@ def _resolve_rel(m: re.Match[str], s: int, e: int, text: str, st: _State) -> _Re
 def _windows(text: str) -> list[tuple[int, int]]:
     """Merged (start, end) ranges around trigger words; the only places a candidate can be."""
     n = len(text)
-    low = text.lower()
-    if len(low) != n:  # a character whose lower case is longer ("İ"): offsets would shift
+    low = " " + text.lower()  # low[i + 1] is text[i]
+    if len(low) != n + 1:  # a character whose lower case is longer ("İ"): offsets would shift
         return [(0, n)]
     out: list[tuple[int, int]] = []
     lo_start = hi_end = -1
     cased = _CASED_TRIGGERS
     for m in _TRIGGER.finditer(low):
-        s = m.start()
-        if text[s].islower() and m.group() in cased:
+        s = m.start()  # where the trigger word starts in text
+        if text[s].islower() and m.group()[1:] in cased:
             continue  # "may", "march", "sun": month and weekday names must be capitalised
         a = s - _BACK
-        b = m.end() + _AHEAD
+        b = m.end() - 1 + _AHEAD
         if a <= hi_end:
             hi_end = b
             continue
