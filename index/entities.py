@@ -32,7 +32,6 @@ from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -524,11 +523,14 @@ class _Decoder:
         self.fc = FeatureCache(lex, limit=1)  # used only to make feature strings
         self.rows: dict[str, int] = {}
         self.W = np.zeros((1024, 5 * nl))
-        self.F = np.zeros(1024, dtype=np.int8)  # per row: 1 capitalised, 2 joiner (- & ' /)
+        # per row: 1 capitalised, 2 joiner (- & ' /), 8/16 first/second word of some bigram feature
+        self.F = np.zeros(1024, dtype=np.int8)
         self._reset_rows()
         # bigrams: "a|b" -> index into BG (row 0: none); BGm scores the token of b, BGp that of a
         keys = sorted({a[4:] for a in self.attrs if a.startswith(("bg-=", "bg+="))})
         self.bigrams = {k: i for i, k in enumerate(keys, 1)}
+        self.bg_left = frozenset(k.split("|", 1)[0] for k in keys)  # lower-cased words
+        self.bg_right = frozenset(k.split("|", 1)[1] for k in keys)
         self.BGm = np.zeros((len(keys) + 1, nl))
         self.BGp = np.zeros((len(keys) + 1, nl))
         for k, i in self.bigrams.items():
@@ -584,7 +586,13 @@ class _Decoder:
         self.W[k0:need] = sums.reshape(len(new), -1)
         for j, w in enumerate(new):
             c = w[:1]
-            self.F[k0 + j] = (1 if c.isupper() else 0) | (2 if c and c in "-&'/" else 0)
+            lw = w.lower()
+            self.F[k0 + j] = (
+                (1 if c.isupper() else 0)
+                | (2 if c and c in "-&'/" else 0)
+                | (8 if lw in self.bg_left or "|" in lw else 0)
+                | (16 if lw in self.bg_right or "|" in lw else 0)
+            )
             self.rows[w] = k0 + j
 
     def tag_many(self, sents: list[list[str]], uppers: list[bool]) -> list[list[str]]:
@@ -685,25 +693,23 @@ class _Decoder:
                 v = self.attrs.get(f)
                 if v is not None:
                     E[ks] += v
-        words = flat[2:-2]
-        lows = list(map(str.lower, words))
-        big = list(
-            map(
-                self.bigrams.get,
-                map("|".join, zip(lows, lows[1:], strict=False)),
-                repeat(0, len(lows) - 1),
-            )
-        )
-        bi = np.asarray(big)
-        hit = np.nonzero(bi)[0]
-        if len(hit):
-            h = bi[hit]
-            E[hit + 1] += self.BGm[h]
-            E[hit] += self.BGp[h]
-        # split points: O by a margin, not capitalised or next to a capitalised word, not a
-        # joiner (- & ' /) or next to one; separators always
         inner = idx[2:-2]
         fl = self.F[inner]
+        # bigrams: only pairs of words that occur in some bigram feature (flags 8 and 16)
+        both = np.nonzero((fl[:-1] & 8) & ((fl[1:] & 16) >> 1))[0]
+        if len(both):
+            words = flat[2:-2]
+            get = self.bigrams.get
+            bl = both.tolist()
+            big = [get(words[i].lower() + "|" + words[i + 1].lower(), 0) for i in bl]
+            bi = np.asarray(big)
+            sel = np.nonzero(bi)[0]
+            hit = both[sel]
+            bi = bi[sel]
+            E[hit + 1] += self.BGm[bi]
+            E[hit] += self.BGp[bi]
+        # split points: O by a margin, not capitalised or next to a capitalised word, not a
+        # joiner (- & ' /) or next to one; separators always
         cap = (fl & 1).astype(bool)
         near = (fl & 2).astype(bool)
         near[1:] |= near[:-1] | cap[:-1]
