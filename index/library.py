@@ -218,6 +218,15 @@ def search_names(entities: Iterable[tuple[str, str, Sequence[str]]]) -> list[str
     return names
 
 
+def _fault_point(name: str) -> None:
+    """Crash-test hook: with ``READER_FAULT_PAUSE=name`` the writer stops here (for an hour),
+    so a test can kill it at exactly this point. Unset, it costs one dictionary lookup."""
+    if os.environ.get("READER_FAULT_PAUSE") == name:
+        import time
+
+        time.sleep(3600)
+
+
 def _is_jsonl(path: Path) -> bool:
     return path.name.lower().endswith(JSONL_SUFFIXES)
 
@@ -495,6 +504,7 @@ class Library:
                         pending = []
                 self._link(pending)
             # The store has the batch; now the index. A crash here is repaired by _catch_up_index.
+            _fault_point("after-store-commit")
             writer.commit()
             writer = None
             self._mark_indexed()

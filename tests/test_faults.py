@@ -48,11 +48,15 @@ def _expected_ids(path: Path) -> set[str]:
     return {content_id(a) for _, a in iter_jsonl(path) if not isinstance(a, Exception)}
 
 
-def _popen_add(lib: Path, *paths: Path, log: Path | None = None) -> subprocess.Popen:
+def _popen_add(lib: Path, *paths: Path, log: Path | None = None,
+               pause: str | None = None) -> subprocess.Popen:
     """``reader add`` in its own session; output to a file (orphaned workers of a killed
-    parent keep inherited pipes open, so pipes would never reach EOF)."""
+    parent keep inherited pipes open, so pipes would never reach EOF). ``pause`` names a fault
+    point where the writer stops until killed (``READER_FAULT_PAUSE``)."""
     out = open(log or os.devnull, "w")  # noqa: SIM115
     env = {**os.environ, "COLUMNS": "200"}
+    if pause:
+        env["READER_FAULT_PAUSE"] = pause
     env.pop("READER_LIBRARY", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "reader", "--library", str(lib), "add", *map(str, paths)],
@@ -157,17 +161,19 @@ def test_sigkill_during_add_loses_and_duplicates_nothing(tmp_path: Path) -> None
         when = "commit" if i % 4 == 3 else "random"
         mode = "parent" if i % 5 == 2 else "group"
         plan.append((when, mode, rng.uniform(0.15, 1.0) * duration))
-    hit_commit = 0
+    hit_commit = eligible = 0
     for i, (when, mode, delay) in enumerate(plan):
         before = _store_count(lib)
-        proc = _popen_add(lib, sample)
+        # "commit" kills stop the writer between the store commit and the index commit
+        proc = _popen_add(lib, sample, pause="after-store-commit" if when == "commit" else None)
         t0 = time.monotonic()
-        if when == "commit":
+        if when == "commit" and before < len(expected):
+            eligible += 1
             # the store commits the batch, then Whoosh commits: kill in between
-            while time.monotonic() - t0 < duration * 2 and proc.poll() is None:
+            while time.monotonic() - t0 < duration * 4 and proc.poll() is None:
                 if _store_count(lib) > before:
                     break
-                time.sleep(0.01)
+                time.sleep(0.02)
         else:
             while time.monotonic() - t0 < delay and proc.poll() is None:
                 time.sleep(0.02)
@@ -196,7 +202,8 @@ def test_sigkill_during_add_loses_and_duplicates_nothing(tmp_path: Path) -> None
                 assert present in (set(), expected), f"{len(present)} of {len(expected)} kept"
         finally:
             _killpg(proc.pid)
-    assert hit_commit >= 2, "no kill landed between the store commit and the index commit"
+    assert eligible >= 2 and hit_commit == eligible, (
+        f"{hit_commit} of {eligible} kills landed between the store and the index commits")
     _readd(cli, sample, expected)
 
 
