@@ -488,18 +488,19 @@ class _Batch:
         self.mem_sids.add(sid)
         rows = self.shingle_rows
         hashes, sents, quotes = p.hashes, p.sents, p.quotes
+        if len(sents) and (max(sents) >= 0xFFFF or max(quotes) >= 0xFFFF):
+            sents = array("i", [min(x, 0xFFFE) for x in sents])
+            quotes = array("i", [min(x, 0xFFFE) for x in quotes])
         lo = 0
         for pi, hi in enumerate(p.ends):
-            base = pi << 32
-            rows.extend([
-                (hashes[i], sid, aid,
-                 base | (min(sents[i] + 1, 0xFFFF) << 16) | min(quotes[i] + 1, 0xFFFF))
-                for i in range(lo, hi)])
+            base = (pi << 32) | 0x10001  # sentence and quotation stored + 1 (-1: none)
+            rows.extend([(hashes[i], sid, aid, base + (sents[i] << 16) + quotes[i])
+                         for i in range(lo, hi)])
             lo = hi
 
     def flush_postings(self) -> None:
         if self.shingle_rows:
-            self.shingle_rows.sort(key=_first)
+            self.shingle_rows.sort()
             self.cur.executemany(
                 "INSERT OR IGNORE INTO pi_shingle(h, sid, aid, pos) VALUES (?,?,?,?)",
                 self.shingle_rows,
@@ -558,12 +559,14 @@ class _Batch:
                 d.update(dict.fromkeys(m, 0))
             fr.size += len(m)
 
-    def count(self, kind: str, keys: Sequence, day: int | None) -> None:
-        """Count one article holding ``keys`` (terms or entity keys) in its epoch and in all,
-        and the article itself (term -1) when ``kind`` is terms."""
+    def count(self, kind: str, keys: Sequence, day: int | None) -> dict:
+        """Count one article holding ``keys`` (terms or entity keys) in its epoch and in all
+        (terms: and the article itself, term -1); returns the keys' IDF counted so."""
         ks = set(keys)
         if kind == "t":
             ks.add(-1)
+        else:
+            self._load("t", {-1}, (*_epochs(day), ALL_EPOCHS))
         own = _epoch(day)
         self._load(kind, ks, (*_epochs(day), ALL_EPOCHS))
         cache = self.freqs.t if kind == "t" else self.freqs.e
@@ -573,6 +576,9 @@ class _Batch:
             for k in ks:
                 d[k] += 1
             dirty[e] |= ks
+        if kind == "t":
+            ks.discard(-1)
+        return self._idf(cache, ks, day)
 
     def idf(self, kind: str, keys: Iterable, day: int | None) -> dict:
         """Windowed, smoothed IDF of ``keys`` for an article of ``day`` (see module doc)."""
@@ -580,8 +586,11 @@ class _Batch:
         epochs = (*_epochs(day), ALL_EPOCHS)
         self._load("t", {-1}, epochs)
         self._load(kind, ks, epochs)
+        return self._idf(self.freqs.t if kind == "t" else self.freqs.e, ks, day)
+
+    def _idf(self, cache: dict, ks: set, day: int | None) -> dict:
+        epochs = (*_epochs(day), ALL_EPOCHS)
         tc = self.freqs.t
-        cache = tc if kind == "t" else self.freqs.e
         n_win = sum(tc[e][-1] for e in epochs[:-1])
         n_all = tc[ALL_EPOCHS][-1]
         den = n_win + IDF_PRIOR
@@ -849,9 +858,8 @@ class PassageIndex:
             pass_score[oaid] += s
 
         # ---- term profile: top terms by tf-idf (tf kept; IDF applied when compared)
-        st.count("t", p.terms, day)
         tf_of = dict(zip(p.terms, p.tfs, strict=True))
-        idf = st.idf("t", tf_of.keys(), day)
+        idf = st.count("t", p.terms, day)
         log = math.log
         raw = {h: 1 + log(c) for h, c in tf_of.items()}
         top = _top({h: w * idf[h] for h, w in raw.items()}, TERMS)
@@ -861,8 +869,7 @@ class PassageIndex:
         # ---- entities: candidates sharing non-hub keys
         candidates: set[int] = set()
         if keys:
-            st.count("e", keys, day)
-            eidf = st.idf("e", keys, day)
+            eidf = st.count("e", keys, day)
             candidates = st.entity_candidates(aid, sid, day, keys, eidf)
             st.add_entities(keys, day, aid, sid)
         candidates |= set(pass_score)
