@@ -735,33 +735,57 @@ class _Decoder:
         rs, re_ = chg[0::2], chg[1::2]
         rl = re_ - rs
         lmax = int(rl.max())
-        nr = len(rs)
         nl = self.nl
-        # runs right-aligned after one leading padding column (the O they are entered from);
-        # Em is column-major: Em[c] holds column c of every run
+        # Runs longer than h are cut in two: the left part is decoded forwards (from the O
+        # before it), the right part backwards (from the O after it), in the same batch, and the
+        # two meet at the cut. This halves the number of sequential steps.
+        h = (lmax + 1) // 2 if lmax > 3 else lmax
+        cut = np.nonzero(rl > h)[0]
+        nw = len(rs)
+        if len(cut):
+            starts = np.concatenate([rs, re_[cut] - 1])  # backward pieces start at their end
+            lens = np.concatenate([np.where(rl > h, rl - h, rl), np.full(len(cut), h)])
+            step = np.ones(len(starts), dtype=np.int64)
+            step[nw:] = -1
+        else:
+            starts, lens, step = rs, rl, np.ones(nw, dtype=np.int64)
+        npc = len(starts)
+        # pieces right-aligned after one leading padding column (the O they are entered from);
+        # Em is column-major: Em[c] holds column c of every piece
         Ex = np.vstack([E, self.pad])
-        col = np.arange(lmax + 1)
-        off = lmax + 1 - rl
+        col = np.arange(h + 1)
+        off = h + 1 - lens
         valid = col >= off[:, None]
-        ix = np.where(valid, rs[:, None] + (col - off[:, None]), len(E)).T
+        ix = np.where(valid, starts[:, None] + step[:, None] * (col - off[:, None]), len(E)).T
         Em = Ex[ix]
         # reductions run over the last, contiguous axis; max via argmax and a gather (faster)
-        TT = self.TT
+        if len(cut):
+            tr = np.empty((npc, nl, nl))
+            tr[:nw] = self.TT  # forwards: [cur, prev]
+            tr[nw:] = self.T  # backwards: [cur, next]
+        else:
+            tr = self.TT
         score = Em[0]
         bps = []
-        buf = np.empty((nr, nl, nl))
-        cand = buf.reshape(nr * nl, nl)
-        base = np.arange(nr * nl)
-        for c in range(1, lmax + 1):
-            np.add(score[:, None, :], TT, out=buf)  # buf[r, cur, prev]
+        buf = np.empty((npc, nl, nl))
+        cand = buf.reshape(npc * nl, nl)
+        base = np.arange(npc * nl)
+        for c in range(1, h + 1):
+            np.add(score[:, None, :], tr, out=buf)
             bp = cand.argmax(axis=1)
             bps.append(bp)
-            score = cand[base, bp].reshape(nr, nl)
+            score = cand[base, bp].reshape(npc, nl)
             score += Em[c]
-        y = (score + self.t_out).argmax(axis=1)
-        rbase = np.arange(nr) * nl
-        path = np.empty((lmax + 1, nr), dtype=np.int64)
-        for c in range(lmax, 0, -1):
+        y = (score[:nw] + self.t_out).argmax(axis=1)
+        if len(cut):
+            # left piece ends with label a, right piece starts with b: best a, b over the cut
+            join = score[cut][:, :, None] + self.T + score[nw:][:, None, :]
+            ab = join.reshape(len(cut), nl * nl).argmax(axis=1)
+            y[cut] = ab // nl
+            y = np.concatenate([y, ab % nl])
+        rbase = np.arange(npc) * nl
+        path = np.empty((h + 1, npc), dtype=np.int64)
+        for c in range(h, 0, -1):
             path[c] = y
             y = bps[c - 1][rbase + y]
         valid = valid.T
