@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
@@ -131,14 +131,11 @@ _ORDINALS = {
 }
 _SEASON_START = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
 
-def _trie(words: list[str], lead: str = "", tail: str = "") -> str:
+
+def _trie(words: list[str]) -> str:
     """A regex alternation of ``words`` factored by common prefixes ("jan(?:uary)?|ju(?:ly|ne)"):
     the regex engine then checks one character per branch instead of every word in turn.
-
-    With ``lead`` or ``tail`` the top level is returned as bare alternatives, each opening
-    with its first letter followed by ``lead`` and closed by ``tail``; a pattern made only of
-    such alternatives lets the engine skip ahead to the next possible first letter in C.
-    """
+    Longer words are tried first, as in a longest-first alternation."""
     root: dict = {}
     for w in words:
         node = root
@@ -153,15 +150,24 @@ def _trie(words: list[str], lead: str = "", tail: str = "") -> str:
         body = "(?:" + "|".join(alts) + ")"
         return body + "?" if "" in node else body
 
-    if lead or tail:
-        return "|".join(re.escape(ch) + lead + emit(root[ch]) + tail for ch in sorted(root))
     return emit(root)
 
 
 _MONTH_WORDS = [m.lower() for m in _MONTHS_FULL] + (
-    "sept jan feb mar apr jun jul aug sep oct nov dec".split()
+    ["sept", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 )
-_WEEKDAY_WORDS = [w.lower() for w in _WEEKDAYS] + "mon tue tues wed thu thur thurs fri sat sun".split()
+_WEEKDAY_WORDS = [w.lower() for w in _WEEKDAYS] + [
+    "mon",
+    "tue",
+    "tues",
+    "wed",
+    "thu",
+    "thur",
+    "thurs",
+    "fri",
+    "sat",
+    "sun",
+]
 
 # Month names are matched case-sensitively (capitalised or all caps): "march on" and the
 # modal "may" never start a candidate.
@@ -244,8 +250,22 @@ _UNIT_START = r"(?:day|week|month|year)"
 _NUM_LIST = "|".join([_U, _TEEN, _T]).split("|")
 _GATE_WORDS = [
     # modifiers (my, mon, wd, kw, rel, season, year, q), as prefixes
-    *"this last next early late mid earlier fiscal calendar full current latest comparable".split(),
-    *"first second third fourth quarter period".split(),
+    *[
+        "this",
+        "last",
+        "next",
+        "early",
+        "late",
+        "mid",
+        "earlier",
+        "fiscal",
+        "calendar",
+        "full",
+        "current",
+        "latest",
+        "comparable",
+    ],
+    *["first", "second", "third", "fourth", "quarter", "period"],
     # q: the 1988 period, its fiscal quarter, a year-ago quarter
     *(
         det + r"\s*(?:fiscal|latest|current|year|comparable|first|second|third|fourth|quarter|"
@@ -264,14 +284,40 @@ _GATE_WORDS = [
     # ago: nearly four weeks ago, twenty-one days earlier
     *(
         hedge + rf"\s+(?:than\s+)?(?:\d|an?\s|{_trie(_NUM_LIST)})"
-        for hedge in "nearly almost about some roughly around only just more less over barely".split()
+        for hedge in [
+            "nearly",
+            "almost",
+            "about",
+            "some",
+            "roughly",
+            "around",
+            "only",
+            "just",
+            "more",
+            "less",
+            "over",
+            "barely",
+        ]
     ),
     *(w + rf"(?:-{_trie(_U.split('|'))})?\s+{_UNIT_START}" for w in _NUM_LIST),
     # spoken years
     r"nineteen[\s-]",
     r"two\s+thousand",
     # season, kw
-    *(w + r"\b" for w in "spring summer fall autumn winter yesterday today tonight tomorrow".split()),
+    *(
+        w + r"\b"
+        for w in [
+            "spring",
+            "summer",
+            "fall",
+            "autumn",
+            "winter",
+            "yesterday",
+            "today",
+            "tonight",
+            "tomorrow",
+        ]
+    ),
 ]
 
 
@@ -310,22 +356,43 @@ _RX = re.compile(r"(?<!\w)" + _GATE + "(?:" + _PATTERN + ")", re.X)
 # Speed: the full pattern only runs in windows around trigger words, found in one pass
 # over the lower-cased text.  Every candidate holds a trigger at a word start: a year-like
 # number, a m/d/y numeric date, a month or weekday name (capitalised, as the pattern wants
-# them) or one of a few whole words; prefixes such as "the beginning of" or "more than
-# twenty-one" are shorter than _BACK characters.  The pattern opens with the character
-# before the word (a blank is put before the text), so the engine only stops at
-# non-alphanumeric characters, which it finds by a fast set look-up.
+# them) or one of a few whole words; what may come before the trigger ("at the beginning
+# of the following ", "more than twenty-seven days ") is shorter than _BACK characters.
+# The pattern opens with the character before the word (a blank is put before the text),
+# so the engine only stops at non-alphanumeric characters, found by a fast set look-up.
 _CASED_TRIGGERS = frozenset(_MONTH_WORDS + _WEEKDAY_WORDS)
 _TRIGGER = re.compile(
     r"[^a-z0-9_](?:"
     + _trie(
         _MONTH_WORDS
         + _WEEKDAY_WORDS
-        + "yesterday today tonight tomorrow this week weekend month year day quarter period spring "
-        "summer fall autumn winter ago earlier later nineteen".split()
+        + [
+            "yesterday",
+            "today",
+            "tonight",
+            "tomorrow",
+            "this",
+            "week",
+            "weekend",
+            "month",
+            "year",
+            "day",
+            "quarter",
+            "period",
+            "spring",
+            "summer",
+            "fall",
+            "autumn",
+            "winter",
+            "ago",
+            "earlier",
+            "later",
+            "nineteen",
+        ]
     )
     + r"\b|thousand|(?:1[89]|20)\d\d(?!\d)|\d\d?/\d)"
 )
-_BACK, _AHEAD = 25, 25
+_BACK, _AHEAD = 40, 25
 
 # A bare year is accepted only after one of these words (or with a modifier / "'s").
 _YEAR_CUE = re.compile(
@@ -420,8 +487,11 @@ def _add_months(y: int, m: int, n: int) -> tuple[int, int]:
     return k // 12, k % 12 + 1
 
 
+_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def _valid(y: int, m: int, d: int) -> bool:
-    return 1 <= m <= 12 and 1 <= d <= calendar.monthrange(y, m)[1]
+    return 1 <= m <= 12 and 1 <= d <= (29 if m == 2 and calendar.isleap(y) else _MONTH_DAYS[m])
 
 
 def _month_num(tok: str) -> int:
@@ -475,9 +545,9 @@ def _future_context(text: str, start: int) -> bool:
     return bool(_FUTURE_CUE.search(_clause_before(text, start)))
 
 
-def _month_day_year(mo: int, d: int, pub: date, future: bool) -> date | None:
-    """Year for a month and day without one: the latest on or before publication, unless the
-    next occurrence is close (45 days) or a future cue allows up to about eight months."""
+@lru_cache(maxsize=4096)
+def _month_day_options(mo: int, d: int, pub: date) -> tuple[date | None, date | None]:
+    """(latest such day on or before ``pub``, latest such day after it) over the nearby years."""
     past = fut = None
     for y in (pub.year + 1, pub.year, pub.year - 1, pub.year - 2):
         if not _valid(y, mo, d):
@@ -487,8 +557,18 @@ def _month_day_year(mo: int, d: int, pub: date, future: bool) -> date | None:
             past = c
         elif c > pub:
             fut = c
-    if fut is not None and ((fut - pub).days <= 45 or (future and (fut - pub).days <= 250)):
-        return fut
+    return past, fut
+
+
+def _month_day_year(mo: int, d: int, pub: date, future: Callable[[], bool]) -> date | None:
+    """Year for a month and day without one: the latest on or before publication, unless the
+    next occurrence is close (45 days) or a future cue allows up to about eight months.
+    ``future`` tells whether there is such a cue; it is only asked when it matters."""
+    past, fut = _month_day_options(mo, d, pub)
+    if fut is not None:
+        ahead = (fut - pub).days
+        if ahead <= 45 or (ahead <= 250 and future()):
+            return fut
     return past or fut
 
 
@@ -630,8 +710,14 @@ def _resolve(m: re.Match[str], text: str, st: _State) -> _Resolved | None:
                     got = date(y, mo, d)
                     break
         if got is None:
-            fut = _future_context(text, s) or bool(_FORWARD_PREP.search(text[max(0, s - 16) : s]))
-            got = _month_day_year(mo, d, pub, fut)
+            got = _month_day_year(
+                mo,
+                d,
+                pub,
+                lambda: (
+                    _future_context(text, s) or bool(_FORWARD_PREP.search(text[max(0, s - 16) : s]))
+                ),
+            )
         return (s, e, got, "day", True) if got else None
 
     if kind == "my":

@@ -21,6 +21,10 @@ Rules (printed with the figures):
 * Speed: documents/second of ``extract_dates`` over the corpus after one warm-up call (so
   imports and dateparser's start-up are not counted): steady state (best of three passes,
   per-phrase dateparser cache warm) and first pass (cache cold).
+* Reuters speed (``--reuters N``, default 2,000): milliseconds per article of
+  ``article_events(paragraphs, published)`` over the first N bodies of
+  reuters21578.jsonl.gz (body split on blank lines), best of three passes, as wall-clock
+  time and as CPU time of this process (the machine is shared; CPU time is the steadier).
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from index.dates import _offset, extract_dates  # noqa: E402
+from index.dates import _offset, article_events, extract_dates  # noqa: E402
 
 CORPORA = {
     "timebank": "tempeval3-timebank.gold.jsonl.gz",
@@ -287,6 +291,41 @@ def score_corpus(name: str, directory: Path | None = None, keep_errors: bool = F
     return score_rows(load(name, directory), keep_errors=keep_errors)
 
 
+def reuters_speed(n: int = 2000, directory: Path | None = None, repeat: int = 3) -> dict | None:
+    """ms per Reuters article for ``article_events`` (see module docstring), or None without data."""
+    path = (directory or data_dir()) / "reuters21578.jsonl.gz"
+    if not path.exists() or n <= 0:
+        return None
+    inputs = []
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            pub = r.get("published")
+            try:
+                published = date.fromisoformat(str(pub)[:10]) if pub else None
+            except ValueError:
+                published = None
+            inputs.append((re.split(r"\n\s*\n", r.get("body") or ""), published))
+            if len(inputs) >= n:
+                break
+    article_events(["Warm-up: on Thursday, Sept. 28, 2017, three weeks ago."], date(2017, 10, 26))
+    for paras, published in inputs:  # the first pass warms dateparser's per-phrase cache
+        article_events(paras, published)
+    wall = cpu = float("inf")
+    for _ in range(repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        events = sum(len(article_events(paras, published)) for paras, published in inputs)
+        wall = min(wall, time.perf_counter() - t0)
+        cpu = min(cpu, time.process_time() - c0)
+    k = 1000 / len(inputs)
+    return {
+        "articles": len(inputs),
+        "events": events,
+        "ms_per_article": round(wall * k, 4),
+        "cpu_ms_per_article": round(cpu * k, 4),
+    }
+
+
 RULES = (
     "rules: gold = DATE timexes; relaxed = any overlap, strict = same span; a prediction is a false\n"
     "positive only if it overlaps no gold DATE or TIME; recall over calendar DATE values (YYYY[-MM[-DD]],\n"
@@ -303,6 +342,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--errors", type=int, default=0, help="print up to N errors per corpus")
     ap.add_argument("--corpus", nargs="*", default=list(CORPORA), choices=list(CORPORA))
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--reuters",
+        type=int,
+        default=2000,
+        metavar="N",
+        help="time article_events on the first N Reuters bodies (0 = skip)",
+    )
     args = ap.parse_args(argv)
     directory = data_dir(args.data)
     results = {}
@@ -321,6 +367,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         for line in sc.errors[: args.errors]:
             print("   ", line)
+    rs = reuters_speed(args.reuters, directory)
+    if rs is not None:
+        results["reuters_article_events"] = rs
+        if not args.json:
+            print(
+                f"reuters   article_events over {rs['articles']} bodies ({rs['events']} events): "
+                f"{rs['ms_per_article']:.3f} ms/article wall, {rs['cpu_ms_per_article']:.3f} ms CPU"
+            )
     if args.json:
         print(json.dumps(results, indent=2))
     else:

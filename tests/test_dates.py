@@ -311,6 +311,59 @@ def test_article_events() -> None:
     assert article_events(["no dates here"], None) == []
 
 
+# --- the speed-ups change nothing -------------------------------------------------------
+
+_SHORTCUT_TEXTS = [
+    "lastMarch and thequarter, mid-2014, midJuly, the1988 period and its fiscal quarter",
+    "the 1988 period, a year-ago quarter, the 1st-quarter loss, 2nd quarter, the latest period",
+    "twenty-one days earlier, more than three weeks ago, an hour ago, a week ago, some 40 years ago",
+    "on 26 of October, Sept. 28, Friday, Oct. 13, 7/8/07, 2017-10-26, 25.10.2017, in 2100",
+    "the year two thousand, nineteen ninety-six, nineteen-oh-five, at the end of the month",
+    "at the beginning of the following week; that day; the same month; year-end; the year's end",
+    "EARLY JANUARY, MAY 5, Thurs. and Tues. morning, early Tuesday, the day before yesterday",
+    "155 bags of 60 kilos, 5.93 mln, 1/8, 11-1/2, (c) 2000-2016, 4 MIN READ, nine months",
+    "İstanbul, March 3: the meeting is on Thursday; earlier this week; earlier today",
+]
+
+
+def _shortcut_corpus() -> list[tuple[str, date | None]]:
+    texts: list[tuple[str, date | None]] = [(t, THU) for t in _SHORTCUT_TEXTS]
+    texts += [
+        (p.read_text(encoding="utf-8"), date(2017, 10, 25))
+        for p in sorted((ROOT / "seeds").glob("*.txt"))
+    ]
+    directory = _data_dir()
+    mod = _scorer()
+    for name, fname in mod.CORPORA.items():
+        if (directory / fname).exists():
+            texts += [(r["text"], mod._dct(r)) for r in mod.load(name, directory)]
+    return texts
+
+
+def test_gate_changes_no_match() -> None:
+    """The look-ahead gate only skips word starts where no branch of the pattern can match."""
+    import re
+
+    from index import dates as D
+
+    ungated = re.compile(r"(?<!\w)(?=\w)(?:" + D._PATTERN + ")", re.X)
+    for text, _ in _shortcut_corpus():
+        want = [(m.lastgroup, m.span()) for m in ungated.finditer(text)]
+        got = [(m.lastgroup, m.span()) for m in D._RX.finditer(text)]
+        assert got == want, text[:80]
+
+
+def test_trigger_windows_miss_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scanning only the windows around triggers finds what scanning whole texts finds."""
+    from index import dates as D
+
+    corpus = _shortcut_corpus()
+    windowed = [extract_dates(t, d) for t, d in corpus]
+    monkeypatch.setattr(D, "_windows", lambda text: [(0, len(text))])
+    whole = [extract_dates(t, d) for t, d in corpus]
+    assert windowed == whole
+
+
 # --- quality floors on real corpora -----------------------------------------------------
 
 
