@@ -930,6 +930,11 @@ def _boiler_line(line: str) -> bool:
     return bool(_BOILER_HINT_RE.search(line) and _BOILER_LINE_RE.match(line))
 
 
+def _org_possible(g: str) -> bool:
+    """False for a word known (from CoNLL train) as a person, a place or only as MISC."""
+    return not ("P" in g or "L" in g or ("M" in g and "O" not in g))
+
+
 def _raw_mentions_many(texts: Sequence[str]) -> list[list[_Raw]]:
     """CRF-tagged PER/LOC/ORG mentions of each text, after the filtering rules.
 
@@ -954,7 +959,29 @@ def _raw_mentions_many(texts: Sequence[str]) -> list[list[_Raw]]:
     out: list[list[_Raw]] = [[] for _ in texts]
     if not todo:
         return out
-    for k, i, j, typ in dec.tag_spans([x[3] for x in todo], [x[4] for x in todo]):
+    tagged = dec.tag_spans([x[3] for x in todo], [x[4] for x in todo])
+    tagged_set = {(k, a) for k, a, b, typ in tagged if typ != "MISC" for a in range(a, b)}
+    # a capitalised word the CRF left out, before "shares", "executives", "fighters"...: an ORG
+    for k, (_, _, words, _, upper) in enumerate(todo):
+        if upper:
+            continue
+        for a in range(len(words) - 2):
+            w = words[a]
+            if (
+                words[a + 1] in _ORG_AFTER
+                and w[:1].isupper()
+                and (k, a) not in tagged_set
+                and w.isalpha()
+                and w.lower() not in lex.common
+                and w.lower() not in _FUNCTION_WORDS
+                and w.lower() not in _GROUP_WORDS
+                and w.lower() not in _WEEKDAYS_MONTHS
+                and _org_possible(lex.gaz.get(w, ""))
+                and w not in lex.place1
+            ):
+                tagged.append((k, a, a + 1, "ORG"))
+    tagged.sort()
+    for k, i, j, typ in tagged:
         t, sent, words, feats_words, _ = todo[k]
         text = texts[t]
         spans = all_spans[t]

@@ -161,6 +161,16 @@ def test_sect_words_never_per() -> None:
     assert {m.type for m in ms if m.text == "Baghdad"} == {"LOC"}
 
 
+def test_companies_before_org_cue_words() -> None:
+    ms = extract_entities("Boeing and Airbus won orders, while Chrysler shares fell 3 percent.")
+    assert {m.type for m in ms if m.text == "Chrysler"} == {"ORG"}, ms
+    assert {m.type for m in extract_entities("Boeing shares fell.") if m.text == "Boeing"} == {
+        "ORG"
+    }
+    assert {m.type for m in extract_entities("Daesh fighters fled Raqqa.")} == {"ORG", "LOC"}
+    assert not extract_entities("Mexican shares rose on Monday.")
+
+
 # ------------------------------------------------------------------ tokens and small rules
 
 
