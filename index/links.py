@@ -17,19 +17,29 @@ Tables
   pi_source(sid, name)
   pi_article(aid, id, sid, day, story, sizes, ekeys, terms)
       day: date ordinal or NULL; story: aid of the story's founding article;
-      sizes: JSON [[paragraph size, [sentence sizes], [quote sizes]], ...]; ekeys: JSON keys;
-      terms: JSON [[term hash, tf], ...], the top ``TERMS`` terms by tf-idf when it arrived
-  pi_story(story, n, terms, ents)     a story's size and centroid: the sum of its members'
-                                      unit-length (1+log tf) term and binary entity vectors
-                                      (IDF applied when compared), integers in 1/10000ths,
-                                      the top ``CENTROID_TERMS`` / ``CENTROID_ENTS`` kept
-  pi_shingle(h, sid, aid, para, sent, quote)   postings of shingle hashes (clustered by h, sid)
+      sizes: JSON [[paragraph size, [sentence sizes], [quote sizes]], ...]; ekeys: the entity
+      keys joined by U+001F; terms: int64 blob (little-endian) of (term hash, tf) pairs, the
+      top ``TERMS`` terms by tf-idf when it arrived
+  pi_story(story, n, terms, ents, ew) a story of 2+ articles: its size and centroid, the sum of
+                                      its members' unit-length (1+log tf) term and binary
+                                      entity vectors (IDF applied when compared), integers in
+                                      1/10000ths, the top ``CENTROID_TERMS`` / ``CENTROID_ENTS``
+                                      kept (terms: blob of pairs; ents: keys joined by U+001F,
+                                      ew: blob of their weights). A lone article has no row: its
+                                      centroid is its own vectors.
+  pi_shingle(h, sid, aid, pos)        postings of shingle hashes (clustered by h, sid); pos =
+                                      paragraph << 32 | (sentence + 1) << 16 | (quotation + 1)
   pi_tdf(t, e, n)                     term document frequencies per epoch ``e``; ``t = -1``
                                       counts the articles of the epoch
   pi_edf(key, e, n)                   entity-key document frequencies per epoch
   pi_link(aid, para, oaid, opara, sim, kind)   paragraph links, stored in both directions
   pi_pair(aid, oaid, score, esim, npass)       article pairs that share passages or entities
   pi_entity(key, day, aid, sid)                entity postings (day 0 = undated)
+
+Document frequencies are read per key on first use and kept in memory by the
+``PassageIndex`` across calls while the tables are known to be unchanged behind it (same
+``PRAGMA data_version``, same last article: another connection's commit or a rollback of ours
+drops them).
 
 Epochs: ``day // EPOCH_DAYS`` for a dated article, ``UNDATED_EPOCH`` for an undated one, and
 every article also counts in ``ALL_EPOCHS``.

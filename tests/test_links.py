@@ -250,3 +250,27 @@ def test_newswcl50_mixed_floor(tmp_path):
         res = score.score_newswcl(wcl, keys_fn, reuters, first)
         assert res["f1"] >= 0.85, (first, res)
         assert res["precision"] >= 0.75, (first, res)
+
+
+def test_cached_frequencies_survive_only_unchanged_tables(tmp_path):
+    """Counts kept between calls are dropped after a rollback of ours or another connection's
+    commit: the tables end up as if built in one go."""
+    items = seed_items()
+    ref, c0 = open_index(tmp_path / "ref.sqlite")
+    ref.add_many(items)
+    c0.commit()
+    pi, conn = open_index(tmp_path / "lib.sqlite")
+    conn.commit()
+    pi.add_many(items[:2])
+    conn.commit()
+    pi.add_many(items[2:4])
+    conn.rollback()  # the cache saw 2..3 counted: it must not be trusted now
+    pi.add_many(items[2:3])
+    conn.commit()
+    other = sqlite3.connect(tmp_path / "lib.sqlite")
+    PassageIndex(other).add_many(items[3:4])  # another connection adds one
+    other.commit()
+    other.close()
+    pi.add_many(items[4:])
+    conn.commit()
+    assert dump(conn) == dump(c0)
