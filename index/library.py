@@ -436,7 +436,10 @@ class Library:
         if procs is None:
             env = os.environ.get("READER_PROCS")
             procs = int(env) if env else min(2, os.cpu_count() or 1)
-        use_pool = procs > 1 and total >= BULK_THRESHOLD
+        # Worker processes earn their keep by parsing files and enriching; JSON Lines records
+        # are parsed as they are read, so without enrichment a pool would only add pickling.
+        needs_workers = enrich or any(u.parsed is None for u in units)
+        use_pool = procs > 1 and total >= BULK_THRESHOLD and needs_workers
         with self._write_lock(on_busy):
             self._catch_up_index()
             if enrich:
@@ -451,7 +454,8 @@ class Library:
                 pool = None
                 results = map(_work, units)
             try:
-                self._store_batch(results, total, report, progress, cancel, bulk=use_pool)
+                self._store_batch(results, total, report, progress, cancel,
+                                  bulk=total >= BULK_THRESHOLD and procs > 1)
             finally:
                 if pool is not None:
                     pool.terminate()

@@ -58,6 +58,14 @@ def test_search_fields_and_date_ranges(seeded_library: Path) -> None:
         assert len(lib.search("published:[2017-11-01 to 2017-11-30]")) == 1
         assert len(lib.search("published:[2017-10-01 to 2017-10-31]")) == 4
         assert len(lib.search('"white flag"')) == 3
+        # days, months, years, open and exclusive ranges, comparisons over YYYYMMDD terms
+        for query, n in [("published:2017-10-26", 3), ("published:2017-10", 4), ("date:2017", 5),
+                         ("published:[2017-10-26 to]", 4), ("published:[to 2017-10-25]", 1),
+                         ("published:{2017-10-25 to 2017-10-26]", 3), ("published:>2017-10", 1),
+                         ("published:<=2017-10-25", 1), ("published:>=2017-11 Daesh", 1)]:
+            assert len(lib.search(query)) == n, query
+        with pytest.raises(QueryError, match="expects a date"):
+            lib.search("published:yesterday")
         assert lib.search("Raqqa NOT Mosul") == [] or all(
             "Mosul" not in " ".join(lib.article(r.id).paragraphs) for r in lib.search("Raqqa NOT Mosul")
         )
