@@ -65,7 +65,11 @@ Rules
     is unknown (entity cosine >= ``MIN_ENTITY_SIM`` in both cases).
   * A link is not enough to join a story of several articles (that chains related but
     different events): the article must also be similar to the story as a whole, its
-    similarity to the story's centroid >= ``CENTROID_BAR``. Of the stories it may join it
+    similarity to the story's centroid >= ``CENTROID_BAR``. A story it links to no member of
+    (a candidate through shared entities, similar as a whole) it may join only if its nearest
+    member is similar to it by at least ``NEAREST_BAR`` times the link bar: a centroid is
+    denser than any article, and a related event's story scores high against it without any
+    one article being close (mutual-neighbour style). Of the stories it may join it
     joins the most similar; it merges two stories only if their centroids are similar
     (>= ``MERGE_BAR``).
   * Story ids are stable as articles arrive: a new article founds its own story, and a merged
@@ -110,7 +114,8 @@ STORY_UNDATED = 0.16
 MIN_ENTITY_SIM = 0.05
 STORY_WEAK = 0.75  # a short shared passage joins only with this fraction of the similarity bar
 CENTROID_BAR = 0.14  # similarity to a story's centroid to join a story of 2+ articles
-MERGE_BAR = 0.2  # centroid similarity of two stories for an article to merge them
+NEAREST_BAR = 0.85  # joining a story without a link: its nearest member's similarity / bar
+MERGE_BAR = 0.25  # centroid similarity of two stories for an article to merge them
 CENTROID_TERMS = 200
 CENTROID_ENTS = 100
 _FLUSH_ROWS = 200_000
@@ -926,6 +931,7 @@ class PassageIndex:
         # the candidates' stories -> the members the article links to
         linked: dict[int, list[int]] = defaultdict(list)
         strong: set[int] = set()  # stories with a member sharing a long passage
+        nearest: dict[int, float] = {}  # story -> its nearest candidate member's similarity / bar
         for oaid in sorted(candidates):
             o = info[oaid]
             oday = o["day"]
@@ -940,6 +946,8 @@ class PassageIndex:
             ):
                 joined = True
             comparable = (day is None) == (oday is None)  # a date on both sides, or neither
+            if comparable:
+                nearest[o["story"]] = max(nearest.get(o["story"], 0.0), combined / bar)
             if day is None and oday is None:
                 joined = joined or (combined >= STORY_UNDATED and es >= MIN_ENTITY_SIM)
             elif gap is not None and gap <= ENTITY_DAYS:
@@ -959,16 +967,18 @@ class PassageIndex:
                 [(aid, o, *v) for o, v in neighbours.items()]
                 + [(o, aid, *v) for o, v in neighbours.items()],
             )
-        return self._place(st, linked, strong, traw, keys, day)
+        return self._place(st, linked, strong, nearest, traw, keys, day)
 
     def _place(self, st: _Batch, linked: dict[int, list[int]], strong: set[int],
-               traw: dict[int, float],
+               nearest: dict[int, float], traw: dict[int, float],
                keys: Sequence[str], day: int | None) -> tuple[int | None, int, dict, dict]:
         """Choose the story of a new article linked to members of the ``linked`` stories: the
         most similar (centroid) of those it fits as a whole; merge others into it if their
         centroids are similar enough. Returns (story id, or None for a new one; its size and
         centroid with the article counted). Two stories the article may join that each hold
-        a long passage of it (``STORY_SHINGLES``: the same wire copy) are merged too."""
+        a long passage of it (``STORY_SHINGLES``: the same wire copy) are merged too.
+        A story none of whose members the article links to is joined only if its nearest
+        member comes close to a link (``nearest``: best similarity / bar >= ``NEAREST_BAR``)."""
         cterms: dict = _unit(traw)
         cents: dict = _unit(dict.fromkeys(keys, 1.0))
         if not linked:
@@ -986,7 +996,9 @@ class PassageIndex:
         scored = []
         for s, (n, _ct, _ce) in info.items():
             x = sim(mine, weighted[s])
-            if (n == 1 and linked[s]) or (n > 1 and x >= CENTROID_BAR) or (
+            if (n == 1 and linked[s]) or (
+                    n > 1 and x >= CENTROID_BAR
+                    and (linked[s] or nearest.get(s, 0.0) >= NEAREST_BAR)) or (
                     len(linked[s]) >= max(2, (n + 1) // 2)):
                 scored.append((-x, s))
         if not scored:
