@@ -10,7 +10,6 @@ from collections import defaultdict
 from index.model import Article, Entity, EntityMention
 from index.store import Enriched, EntityRecord
 
-
 ENRICH_CHARS = 1_000_000  # enrich at most this much of one article's body (all of it is indexed)
 
 

@@ -533,9 +533,9 @@ class _Decoder:
         self.bg_right = frozenset(k.split("|", 1)[1] for k in keys)
         self.BGm = np.zeros((len(keys) + 1, nl))
         self.BGp = np.zeros((len(keys) + 1, nl))
-        for k, i in self.bigrams.items():
-            self.BGm[i] = self.attrs.get("bg-=" + k, self.zero)
-            self.BGp[i] = self.attrs.get("bg+=" + k, self.zero)
+        for pair, i in self.bigrams.items():
+            self.BGm[i] = self.attrs.get("bg-=" + pair, self.zero)
+            self.BGp[i] = self.attrs.get("bg+=" + pair, self.zero)
         g = self.attrs.get
         self.f_bos, self.f_eos = g("BOS", self.zero), g("EOS", self.zero)
         self.f_bos1, self.f_up = g("BOS1", self.zero), g("UP", self.zero)

@@ -27,9 +27,10 @@ from datetime import date
 from pathlib import Path
 
 from index import store
-from index.model import Article, EntityMention
-from index.search import Hit, IndexDamaged, QueryError, SearchIndex, document, hit_spans
 from index.enrich import enrichable
+from index.model import Article, EntityMention
+from index.parse import ParsedArticle
+from index.search import Hit, IndexDamaged, QueryError, SearchIndex, document, hit_spans
 from index.store import ArticleRow, Enriched, StoreError
 
 __all__ = [
@@ -134,7 +135,7 @@ class EventRow:
 class _Unit:
     name: str
     path: str | None
-    parsed: object | None  # index.parse.ParsedArticle
+    parsed: ParsedArticle | None
     source_hint: str | None
     enrich: bool
 
@@ -164,12 +165,12 @@ def _work(unit: _Unit) -> tuple[str, Enriched | None, str | None]:
         else:
             parsed = unit.parsed
         article = Article(
-            id=content_id(parsed),  # type: ignore[arg-type]
-            title=parsed.title,  # type: ignore[attr-defined]
-            source=parsed.source or unit.source_hint or "unknown",  # type: ignore[attr-defined]
-            published=parsed.published,  # type: ignore[attr-defined]
-            byline=parsed.byline,  # type: ignore[attr-defined]
-            paragraphs=tuple(parsed.paragraphs),  # type: ignore[attr-defined]
+            id=content_id(parsed),
+            title=parsed.title,
+            source=parsed.source or unit.source_hint or "unknown",
+            published=parsed.published,
+            byline=parsed.byline,
+            paragraphs=tuple(parsed.paragraphs),
             path=unit.path,
             url=getattr(parsed, "url", None),
         )

@@ -271,8 +271,14 @@ def cmd_add(lib: Library, args: argparse.Namespace) -> int:
 def add_with_progress(lib: Library, paths: Sequence[str], *, source: str | None = None,
                       quiet: bool = False) -> AddReport:
     """Add with a Rich progress bar on stderr (when it is a terminal)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn
-    from rich.progress import TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.progress import Progress as Bar
 
     def busy() -> None:
         _err("the library is busy: another reader is adding to it; waiting for it to finish…")

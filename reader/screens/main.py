@@ -632,9 +632,7 @@ class MainScreen(Screen[None]):
     # --- actions --------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """``/`` types a slash while the search line has the focus."""
-        if action == "search" and isinstance(self.focused, SearchLine):
-            return False
-        return True
+        return not (action == "search" and isinstance(self.focused, SearchLine))
 
     def action_search(self) -> None:
         """Focus the search line."""
