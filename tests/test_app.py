@@ -271,7 +271,7 @@ async def test_malformed_query_shows_message_and_nothing_breaks(library: Library
         await settle(pilot)
         assert "Malformed query" in app.main.status_text
         assert "unclosed quote" in app.main.status_text
-        assert app.main.query_one(SearchLine).has_class("-invalid")
+        assert app.main.query_one(SearchLine).has_class("-malformed")
         assert list_ids(app) == before  # the last good results stay
         await pilot.press("backspace")
         await pilot.press(*'"')

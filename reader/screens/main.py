@@ -459,7 +459,7 @@ class MainScreen(Screen[None]):
     def on_search_failed(self, message: SearchFailed) -> None:
         if message.seq != self._search_seq:
             return
-        self.query_one("#search").add_class("-invalid")
+        self.query_one("#search").add_class("-malformed")
         self.set_status(f"Malformed query: {message.error}", error=True)
 
     def on_article_loaded(self, message: ArticleLoaded) -> None:
@@ -554,7 +554,7 @@ class MainScreen(Screen[None]):
     # --- messages from panes --------------------------------------------------------------
     @on(SearchLine.QueryChanged)
     def search_changed(self, message: SearchLine.QueryChanged) -> None:
-        self.query_one("#search").remove_class("-invalid")
+        self.query_one("#search").remove_class("-malformed")
         self._start_search(message.query)
 
     def _start_search(self, query: str) -> None:
