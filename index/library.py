@@ -154,7 +154,13 @@ def _warm() -> None:
         _ENRICH_READY = True
 
 
-def _work(unit: _Unit) -> tuple[str, Enriched | None, str | None]:
+# What a worker hands back for one article, ready to use: plain tuples and a dict, cheap to
+# pickle, so the writer process only executes SQL and passes the document on to Whoosh.
+# (article id, store rows (see store.rows_of), Whoosh document, PreparedArticle or None)
+_Ready = tuple
+
+
+def _work(unit: _Unit) -> tuple[str, _Ready | None, str | None]:
     from index.enrich import enrich, no_enrich
     from index.parse import ParseError, content_id, parse_file
 
@@ -175,13 +181,16 @@ def _work(unit: _Unit) -> tuple[str, Enriched | None, str | None]:
             url=getattr(parsed, "url", None),
         )
         if not unit.enrich:
-            return unit.name, no_enrich(article), None
+            return unit.name, (article.id, store.rows_of(no_enrich(article)),
+                               document(article), None), None
         enriched = enrich(article)
         from index.links import prepare
 
         prints = prepare(article.id, article.source, article.published,
                          enrichable(article.paragraphs), [r.key for r in enriched.entities])
-        return unit.name, replace(enriched, links=prints), None
+        doc = document(article, search_names((r.entity.name, r.entity.type, r.entity.aliases)
+                                             for r in enriched.entities))
+        return unit.name, (article.id, store.rows_of(enriched), doc, prints), None
     except ParseError as exc:
         return unit.name, None, str(exc)
     except MemoryError:
@@ -190,6 +199,15 @@ def _work(unit: _Unit) -> tuple[str, Enriched | None, str | None]:
         return unit.name, None, exc.strerror or str(exc)
     except Exception as exc:  # a bug in an extractor must not stop the batch
         return unit.name, None, f"could not be processed ({type(exc).__name__}: {exc})"
+
+
+# The units of the add in progress: set before the pool forks, so the workers inherit them and
+# only index ranges travel to them (no pickling of the parsed articles).
+_UNITS: Sequence[_Unit] = ()
+
+
+def _work_range(bounds: tuple[int, int]) -> list[tuple[str, _Ready | None, str | None]]:
+    return [_work(u) for u in _UNITS[bounds[0]:bounds[1]]]
 
 
 def _source_map(folder: Path, cache: dict[Path, dict[str, str]]) -> dict[str, str]:
@@ -448,9 +466,16 @@ class Library:
             if use_pool:
                 import multiprocessing as mp
 
-                ctx = mp.get_context("fork")
-                pool = ctx.Pool(procs)
-                results: Iterator = pool.imap(_work, units, chunksize=32)
+                global _UNITS
+                _UNITS = units
+                try:
+                    pool = mp.get_context("fork").Pool(procs)
+                finally:
+                    _UNITS = ()
+                step = 32
+                chunks = pool.imap(_work_range, [(i, min(i + step, total))
+                                                 for i in range(0, total, step)])
+                results: Iterator = (r for chunk in chunks for r in chunk)
             else:
                 pool = None
                 results = map(_work, units)
@@ -465,7 +490,7 @@ class Library:
 
     def _store_batch(
         self,
-        results: Iterator[tuple[str, Enriched | None, str | None]],
+        results: Iterator[tuple[str, _Ready | None, str | None]],
         total: int,
         report: AddReport,
         progress: Callable[[Progress], None] | None,
@@ -480,34 +505,46 @@ class Library:
         done = 0
         try:
             with store.transaction(conn):
-                pending: list[Enriched] = []
-                for name, enriched, error in results:
+                pending: list = []  # PreparedArticle of stored articles not linked yet
+                chunk: list[_Ready] = []
+
+                def flush() -> None:
+                    """Store a run of articles: one existence query, a few statements."""
+                    nonlocal pending
+                    known = store.existing_ids(conn, [r[0] for r in chunk if r[0] not in seen])
+                    fresh = []
+                    for aid, rows, doc, prints in chunk:
+                        if aid in seen or aid in known:
+                            report.duplicates += 1
+                            continue
+                        seen.add(aid)
+                        fresh.append((rows, doc, prints))
+                    chunk.clear()
+                    store.insert_rows(conn, [rows for rows, _d, _p in fresh])
+                    for rows, doc, prints in fresh:
+                        writer.add_document(**doc)
+                        report.added.append(rows[0][0])
+                        if prints is not None:
+                            pending.append(prints)
+                        if len(pending) >= 256:
+                            self.passages.add_prepared(pending)
+                            pending = []
+
+                for name, ready, error in results:
                     done += 1
                     if cancel is not None and cancel():
                         raise Cancelled("add cancelled; nothing from this batch was kept")
                     if progress is not None:
                         progress(Progress(done, total, name))
-                    if enriched is None:
+                    if ready is None:
                         report.skipped.append((name, error or "unknown error"))
                         continue
-                    aid = enriched.article.id
-                    if aid in seen or conn.execute(
-                        "SELECT 1 FROM articles WHERE id=?", (aid,)
-                    ).fetchone():
-                        report.duplicates += 1
-                        continue
-                    seen.add(aid)
-                    store.insert(conn, [enriched])
-                    pending.append(enriched)
-                    writer.add_document(**document(
-                        enriched.article,
-                        search_names((r.entity.name, r.entity.type, r.entity.aliases)
-                                     for r in enriched.entities)))
-                    report.added.append(aid)
-                    if len(pending) >= 256:
-                        self._link(pending)
-                        pending = []
-                self._link(pending)
+                    chunk.append(ready)
+                    if len(chunk) >= 64:
+                        flush()
+                flush()
+                if pending:
+                    self.passages.add_prepared(pending)
             # The store has the batch; now the index. A crash here is repaired by _catch_up_index.
             _fault_point("after-store-commit")
             writer.commit()

@@ -183,46 +183,72 @@ def existing_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> set[str]:
     return found
 
 
+ArticleRows = tuple  # (article row without ``added``, entity rows, event rows): see ``rows_of``
+
+_INSERT_ARTICLE = (
+    "INSERT OR IGNORE INTO articles(id, title, source, published, byline, paragraphs, path,"
+    " url, mentions, added) VALUES (?,?,?,?,?,?,?,?,?,?)"
+)
+_INSERT_ENTITY = (
+    "INSERT OR REPLACE INTO entities(article, key, type, name, aliases, mentions)"
+    " VALUES (?,?,?,?,?,?)"
+)
+_INSERT_EVENT = (
+    "INSERT INTO events(article, date, precision, expression, text, paragraph, start, end)"
+    " VALUES (?,?,?,?,?,?,?,?)"
+)
+
+
+def rows_of(item: Enriched) -> ArticleRows:
+    """The store rows of one enriched article, as plain tuples (cheap to pickle): pure, so a
+    worker process can build them; ``insert_rows`` writes them."""
+    a = item.article
+    mentions = [
+        [p, m.start, m.end, m.type, m.name]
+        for p, para in enumerate(item.mentions)
+        for m in para
+    ]
+    article = (
+        a.id, a.title, a.source, _iso(a.published), a.byline,
+        json.dumps(list(a.paragraphs), ensure_ascii=False), a.path, a.url,
+        json.dumps(mentions, ensure_ascii=False),
+    )
+    entities = [
+        (a.id, r.key, r.entity.type, r.entity.name,
+         json.dumps(list(r.entity.aliases), ensure_ascii=False), r.entity.mentions)
+        for r in item.entities
+    ]
+    events = [
+        (a.id, e.date, e.precision, e.expression, e.text, e.paragraph, e.start, e.end)
+        for e in item.events
+    ]
+    return article, entities, events
+
+
+def insert_rows(conn: sqlite3.Connection, rows: Sequence[ArticleRows]) -> int:
+    """Insert the rows of articles known not to be in the store yet (inside the caller's
+    transaction), in order, with a few statements for the lot; returns how many."""
+    if not rows:
+        return 0
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    conn.executemany(_INSERT_ARTICLE, [(*art, now) for art, _e, _v in rows])
+    conn.executemany(_INSERT_ENTITY, [r for _a, ents, _v in rows for r in ents])
+    conn.executemany(_INSERT_EVENT, [r for _a, _e, evs in rows for r in evs])
+    return len(rows)
+
+
 def insert(conn: sqlite3.Connection, items: Iterable[Enriched]) -> int:
     """Insert enriched articles (inside the caller's transaction); returns how many were new."""
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     n = 0
     for item in items:
-        a = item.article
-        mentions = [
-            [p, m.start, m.end, m.type, m.name]
-            for p, para in enumerate(item.mentions)
-            for m in para
-        ]
-        cur = conn.execute(
-            "INSERT OR IGNORE INTO articles(id, title, source, published, byline, paragraphs, path,"
-            " url, added, mentions) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (
-                a.id, a.title, a.source, _iso(a.published), a.byline,
-                json.dumps(list(a.paragraphs), ensure_ascii=False), a.path, a.url, now,
-                json.dumps(mentions, ensure_ascii=False),
-            ),
-        )
+        art, entities, events = rows_of(item)
+        cur = conn.execute(_INSERT_ARTICLE, (*art, now))
         if cur.rowcount == 0:
             continue
         n += 1
-        conn.executemany(
-            "INSERT OR REPLACE INTO entities(article, key, type, name, aliases, mentions)"
-            " VALUES (?,?,?,?,?,?)",
-            [
-                (a.id, r.key, r.entity.type, r.entity.name,
-                 json.dumps(list(r.entity.aliases), ensure_ascii=False), r.entity.mentions)
-                for r in item.entities
-            ],
-        )
-        conn.executemany(
-            "INSERT INTO events(article, date, precision, expression, text, paragraph, start, end)"
-            " VALUES (?,?,?,?,?,?,?,?)",
-            [
-                (a.id, e.date, e.precision, e.expression, e.text, e.paragraph, e.start, e.end)
-                for e in item.events
-            ],
-        )
+        conn.executemany(_INSERT_ENTITY, entities)
+        conn.executemany(_INSERT_EVENT, events)
     return n
 
 
