@@ -121,8 +121,13 @@ def phase_ours(src: Path, lib_dir: Path, enrich: bool) -> dict:
     with L.Library(lib_dir) as lib:
         report = lib.add([src], enrich=enrich)
     dt = time.perf_counter() - t0
+    n = max(1, len(report.added))
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # enrichment pool, Whoosh sub-writers
     res = {"n": len(report.added), "skipped": len(report.skipped),
-           "duplicates": report.duplicates, "seconds": dt, "size_mb": dir_mb(lib_dir)}
+           "duplicates": report.duplicates, "seconds": dt, "size_mb": dir_mb(lib_dir),
+           "main_cpu_ms": 1000 * (own.ru_utime + own.ru_stime) / n,
+           "children_cpu_ms": 1000 * (kids.ru_utime + kids.ru_stime) / n}
     res.update(timings)
     return res
 
