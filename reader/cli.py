@@ -88,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser for the subcommands (the app form is handled in :func:`main`)."""
     p = argparse.ArgumentParser(
         prog="reader",
+        usage="reader [--library DIR] [PATH ...]\n       reader [--library DIR] COMMAND ...",
         description="Read one news story as many outlets tell it.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -380,6 +381,7 @@ def cmd_show(lib: Library, args: argparse.Namespace) -> int:
     from rich.table import Table
 
     con = _console()
+    con.width = min(con.width, 100)  # an article reads best at a book's measure, not 160 wide
     con.print(_T(a.title, "bold"))
     meta = " · ".join(x for x in (a.source, a.published.isoformat() if a.published else None,
                                    f"by {a.byline}" if a.byline else None) if x)
