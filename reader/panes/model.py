@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from rich.style import Style
 from rich.text import Text
 
+from index.library import EventRow
 from index.model import EntityMention
 from reader.safe import one_line, safe_text
 
@@ -52,19 +53,8 @@ class EntityItem:
     sources: int
 
 
-@dataclass(frozen=True, slots=True)
-class EventItem:
-    """A dated event on the story's strip."""
-
-    date: str
-    precision: str
-    expression: str
-    text: str
-    article: str
-    source: str
-    paragraph: int
-    start: int
-    end: int
+#: A dated event on the story's strip: the engine's row as it is.
+EventItem = EventRow
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import reader
 from index.library import Library
-from reader.panes.model import ArticleView, EntityItem, EventItem, ListRow
+from reader.panes.model import ArticleView, EntityItem, ListRow
 
 T = TypeVar("T")
 
@@ -90,11 +90,7 @@ class Gate:
                 EntityItem(e.key, e.name, e.type, e.mentions, e.articles, e.sources)
                 for e in entities
             ),
-            events=tuple(
-                EventItem(e.date, e.precision, e.expression, e.text, e.article, e.source,
-                          e.paragraph, e.start, e.end)
-                for e in events
-            ),
+            events=tuple(events),
         )
 
     def story_members(self, article_id: str) -> list[tuple[str, str, str | None]]:
