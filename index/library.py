@@ -657,6 +657,10 @@ class Library:
         """Every article as a light row, newest first."""
         return store.list_rows(self.conn)
 
+    def rows_by_id(self, ids: Sequence[str]) -> dict[str, ArticleRow]:
+        """Light rows of the given articles (missing ids are left out)."""
+        return store.rows_by_id(self.conn, ids)
+
     def resolve(self, ref: str) -> str:
         """The full id for an id or a unique id prefix; KeyError with a clear message if none."""
         ref = ref.strip()

@@ -469,7 +469,7 @@ def cmd_related(lib: Library, args: argparse.Namespace) -> int:
     """``reader related ID``: the story's other articles and the passages they share."""
     aid = lib.resolve(args.id)
     rel = lib.related(aid)
-    rows = {r.id: r for r in lib.rows()} if rel else {}
+    rows = lib.rows_by_id([r.id for r in rel])
     out = []
     for r in rel:
         row = rows.get(r.id)
