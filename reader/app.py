@@ -13,8 +13,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from index.library import Library
+from reader.keys import Keymap, clashes, load_keys
 from reader.screens.gate import Gate
-from reader.screens.help import HelpScreen
+from reader.screens.help import HelpScreen, binding_ids, binding_sections
 from reader.screens.main import MainScreen
 
 
@@ -40,15 +41,20 @@ class ReaderApp(App[int]):
     ]
 
     def __init__(self, library: Library, paths: Sequence[Path] = (), *, seed: bool = True,
-                 poll_interval: float | None = 2.0) -> None:
+                 poll_interval: float | None = 2.0, keys: Keymap | None = None) -> None:
         super().__init__()
         self.library = library
         self.gate = Gate(library)
         self.paths = list(paths)
         self.seed = seed
         self.poll_interval = poll_interval
+        self.keys = keys or Keymap()
 
     def on_mount(self) -> None:
+        if self.keys.keys:
+            self.set_keymap(self.keys.keys)
+        for problem in [*self.keys.problems, *clashes(self.keys, binding_sections())]:
+            self.notify(problem, title="keys.toml", severity="warning", timeout=10, markup=False)
         self.push_screen(MainScreen(self.gate, self.paths, seed=self.seed,
                                     poll_interval=self.poll_interval))
 
@@ -95,7 +101,7 @@ class ReaderApp(App[int]):
 
 def run_app(library: Library, paths: list[Path]) -> int:
     """Open the app on ``library``; ``paths`` are added first, in a worker."""
-    app = ReaderApp(library, paths)
+    app = ReaderApp(library, paths, keys=load_keys(binding_ids()))
     try:
         app.run()
     finally:

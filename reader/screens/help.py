@@ -45,6 +45,11 @@ def binding_sections() -> list[tuple[str, list[Binding]]]:
     ]
 
 
+def binding_ids() -> list[str]:
+    """Every binding id of the app (what a keys.toml may name)."""
+    return [b.id for _title, bs in binding_sections() for b in bs if b.id]
+
+
 class HelpScreen(ModalScreen[None]):
     """Every key, what it does, and its id (for remapping).
 
@@ -71,21 +76,27 @@ class HelpScreen(ModalScreen[None]):
         body = self.query_one("#help-body", VerticalScroll)
         body.scroll_to(y=body.scroll_y + delta, animate=False)
 
-    @staticmethod
-    def _table() -> Table:
+    def _table(self) -> Table:
         table = Table(box=None, expand=True, show_header=True, header_style="bold",
                       pad_edge=False, padding=(0, 2, 0, 0))
         table.add_column("key", no_wrap=True, style="bold #e5c07b")
         table.add_column("does")
         table.add_column("id", style="dim", no_wrap=True)
+        mine = getattr(self.app, "keys", None)
+        remapped = mine.keys if mine is not None else {}
         for title, bindings in binding_sections():
             table.add_row(Text(title, style="bold underline"), "", "")
             for b in bindings:
                 does = f"{b.description}: {b.tooltip}" if b.tooltip else b.description
-                table.add_row(Text(key_display(b.key)), Text(does), Text(b.id or ""))
+                keys = remapped.get(b.id or "", b.key)
+                table.add_row(Text(key_display(keys)), Text(does), Text(b.id or ""))
             table.add_row("", "", "")
         table.add_row(Text("ctrl+p"), Text("Command palette: search, jumps, panes, help, quit"),
                       Text("app.palette"))
+        where = mine.path if mine is not None and mine.path else "keys.toml"
+        table.add_row("", "", "")
+        table.add_row(Text("remap"), Text(f"put [keys] \"id\" = \"keys\" lines in {where}"),
+                      Text(""))
         table.add_row(Text("mouse"), Text("click to choose; double-click an article to read it;"
                                           " wheel scrolls"), Text(""))
         return table
