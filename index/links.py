@@ -86,14 +86,14 @@ import math
 import sqlite3
 import sys
 from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import chain
 from typing import NamedTuple
 
-from index.passages import ParagraphPrint, fingerprint, match
+from index.passages import ParagraphPrint, _parts, match
 
 __all__ = ["PassageIndex", "PreparedArticle", "Related", "PassageLink", "prepare"]
 
@@ -199,17 +199,16 @@ def prepare(
     quotes = array("i")
     ends = array("i")
     sizes = []
-    tf: dict[int, int] = defaultdict(int)
+    words: list[int] = []
     for p in paragraphs:
-        pr = fingerprint(p)
-        hashes.extend(pr.shingles.keys())
-        for s, q in pr.shingles.values():
-            sents.append(s)
-            quotes.append(q)
+        sh, ss, qs, ssz, qsz, _spans, _quotes, hs = _parts(p)
+        hashes.extend(sh)
+        sents.extend(ss)
+        quotes.extend(qs)
         ends.append(len(hashes))
-        sizes.append([pr.size, list(pr.sentence_sizes), list(pr.quote_sizes)])
-        for h in pr.words:
-            tf[h] += 1
+        sizes.append([len(sh), ssz, qsz])
+        words += hs
+    tf = Counter(words)
     terms = sorted(tf)
     return PreparedArticle(
         article_id,

@@ -31,6 +31,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import repeat
 
 __all__ = [
     "K",
@@ -357,6 +358,16 @@ def _word_hash(raw: str) -> int | None:
     return h
 
 
+def _hashes(words: list[str]) -> list[int]:
+    """The token hashes of raw words, function words left out."""
+    hw = list(map(_HASH_CACHE.get, words, repeat(_MISSING, len(words))))
+    if _MISSING in hw:  # hashes are non-negative: -1 is only ever the miss marker
+        hw = [_word_hash(w) if h == _MISSING else h for w, h in zip(words, hw, strict=True)]
+    if None in hw:
+        hw = [h for h in hw if h is not None]
+    return hw
+
+
 def _segments(text: str, sents: list[tuple[int, int]], quotes: list[tuple[int, int]]):
     """Cut ``text`` at sentence and quotation bounds: ``(start, end, sentence, quote)``."""
     cuts = {0, len(text)}
@@ -380,30 +391,35 @@ def _segments(text: str, sents: list[tuple[int, int]], quotes: list[tuple[int, i
     return out
 
 
-def fingerprint(text: str) -> ParagraphPrint:
-    """Fingerprint one paragraph (see module doc)."""
+def _parts(text: str) -> tuple[list[int], list[int], list[int], list[int], list[int],
+                                list[tuple[int, int]], list[tuple[int, int]], list[int]]:
+    """The pieces of a paragraph's fingerprint as flat lists: distinct shingle hashes in order
+    of first occurrence, the sentence and quotation of each (or -1), sentence and quotation
+    sizes, sentence spans, top-level quotation spans, content-token hashes in order."""
     sents = sentences(text)
     quotes = _top_level(quotations(text)) if ('"' in text or "“" in text or "'" in text
                                               or "‘" in text or "«" in text or "„" in text
                                               or "»" in text) else []
-    get = _HASH_CACHE.get
-    hs: list[int] = []
-    tsent: list[int] = []
-    tquote: list[int] = []
-    for a, b, s, q in _segments(text, sents, quotes):
-        words = _WORD_FLAT.findall(text, a, b)
-        if not words:
-            continue
-        hw = [get(w, _MISSING) for w in words]
-        hw = [_word_hash(w) if h == _MISSING else h for w, h in zip(words, hw, strict=False)]
-        hw = [h for h in hw if h is not None]
-        hs.extend(hw)
-        tsent.extend([s] * len(hw))
-        tquote.extend([q] * len(hw))
+    if len(sents) == 1 and not quotes:
+        # the common paragraph: one sentence, no quotation (the words outside the sentence's
+        # span are none: it is the paragraph less surrounding blanks)
+        a, b = sents[0]
+        hs = _hashes(_WORD_FLAT.findall(text, a, b))
+        tsent = [0] * len(hs)
+        tquote = [-1] * len(hs)
+    else:
+        hs = []
+        tsent = []
+        tquote = []
+        for a, b, s, q in _segments(text, sents, quotes):
+            hw = _hashes(_WORD_FLAT.findall(text, a, b))
+            if hw:
+                hs += hw
+                tsent += [s] * len(hw)
+                tquote += [q] * len(hw)
     n = len(hs)
     if n == 0:
-        return ParagraphPrint({}, tuple(0 for _ in sents), tuple(0 for _ in quotes),
-                              tuple(sents), tuple(quotes))
+        return [], [], [], [0] * len(sents), [0] * len(quotes), sents, quotes, hs
     k = min(K, n)
     if k == 3:
         sh = [((x * _P1) ^ (y * _P2) ^ z) & _MASK for x, y, z in zip(hs, hs[1:], hs[2:], strict=False)]
@@ -414,21 +430,33 @@ def fingerprint(text: str) -> ParagraphPrint:
             for x in hs[i : i + k]:
                 h = ((h * _P1) ^ x) & _MASK
             sh.append(h)
-    out: dict[int, tuple[int, int]] = {}
+    # a shingle belongs to a unit when its first and last token do
+    last = k - 1
+    ss = [x if x == y else -1 for x, y in zip(tsent, tsent[last:], strict=False)]
+    qs = [x if x == y else -1 for x, y in zip(tquote, tquote[last:], strict=False)]
+    if len(set(sh)) != len(sh):  # a repeated shingle counts once, where it first occurs
+        seen: set[int] = set()
+        keep = [i for i, h in enumerate(sh) if not (h in seen or seen.add(h))]  # type: ignore[func-returns-value]
+        sh = [sh[i] for i in keep]
+        ss = [ss[i] for i in keep]
+        qs = [qs[i] for i in keep]
     ssz = [0] * len(sents)
     qsz = [0] * len(quotes)
-    for i, h in enumerate(sh):
-        if h in out:
-            continue
-        last = i + k - 1
-        s = tsent[i] if tsent[i] == tsent[last] else -1
-        q = tquote[i] if tquote[i] == tquote[last] else -1
-        out[h] = (s, q)
-        if s >= 0:
-            ssz[s] += 1
-        if q >= 0:
-            qsz[q] += 1
-    return ParagraphPrint(out, tuple(ssz), tuple(qsz), tuple(sents), tuple(quotes), tuple(hs))
+    for x in ss:
+        if x >= 0:
+            ssz[x] += 1
+    if quotes:
+        for x in qs:
+            if x >= 0:
+                qsz[x] += 1
+    return sh, ss, qs, ssz, qsz, sents, quotes, hs
+
+
+def fingerprint(text: str) -> ParagraphPrint:
+    """Fingerprint one paragraph (see module doc)."""
+    sh, ss, qs, ssz, qsz, sents, quotes, hs = _parts(text)
+    return ParagraphPrint(dict(zip(sh, zip(ss, qs, strict=True), strict=True)), tuple(ssz),
+                          tuple(qsz), tuple(sents), tuple(quotes), tuple(hs))
 
 
 # --------------------------------------------------------------------------------------------
