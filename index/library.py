@@ -50,6 +50,10 @@ __all__ = [
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 SOURCES_FILE = "sources.tsv"
 BULK_THRESHOLD = 200  # above this many inputs, enrichment runs in worker processes
+# Stored articles are linked (passages, stories) this many at a time: each call writes its
+# shingle postings and document frequencies once, so bigger runs rewrite fewer table pages
+# (a few MB of prepared prints in memory)
+LINK_BATCH = 2048
 
 
 def default_library_path() -> Path:
@@ -526,7 +530,7 @@ class Library:
                         report.added.append(rows[0][0])
                         if prints is not None:
                             pending.append(prints)
-                        if len(pending) >= 256:
+                        if len(pending) >= LINK_BATCH:
                             self.passages.add_prepared(pending)
                             pending = []
 

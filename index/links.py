@@ -91,6 +91,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import chain
+from operator import itemgetter
 from typing import NamedTuple
 
 from index.passages import ParagraphPrint, _parts, match
@@ -317,6 +318,24 @@ def _keys(text: str) -> list[str]:
     return text.split(_KSEP) if text else []
 
 
+_ROWS_PER_INSERT = 100
+
+
+def _insert(cur: sqlite3.Cursor, head: str, ncols: int, rows: list[tuple]) -> None:
+    """``head VALUES (?,..)`` for each row, in order, a hundred rows to a statement: most of
+    the cost of inserting small rows one statement each is the statement, not the row."""
+    one = "(" + ",".join("?" * ncols) + ")"
+    per = _ROWS_PER_INSERT
+    n = len(rows) // per * per
+    if n:
+        flat = list(chain.from_iterable(rows[:n] if n < len(rows) else rows))
+        step = per * ncols
+        cur.executemany(f"{head} VALUES {','.join([one] * per)}",
+                        (flat[i : i + step] for i in range(0, len(flat), step)))
+    if n < len(rows):
+        cur.executemany(f"{head} VALUES {one}", rows[n:])
+
+
 def _pos(para: int, sent: int, quote: int) -> int:
     """A shingle's place: paragraph, sentence and quotation (-1: none) in one integer."""
     return (para << 32) | (min(sent + 1, 0xFFFF) << 16) | min(quote + 1, 0xFFFF)
@@ -413,13 +432,16 @@ class _Freqs:
     known not to have changed behind it (``stamp``), so that a library adding batch after batch
     does not read the same counts again."""
 
-    __slots__ = ("t", "e", "size", "stamp")
+    __slots__ = ("t", "e", "size", "stamp", "sids")
 
     def __init__(self) -> None:
         self.t: dict[int, dict[int, int]] = {}
         self.e: dict[int, dict[str, int]] = {}
         self.size = 0
         self.stamp: tuple | None = None
+        # (lowest, highest) source id with articles in the tables (a scan of pi_article to
+        # find out), or None when not known
+        self.sids: tuple[int, int] | None = None
 
 
 _FREQS_MAX = 4_000_000  # cached counts beyond which the cache is dropped between calls
@@ -436,9 +458,11 @@ class _Batch:
         self.ids: set[str] = set()
         self.sources: dict[str, int] = {}
         self.db_shingles = cur.execute("SELECT 1 FROM pi_shingle LIMIT 1").fetchone() is not None
-        lo, hi = cur.execute("SELECT min(sid), max(sid) FROM pi_article").fetchone()
-        self.min_sid = lo if lo is not None else 1 << 62  # sources with articles in the tables
-        self.max_sid = hi if hi is not None else -1
+        if freqs.sids is None:
+            lo, hi = cur.execute("SELECT min(sid), max(sid) FROM pi_article").fetchone()
+            freqs.sids = (lo if lo is not None else 1 << 62, hi if hi is not None else -1)
+        # sources with articles in the tables
+        self.min_sid, self.max_sid = freqs.sids
         self.db_entities = cur.execute("SELECT 1 FROM pi_entity LIMIT 1").fetchone() is not None
         self.db_terms = cur.execute("SELECT 1 FROM pi_tdf LIMIT 1").fetchone() is not None
         self.freqs = freqs
@@ -508,17 +532,17 @@ class _Batch:
         lo = 0
         for pi, hi in enumerate(p.ends):
             base = (pi << 32) | 0x10001  # sentence and quotation stored + 1 (-1: none)
-            rows.extend([(hashes[i], sid, aid, base + (sents[i] << 16) + quotes[i])
-                         for i in range(lo, hi)])
+            rows += [(h, sid, aid, base + (s << 16) + q)
+                     for h, s, q in zip(hashes[lo:hi], sents[lo:hi], quotes[lo:hi], strict=True)]
             lo = hi
 
     def flush_postings(self) -> None:
         if self.shingle_rows:
-            self.shingle_rows.sort()
-            self.cur.executemany(
-                "INSERT OR IGNORE INTO pi_shingle(h, sid, aid, pos) VALUES (?,?,?,?)",
-                self.shingle_rows,
-            )
+            # by hash (the key's first column), for locality in the table; comparing whole
+            # tuples costs twice as much and orders nothing that matters
+            self.shingle_rows.sort(key=itemgetter(0))
+            _insert(self.cur, "INSERT OR IGNORE INTO pi_shingle(h, sid, aid, pos)", 4,
+                    self.shingle_rows)
             self.shingle_rows = []
             self.shingle_mem = {}
             self.mem_indexed = 0
@@ -528,10 +552,8 @@ class _Batch:
             self.mem_sids = set()
         if self.entity_rows:
             self.entity_rows.sort()
-            self.cur.executemany(
-                "INSERT OR IGNORE INTO pi_entity(key, day, aid, sid) VALUES (?, ?, ?, ?)",
-                self.entity_rows,
-            )
+            _insert(self.cur, "INSERT OR IGNORE INTO pi_entity(key, day, aid, sid)", 4,
+                    self.entity_rows)
             self.entity_rows = []
             self.entity_mem = defaultdict(list)
             self.db_entities = True
@@ -688,6 +710,10 @@ class _Batch:
 
     def flush(self) -> None:
         self.flush_postings()
+        # every source with articles now in the tables (an article without shingles leaves
+        # its source in mem_sids)
+        self.freqs.sids = (min([self.min_sid, *self.mem_sids]),
+                           max([self.max_sid, *self.mem_sids]))
         cur = self.cur
         fr = self.freqs
         for kind, dirty in (("e", self.edirty), ("t", self.tdirty)):
@@ -696,11 +722,11 @@ class _Batch:
             cache = fr.t if kind == "t" else fr.e
             rows = sorted((k, e, cache[e][k]) for e, ks in dirty.items() for k in ks)
             if kind == "t":
-                cur.executemany("INSERT OR REPLACE INTO pi_tdf(t, e, n) VALUES (?, ?, ?)", rows)
+                _insert(cur, "INSERT OR REPLACE INTO pi_tdf(t, e, n)", 3, rows)
                 self.tdirty = defaultdict(set)
                 self.db_terms = True
             else:
-                cur.executemany("INSERT OR REPLACE INTO pi_edf(key, e, n) VALUES (?, ?, ?)", rows)
+                _insert(cur, "INSERT OR REPLACE INTO pi_edf(key, e, n)", 3, rows)
                 self.edirty = defaultdict(set)
 
 

@@ -274,3 +274,23 @@ def test_cached_frequencies_survive_only_unchanged_tables(tmp_path):
     pi.add_many(items[4:])
     conn.commit()
     assert dump(conn) == dump(c0)
+
+
+def test_source_of_an_article_without_shingles_is_remembered(tmp_path):
+    """An article with no content words still counts as its source's: a later call (which
+    reuses what the earlier one learnt about the tables) compares other sources with it."""
+    day = date(2017, 10, 26)
+    keys = {"kirkuk", "peshmerga", "abadi"}
+    a = ("a" * 16, "Wire A", day, ["It was what they said it is."], keys)
+    b = ("b" * 16, "Wire B", day, ["Iraqi forces took Kirkuk from the Peshmerga, Abadi said."],
+         keys)
+    pi, conn = open_index(tmp_path / "lib.sqlite")
+    pi.add(*a)
+    conn.commit()
+    pi.add(*b)
+    conn.commit()
+    ref, c0 = open_index(tmp_path / "ref.sqlite")
+    ref.add_many([a, b])
+    c0.commit()
+    assert dump(conn) == dump(c0)
+    assert pi.story_of(b[0]) == pi.story_of(a[0])
