@@ -32,6 +32,7 @@ from whoosh.system import pack_uint
 from index.model import Article
 
 FIELDS = ("title", "body", "source", "entity", "published")
+BULK_LIMIT_MB = 512  # postings a bulk writer (each sub-writer) sorts in memory (see writer())
 
 
 class QueryError(ValueError):
@@ -277,10 +278,17 @@ class SearchIndex:
 
     # --- writing -------------------------------------------------------------------------
     def writer(self, *, bulk: bool = False, procs: int = 1):  # type: ignore[no-untyped-def]
-        """A Whoosh writer; ``bulk`` favours throughput for large batches."""
+        """A Whoosh writer; ``bulk`` favours throughput for large batches.
+
+        ``limitmb`` is how much of its postings (by Whoosh's own generous estimate, about
+        180 bytes a posting, twice what they take) a writer keeps in memory before it sorts
+        them out to a temporary run, to be merged back at commit. Runs cost more than the
+        rest of indexing together: at 128 MB each of two sub-writers spilled while adding
+        the 19,043 Reuters articles, and indexing took 1.46 ms of CPU an article instead of
+        0.92 (for some 50 MB more peak memory)."""
         if procs > 1:
-            return self.ix.writer(procs=procs, limitmb=128, multisegment=True)
-        return self.ix.writer(limitmb=256 if bulk else 64)
+            return self.ix.writer(procs=procs, limitmb=BULK_LIMIT_MB, multisegment=True)
+        return self.ix.writer(limitmb=BULK_LIMIT_MB if bulk else 64)
 
     def doc_count(self) -> int:
         """Number of live documents."""
