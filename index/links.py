@@ -394,14 +394,26 @@ def _dot(a: dict, b: dict) -> float:
     return float(sum(w * b[k] for k, w in a.items() if k in b))
 
 
-def _cos(a: dict, b: dict) -> float:
-    """Cosine of two sparse vectors (any scale)."""
+def _norm(v: dict) -> float:
+    return math.sqrt(sum(w * w for w in v.values()))
+
+
+def _cos(a: dict, b: dict, norms: dict[int, tuple[dict, float]] | None = None) -> float:
+    """Cosine of two sparse vectors (any scale). ``norms`` keeps the vectors' lengths for a
+    caller that compares the same vectors again (by identity: it holds the vectors too)."""
     num = _dot(a, b)
     if not num:
         return 0.0
-    na = math.sqrt(sum(w * w for w in a.values()))
-    nb = math.sqrt(sum(w * w for w in b.values()))
-    return num / (na * nb)
+    if norms is None:
+        return num / (_norm(a) * _norm(b))
+    got = norms.get(id(a))
+    if got is None or got[0] is not a:
+        got = norms[id(a)] = (a, _norm(a))
+    na = got[1]
+    got = norms.get(id(b))
+    if got is None or got[0] is not b:
+        got = norms[id(b)] = (b, _norm(b))
+    return num / (na * got[1])
 
 
 def _top(weights: dict, n: int) -> dict:
@@ -432,7 +444,7 @@ class _Freqs:
     known not to have changed behind it (``stamp``), so that a library adding batch after batch
     does not read the same counts again."""
 
-    __slots__ = ("t", "e", "size", "stamp", "sids")
+    __slots__ = ("t", "e", "size", "stamp", "sids", "whole")
 
     def __init__(self) -> None:
         self.t: dict[int, dict[int, int]] = {}
@@ -442,6 +454,8 @@ class _Freqs:
         # (lowest, highest) source id with articles in the tables (a scan of pi_article to
         # find out), or None when not known
         self.sids: tuple[int, int] | None = None
+        # (kind, epochs) -> keys whose counts are loaded in every one of those epochs
+        self.whole: dict[tuple[str, tuple[int, ...]], set] = {}
 
 
 _FREQS_MAX = 4_000_000  # cached counts beyond which the cache is dropped between calls
@@ -559,9 +573,16 @@ class _Batch:
             self.db_entities = True
 
     # document frequencies
-    def _load(self, kind: str, keys: set, epochs: Sequence[int]) -> None:
+    def _load(self, kind: str, keys: set, epochs: tuple[int, ...]) -> None:
         """Make sure the counts of ``keys`` in ``epochs`` are in the cache."""
         fr = self.freqs
+        whole = fr.whole.get((kind, epochs))
+        if whole is None:
+            whole = fr.whole[(kind, epochs)] = set()
+        keys = keys.difference(whole)  # one look-up a key instead of one an epoch
+        if not keys:
+            return
+        whole |= keys
         cache = fr.t if kind == "t" else fr.e
         miss: dict[int, set] = {}
         need: set = set()
@@ -950,6 +971,7 @@ class PassageIndex:
         eidf = st.idf("e", all_keys, day) if all_keys else {}
         tvec = _weigh(traw, idf)
         evec = {k: eidf[k] for k in keys}
+        norms: dict[int, tuple[dict, float]] = {}  # of tvec and evec, compared with every one
 
         # ---- links to candidates
         neighbours: dict[int, tuple[float, float, int]] = {}
@@ -960,8 +982,8 @@ class PassageIndex:
         for oaid in sorted(candidates):
             o = info[oaid]
             oday = o["day"]
-            ts = _cos(tvec, _weigh(oraw[oaid][0], idf)) if tvec else 0.0
-            es = _cos(evec, {k: eidf[k] for k in oraw[oaid][1]}) if evec else 0.0
+            ts = _cos(tvec, _weigh(oraw[oaid][0], idf), norms) if tvec else 0.0
+            es = _cos(evec, {k: eidf[k] for k in oraw[oaid][1]}, norms) if evec else 0.0
             gap = abs(day - oday) if day is not None and oday is not None else None
             combined = STORY_TERM_WEIGHT * ts + (1 - STORY_TERM_WEIGHT) * es
             joined = False
@@ -992,31 +1014,38 @@ class PassageIndex:
                 [(aid, o, *v) for o, v in neighbours.items()]
                 + [(o, aid, *v) for o, v in neighbours.items()],
             )
-        return self._place(st, linked, strong, nearest, traw, keys, day)
+        return self._place(st, linked, strong, nearest, traw, keys, day, idf, eidf)
 
     def _place(self, st: _Batch, linked: dict[int, list[int]], strong: set[int],
                nearest: dict[int, float], traw: dict[int, float],
-               keys: Sequence[str], day: int | None) -> tuple[int | None, int, dict, dict]:
+               keys: Sequence[str], day: int | None, idf: dict, eidf: dict,
+               ) -> tuple[int | None, int, dict, dict]:
         """Choose the story of a new article linked to members of the ``linked`` stories: the
         most similar (centroid) of those it fits as a whole; merge others into it if their
         centroids are similar enough. Returns (story id, or None for a new one; its size and
         centroid with the article counted). Two stories the article may join that each hold
         a long passage of it (``STORY_SHINGLES``: the same wire copy) are merged too.
         A story none of whose members the article links to is joined only if its nearest
-        member comes close to a link (``nearest``: best similarity / bar >= ``NEAREST_BAR``)."""
+        member comes close to a link (``nearest``: best similarity / bar >= ``NEAREST_BAR``).
+        ``idf``/``eidf``: the IDF already computed for this article (counts have not moved
+        since), completed here with the centroids' keys."""
         cterms: dict = _unit(traw)
         cents: dict = _unit(dict.fromkeys(keys, 1.0))
         if not linked:
             return None, 1, cterms, cents
         info = st.stories(linked)
-        idf = st.idf("t", set(traw).union(*(ct for _n, ct, _ce in info.values())), day)
-        eidf = st.idf("e", set(keys).union(*(ce for _n, _ct, ce in info.values())), day)
+        need = set(traw).union(*(ct for _n, ct, _ce in info.values())).difference(idf)
+        idf.update(st.idf("t", need, day))
+        need = set(keys).union(*(ce for _n, _ct, ce in info.values())).difference(eidf)
+        eidf.update(st.idf("e", need, day))
         weighted = {s: (_weigh(ct, idf), _weigh(ce, eidf)) for s, (_n, ct, ce) in info.items()}
         mine = (_weigh(traw, idf), {k: eidf[k] for k in keys})
+        norms: dict[int, tuple[dict, float]] = {}
 
         def sim(a: tuple[dict, dict], b: tuple[dict, dict]) -> float:
-            return (STORY_TERM_WEIGHT * (_cos(a[0], b[0]) if a[0] and b[0] else 0.0)
-                    + (1 - STORY_TERM_WEIGHT) * (_cos(a[1], b[1]) if a[1] and b[1] else 0.0))
+            return (STORY_TERM_WEIGHT * (_cos(a[0], b[0], norms) if a[0] and b[0] else 0.0)
+                    + (1 - STORY_TERM_WEIGHT)
+                    * (_cos(a[1], b[1], norms) if a[1] and b[1] else 0.0))
 
         scored = []
         for s, (n, _ct, _ce) in info.items():
