@@ -143,6 +143,12 @@ def _fast_plan(field: TEXT):  # type: ignore[no-untyped-def]
     return plan
 
 
+def _codec():  # type: ignore[no-untyped-def]
+    from whoosh.codec.whoosh3 import W3Codec
+
+    return W3Codec(compression=1)
+
+
 def make_schema() -> Schema:
     """The index schema. Only the id is stored; the store holds everything else."""
     return Schema(
@@ -285,10 +291,15 @@ class SearchIndex:
         them out to a temporary run, to be merged back at commit. Runs cost more than the
         rest of indexing together: at 128 MB each of two sub-writers spilled while adding
         the 19,043 Reuters articles, and indexing took 1.46 ms of CPU an article instead of
-        0.92 (for some 50 MB more peak memory)."""
+        0.92 (for some 50 MB more peak memory).
+
+        Posting blocks are compressed with zlib level 1 rather than Whoosh's 3: the index is
+        1% bigger, indexing 4% cheaper. (Uncompressed would save three times that, for a
+        Whoosh index two thirds bigger.)"""
         if procs > 1:
-            return self.ix.writer(procs=procs, limitmb=BULK_LIMIT_MB, multisegment=True)
-        return self.ix.writer(limitmb=BULK_LIMIT_MB if bulk else 64)
+            return self.ix.writer(procs=procs, limitmb=BULK_LIMIT_MB, multisegment=True,
+                                  codec=_codec())
+        return self.ix.writer(limitmb=BULK_LIMIT_MB if bulk else 64, codec=_codec())
 
     def doc_count(self) -> int:
         """Number of live documents."""
