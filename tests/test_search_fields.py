@@ -57,3 +57,39 @@ def test_schema_text_fields_are_fast() -> None:
 def test_fast_text_property(text: str) -> None:
     for analyzer in ANALYZERS[:3]:
         _same(analyzer, text)
+
+
+def test_lengths_reader_matches_whoosh(tmp_path) -> None:
+    """The codec's per-document reader reads each length column in one go: every document's
+    length of every field (present, absent, unscored) is what Whoosh's own reader says."""
+    from datetime import date
+
+    from whoosh.codec.whoosh3 import W3PerDocReader
+
+    from index.model import Article
+    from index.search import SearchIndex, _LengthsReader, document
+
+    si = SearchIndex(tmp_path / "w")
+    si.create()
+    w = si.writer(bulk=True)
+    for i in range(300):
+        words = " ".join(f"w{j % (i % 17 + 1)}" for j in range(i * 7 % 300))
+        art = Article(f"{i:016x}", f"Title {i} " * (i % 3), "Wire" if i % 2 else "Other Wire",
+                      date(2017, 10, 1 + i % 28) if i % 5 else None, None,
+                      (words or "x", "second paragraph " * (i % 4)))
+        w.add_document(**document(art, ["Haider al Abadi", "Baghdad"] if i % 3 else []))
+    w.commit()
+    ix = si.ix
+    for seg in ix._segments():
+        fast = seg.codec().per_document_reader(ix.storage, seg)
+        assert isinstance(fast, _LengthsReader)
+        slow = W3PerDocReader(ix.storage, seg)
+        for field in ("title", "body", "source", "entity", "published", "id", "nofield"):
+            for docnum in range(seg.doc_count_all() + 1):
+                assert fast.doc_field_length(docnum, field) == slow.doc_field_length(
+                    docnum, field), (field, docnum)
+                assert fast.doc_field_length(docnum, field, 7) == slow.doc_field_length(
+                    docnum, field, 7)
+        fast.close()
+        slow.close()
+    si.close()
