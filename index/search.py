@@ -11,6 +11,7 @@ import re
 import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from pickle import dumps as pickle_dumps
 
@@ -45,8 +46,10 @@ class IndexDamaged(RuntimeError):
     """The Whoosh index cannot be read; ``reader reindex`` rebuilds it from the store."""
 
 
+@lru_cache(maxsize=1 << 16)
 def entity_key(name: str) -> str:
-    """The merge key of an entity name (delegates to :mod:`index.entities` when present)."""
+    """The merge key of an entity name (delegates to :mod:`index.entities`; a pure function
+    of the name, so the keys of the names an index sees again and again are kept)."""
     from index.entities import entity_key as _key
 
     return _key(name)
