@@ -32,6 +32,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import repeat
+from typing import cast
 
 __all__ = [
     "K",
@@ -360,12 +361,12 @@ def _word_hash(raw: str) -> int | None:
 
 def _hashes(words: list[str]) -> list[int]:
     """The token hashes of raw words, function words left out."""
-    hw = list(map(_HASH_CACHE.get, words, repeat(_MISSING, len(words))))
+    hw: list[int | None] = list(map(_HASH_CACHE.get, words, repeat(_MISSING, len(words))))
     if _MISSING in hw:  # hashes are non-negative: -1 is only ever the miss marker
         hw = [_word_hash(w) if h == _MISSING else h for w, h in zip(words, hw, strict=True)]
     if None in hw:
-        hw = [h for h in hw if h is not None]
-    return hw
+        return [h for h in hw if h is not None]
+    return cast("list[int]", hw)
 
 
 def _segments(text: str, sents: list[tuple[int, int]], quotes: list[tuple[int, int]]):
