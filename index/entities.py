@@ -1046,6 +1046,8 @@ def _raw_mentions_many(texts: Sequence[str]) -> list[list[_Raw]]:
         text = texts[t]
         spans = all_spans[t]
         for a0, b0, typ2 in _split(words, i, j, typ):
+            if _RETYPE_COMPANIES and typ2 in ("MISC", "PER"):
+                typ2 = _company_retype(words, a0, b0, typ2, lex)
             ent = _filter(words, feats_words, a0, b0, lex)
             if ent is not None and typ2 in ENTITY_TYPES:
                 a, b = ent
@@ -1092,6 +1094,30 @@ _ORG_HEADS = _words(
     services department board alliance coalition brigade brigades militia fund
     foundation airlines airways network club parliament assembly congress senate"""
 )
+
+
+_RETYPE_COMPANIES = True
+_MODEL_RE = re.compile(r"\d")
+
+
+def _company_retype(words: list[str], a: int, b: int, typ: str, lex: _Lexicon) -> str:
+    """A listed company the CRF typed MISC or PER is an ORG.
+
+    CoNLL marks a maker's name as MISC when it names a product ("Boeing 747", "Airbus plane"), so
+    the CRF often says MISC for "Boeing said..."; and "Martin" pulls "Lockheed Martin" to PER. A
+    span that is exactly a name of the company list is the company, unless a model number follows
+    it ("Boeing 747", "Airbus A380": the product, left MISC). Only whole multi-word names retype
+    a PER span (a person may share one word with a company, not the whole name).
+    """
+    name = " ".join(words[a:b])
+    if b - a == 1:
+        if typ != "MISC" or name not in lex.company1:
+            return typ
+    elif name not in lex.companies:
+        return typ
+    if b < len(words) and _MODEL_RE.search(words[b]):
+        return typ
+    return "ORG"
 
 
 def _split(words: list[str], i: int, j: int, typ: str) -> list[tuple[int, int, str]]:

@@ -209,6 +209,28 @@ def test_company_list_leaves_people_alone(text: str, name: str) -> None:
     assert _typed(text).get(name) == {"PER"}, extract_entities(text)
 
 
+@pytest.mark.parametrize(
+    "text,name",
+    [
+        ("Boeing said on Tuesday it would cut 2,000 jobs in Seattle.", "Boeing"),
+        ("Airbus delivered 40 planes in March, the European planemaker said.", "Airbus"),
+        ("The Pentagon said on Friday that Lockheed Martin and Northrop Grumman had bid.",
+         "Lockheed Martin"),
+        ("The Pentagon said on Friday that Lockheed Martin and Northrop Grumman had bid.",
+         "Northrop Grumman"),
+    ],
+)
+def test_listed_company_the_crf_calls_misc_or_person_is_org(text: str, name: str) -> None:
+    """CoNLL marks a maker as MISC when it names a product ("Boeing 747"), and "Martin" pulls
+    "Lockheed Martin" to PER: a span that is exactly a listed company's name is the company."""
+    assert _typed(text).get(name) == {"ORG"}, extract_entities(text)
+
+
+def test_a_makers_product_is_not_the_company() -> None:
+    text = "The airline flies a Boeing 747 and two Airbus A380 jets."
+    assert "Boeing" not in _typed(text) and "Airbus" not in _typed(text), extract_entities(text)
+
+
 def test_company_list_is_shipped_and_used() -> None:
     from index import entities as E
 
@@ -415,4 +437,4 @@ def test_conll_testa_floor() -> None:
 @needs_data
 def test_meantime_floor() -> None:
     r = _scorer().score_meantime(_data_dir())
-    assert r["f1"] >= 0.505, r
+    assert r["f1"] >= 0.55, r
