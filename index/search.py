@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,11 +27,18 @@ from whoosh.analysis import (
     StandardAnalyzer,
     StopFilter,
 )
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3PerDocReader, _lenfield
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    WHOOSH3_HEADER_MAGIC,
+    W3Codec,
+    W3PerDocReader,
+    W3PostingsWriter,
+    _lenfield,
+)
 from whoosh.fields import ID, KEYWORD, TEXT, Schema
 from whoosh.formats import Positions
 from whoosh.system import pack_uint
-from whoosh.util.numeric import byte_to_length
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from index.model import Article
 
@@ -182,12 +190,51 @@ class _LengthsReader(W3PerDocReader):
         return [byte_to_length(b) if b else None for b in raw]
 
 
+_COMPRESS_MIN = 96  # posting blocks smaller than this (pickled) are stored uncompressed
+
+
+class _PostingsWriter(W3PostingsWriter):
+    """Whoosh's postings writer, except that a block whose pickle is under ``_COMPRESS_MIN``
+    bytes is written uncompressed (marked so in its header, which readers honour block by
+    block). Whoosh meant to skip blocks under 20 bytes but overwrites its own decision; two
+    thirds of the blocks of a news index are that small (one to a few postings of a rare
+    word), and zlib makes them bigger, at a fixed cost of some microseconds a call."""
+
+    def _write_block(self, last=False):  # type: ignore[no-untyped-def]
+        # whoosh.codec.whoosh3.W3PostingsWriter._write_block (Whoosh 2.7.4) but for `comp`
+        if not self._blockcount:
+            self._postfile.write(WHOOSH3_HEADER_MAGIC)
+        self._terminfo.add_block(self)
+        data = (self._mini_ids(), self._mini_weights(), self._mini_values())
+        databytes = pickle_dumps(data, 2)
+        comp = self._compression if len(databytes) >= _COMPRESS_MIN else 0
+        if comp:
+            databytes = zlib.compress(databytes, comp)
+        ids = self._ids
+        infobytes = pickle_dumps((len(ids), ids[-1], self._maxweight, comp,
+                                  length_to_byte(self._minlength),
+                                  length_to_byte(self._maxlength)), 2)
+        postfile = self._postfile
+        blocklength = len(infobytes) + len(databytes)
+        if last:
+            blocklength *= -1
+        postfile.write_int(blocklength)
+        postfile.write(infobytes)
+        postfile.write(databytes)
+        self._blockcount += 1
+        self._new_block()
+
+
 class _Codec(W3Codec):
-    """Whoosh's codec, with ``_LengthsReader``. Pickled into the index with its segments:
-    keep the name importable."""
+    """Whoosh's codec, with ``_LengthsReader`` and ``_PostingsWriter``. Pickled into the
+    index with its segments: keep the name importable."""
 
     def per_document_reader(self, storage, segment):  # type: ignore[no-untyped-def]
         return _LengthsReader(storage, segment)
+
+    def postings_writer(self, dbfile, byteids=False):  # type: ignore[no-untyped-def]
+        return _PostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,
+                               compression=self._compression, inlinelimit=self._inlinelimit)
 
 
 def _codec():  # type: ignore[no-untyped-def]
