@@ -30,10 +30,11 @@ import json
 import re
 import threading
 import unicodedata
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +98,49 @@ _TOKEN_RE_ASCII = re.compile(
     """,
     re.VERBOSE,
 )
-_LONG_RE = re.compile(r"\S{" + str(MAX_TOKEN_CHARS + 1) + "}")
+
+
+#: the tokens of ``_TOKEN_RE_ASCII`` as one capturing group, for ``split`` (text between tokens,
+#: token, text between tokens, ...: no match objects). The branches are grouped by their first
+#: character (a lower-case word; an upper-case letter opening a dotted acronym, AT&T or a word;
+#: a digit; 's; punctuation), which gives the same tokens with fewer failed branches.
+_TOKEN_SPLIT_ASCII = re.compile(
+    r"""
+    ( [a-z][A-Za-z0-9]*(?:'(?![sS](?![A-Za-z]))[A-Za-z]+)*
+  | [A-Z](?:
+        \.(?:[A-Z]\.)+(?![A-Za-z0-9])
+      | [A-Z]{0,2}&[A-Z]{1,3}(?![A-Za-z0-9])
+      | [A-Za-z0-9]*(?:'(?![sS](?![A-Za-z]))[A-Za-z]+)*
+    )
+  | [0-9]+(?:[.,:/][0-9]+)*[A-Za-z]*
+  | '[sS](?![A-Za-z])
+  | [^\sA-Za-z0-9]
+    )
+    """,
+    re.VERBOSE,
+)
+_TOKEN_SPLIT = regex.compile("(" + _TOKEN_RE.pattern + "\n)", regex.VERBOSE)
+
+
+def _tokens(text: str) -> tuple[list[str], list[int], list[int]]:
+    """The tokens of :func:`tokenize` as strings, start offsets and end offsets."""
+    parts = (_TOKEN_SPLIT_ASCII if text.isascii() else _TOKEN_SPLIT).split(text)
+    toks = parts[1::2]
+    cum = list(accumulate(map(len, parts)))
+    starts, ends = cum[0:-1:2], cum[1::2]
+    if not toks or max(map(len, toks)) <= MAX_TOKEN_CHARS:
+        return toks, starts, ends
+    s2: list[int] = []
+    e2: list[int] = []
+    for s, e in zip(starts, ends, strict=True):
+        if e - s > MAX_TOKEN_CHARS:
+            for k in range(s, e, MAX_TOKEN_CHARS):
+                s2.append(k)
+                e2.append(min(e, k + MAX_TOKEN_CHARS))
+        else:
+            s2.append(s)
+            e2.append(e)
+    return [text[s:e] for s, e in zip(s2, e2, strict=True)], s2, e2
 
 
 def tokenize(text: str) -> list[tuple[int, int]]:
@@ -106,32 +149,25 @@ def tokenize(text: str) -> list[tuple[int, int]]:
     Words keep inner apostrophes (O'Leary), hyphens are tokens of their own (al - Qaim), a
     possessive 's is split off, dotted acronyms stay whole (U.S.). Very long tokens are cut.
     """
-    rx = _TOKEN_RE_ASCII if text.isascii() else _TOKEN_RE
-    spans = [m.span() for m in rx.finditer(text)]
-    if len(text) <= MAX_TOKEN_CHARS or not _LONG_RE.search(text):
-        return spans
-    out: list[tuple[int, int]] = []
-    for s, e in spans:
-        if e - s > MAX_TOKEN_CHARS:
-            for k in range(s, e, MAX_TOKEN_CHARS):
-                out.append((k, min(e, k + MAX_TOKEN_CHARS)))
-        else:
-            out.append((s, e))
-    return out
+    _, starts, ends = _tokens(text)
+    return list(zip(starts, ends, strict=True))
 
 
 _OPENERS = frozenset("\"'“‘([«")
 
 
-_SENT_END_RE = regex.compile(r"[.!?]")
-
-
 def sentences(text: str, spans: list[tuple[int, int]]) -> list[list[int]]:
     """Group token indices into sentences: at line breaks and after . ! ? (not abbreviations)."""
-    n = len(spans)
+    toks = [text[a:b] for a, b in spans]
+    bounds = _sentence_bounds(text, toks, [sp[0] for sp in spans])
+    return [list(range(a, b)) for a, b in bounds]
+
+
+def _sentence_bounds(text: str, toks: list[str], starts: list[int]) -> list[tuple[int, int]]:
+    """Sentences as (first token, end token) of the tokens ``toks`` starting at ``starts``."""
+    n = len(toks)
     if not n:
         return []
-    starts = [sp[0] for sp in spans]
     nl: set[int] = set()  # tokens after a line break
     p = text.find("\n", starts[0])
     while p >= 0:
@@ -140,14 +176,19 @@ def sentences(text: str, spans: list[tuple[int, int]]) -> list[list[int]]:
             break
         nl.add(k)
         p = text.find("\n", starts[k])
-    ends = []  # sentence-final punctuation tokens
-    for m in _SENT_END_RE.finditer(text, starts[0]):
-        q = m.start()
-        k = bisect_left(starts, q)
-        if k < n and starts[k] == q and spans[k][1] == q + 1:
-            ends.append(k)
+    ends: list[int] = []  # sentence-final punctuation tokens (the character alone)
+    for ch in ".!?":
+        if ch in text:
+            k = -1
+            try:
+                while True:
+                    k = toks.index(ch, k + 1)
+                    ends.append(k)
+            except ValueError:
+                pass
     cuts = sorted(nl)
     if ends:
+        ends.sort()
         cur = 0  # first token of the current sentence
         ci = 0
         extra = []
@@ -157,20 +198,15 @@ def sentences(text: str, spans: list[tuple[int, int]]) -> list[list[int]]:
                 ci += 1
             if k + 1 >= n or k + 1 in nl:
                 continue
-            if text[spans[k][0]] == ".":
+            if toks[k] == ".":
                 if k == cur:
                     continue
-                ps, pe = spans[k - 1]
-                prev = text[ps:pe]
+                prev = toks[k - 1]
                 if prev.lower() in _ABBREVIATIONS or (len(prev) == 1 and prev.isupper()):
                     continue
-                c = text[spans[k + 1][0]]
-                if not (c.isupper() or c.isdigit() or c in _OPENERS):
-                    continue
-            else:
-                c = text[spans[k + 1][0]]
-                if not (c.isupper() or c.isdigit() or c in _OPENERS):
-                    continue
+            c = toks[k + 1][0]
+            if not (c.isupper() or c.isdigit() or c in _OPENERS):
+                continue
             extra.append(k + 1)
             cur = k + 1
         if extra:
@@ -178,9 +214,9 @@ def sentences(text: str, spans: list[tuple[int, int]]) -> list[list[int]]:
     out = []
     a = 0
     for b in cuts:
-        out.append(list(range(a, b)))
+        out.append((a, b))
         a = b
-    out.append(list(range(a, n)))
+    out.append((a, n))
     return out
 
 
@@ -957,15 +993,15 @@ def _line_of(text: str, pos: int) -> str:
 
 
 def _skip_sentence(
-    text: str, spans: list[tuple[int, int]], sent: list[int], words: list[str], lex: _Lexicon
+    text: str, starts: list[int], ends: list[int], a: int, words: list[str], lex: _Lexicon
 ) -> bool:
-    """True when a sentence cannot hold a name (no capitalised word but a common opener) or is a
-    byline or boilerplate line."""
+    """True when a sentence (``words``, tokens ``a:a + len(words)`` of ``text``) cannot hold a
+    name (no capitalised word but a common opener) or is a byline or boilerplate line."""
     n = len(words)
     late_cap = False  # a capitalised word after the first two
     if n > 2:
-        tail = text[spans[sent[2]][0] : spans[sent[-1]][1]]
-        late_cap = tail.lower() != tail and any(w[:1].isupper() for w in words[2:])
+        tail = text[starts[a + 2] : ends[a + n - 1]]
+        late_cap = tail.lower() != tail and any(w[0].isupper() for w in words[2:])
     if not late_cap:
         caps = [k for k in range(min(n, 2)) if words[k][:1].isupper()]
         if not caps:
@@ -976,7 +1012,7 @@ def _skip_sentence(
                 w0.lower() in _FUNCTION_WORDS or (w0.lower() in lex.common and w0 not in lex.gaz)
             ):
                 return True  # only a common sentence opener is capitalised: no name here
-    return _boiler_line(_line_of(text, spans[sent[0]][0]))
+    return _boiler_line(_line_of(text, starts[a]))
 
 
 @lru_cache(maxsize=1024)
@@ -1000,31 +1036,33 @@ def _raw_mentions_many(texts: Sequence[str]) -> list[list[_Raw]]:
 
     All sentences of all ``texts`` are decoded in one batch (see :class:`_Decoder`)."""
     dec, lex = _resources()
-    todo: list[tuple[int, list[int], list[str], list[str], bool]] = []
-    all_spans: list[list[tuple[int, int]]] = []
+    # (text, first token, words, words as tagged, all caps) per sentence to tag
+    todo: list[tuple[int, int, list[str], list[str], bool]] = []
+    all_offsets: list[tuple[list[int], list[int]]] = []  # token starts and ends per text
     for t, text in enumerate(texts):
         if not text or text.isspace():
-            all_spans.append([])
+            all_offsets.append(([], []))
             continue
-        spans = tokenize(text)
-        all_spans.append(spans)
-        toks = [text[a:b] for a, b in spans]
-        for sent in sentences(text, spans):
-            words = toks[sent[0] : sent[-1] + 1]  # sentences are runs of tokens
-            if _skip_sentence(text, spans, sent, words, lex):
+        toks, starts, ends = _tokens(text)
+        all_offsets.append((starts, ends))
+        for a, b in _sentence_bounds(text, toks, starts):
+            words = toks[a:b]
+            if _skip_sentence(text, starts, ends, a, words, lex):
                 continue
             upper = _is_upper_sentence(words)
             feats_words = _truecase(words, lex) if upper and lex.truecase else words
-            todo.append((t, sent, words, feats_words, upper))
+            todo.append((t, a, words, feats_words, upper))
     out: list[list[_Raw]] = [[] for _ in texts]
     if not todo:
         return out
     tagged = dec.tag_spans([x[3] for x in todo], [x[4] for x in todo])
-    tagged_set = {(k, a) for k, a, b, typ in tagged if typ != "MISC" for a in range(a, b)}
+    tagged_set: set[tuple[int, int]] | None = None
     # a capitalised word the CRF left out, before "shares", "executives", "fighters"...: an ORG
     for k, (_, _, words, _, upper) in enumerate(todo):
-        if upper:
+        if upper or _ORG_AFTER.isdisjoint(words):
             continue
+        if tagged_set is None:
+            tagged_set = {(k, a) for k, a, b, typ in tagged if typ != "MISC" for a in range(a, b)}
         for a in range(len(words) - 2):
             w = words[a]
             if (
@@ -1042,9 +1080,9 @@ def _raw_mentions_many(texts: Sequence[str]) -> list[list[_Raw]]:
                 tagged.append((k, a, a + 1, "ORG"))
     tagged.sort()
     for k, i, j, typ in tagged:
-        t, sent, words, feats_words, _ = todo[k]
+        t, first, words, feats_words, _ = todo[k]
         text = texts[t]
-        spans = all_spans[t]
+        starts, ends = all_offsets[t]
         for a0, b0, typ2 in _split(words, i, j, typ):
             if _RETYPE_COMPANIES and typ2 in ("MISC", "PER"):
                 typ2 = _company_retype(words, a0, b0, typ2, lex)
@@ -1062,7 +1100,7 @@ def _raw_mentions_many(texts: Sequence[str]) -> list[list[_Raw]]:
                     and not words[b + 1][:1].isupper()
                 ):
                     b += 1  # "Apple Inc., the maker": the dot belongs to the name
-                s, e = spans[sent[a]][0], spans[sent[b - 1]][1]
+                s, e = starts[first + a], ends[first + b - 1]
                 initial = a == 0 or (a == 1 and words[0] in _OPENERS)
                 cue = ""
                 if (
