@@ -311,8 +311,50 @@ class _Lexicon:
             if names
         ]
         self._span_firsts = frozenset().union(*(s for s, _, _ in self._span_lists))
+        self._span_pairs: list[tuple[dict[str, dict[str, list[int]]], frozenset[str], str]] = []
         #: per-sentence features of token spans: words -> [(token index, feature)], or None
         self.span_features: Any = self._name_spans if self._span_lists else None
+
+    def _pairs(self) -> list[tuple[dict[str, dict[str, list[int]]], frozenset[str], str]]:
+        """Per list of multi-token names: first token -> second token -> lengths (longest
+        first) of the names so starting, only lengths the first token lists; built once."""
+        if len(self._span_pairs) != len(self._span_lists):
+            out = []
+            for spans, names, feat in self._span_lists:
+                by: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+                for name in names:
+                    ts = name.split(" ")
+                    if len(ts) >= 2 and len(ts) in spans.get(ts[0], ()):
+                        by[ts[0]][ts[1]].add(len(ts))
+                pairs = {
+                    a: {b: sorted(ms, reverse=True) for b, ms in d.items()} for a, d in by.items()
+                }
+                out.append((pairs, names, feat))
+            self._span_pairs = out
+        return self._span_pairs
+
+    def span_marks(self, words: list[str], cand: list[int]) -> list[tuple[str, list[int]]]:
+        """The tokens :meth:`_name_spans` marks, per feature ("ps", then "cs"), given the
+        positions ``cand`` (ascending) of all words that open some multi-token name."""
+        out = []
+        n = len(words)
+        for pairs, names, feat in self._pairs():
+            done = 0
+            ks: list[int] = []
+            for i in cand:
+                if i < done or i + 1 >= n:
+                    continue
+                nxt = pairs.get(words[i])
+                if nxt is None:
+                    continue
+                for m in nxt.get(words[i + 1], ()):
+                    if i + m <= n and " ".join(words[i : i + m]) in names:
+                        ks.extend(range(i, i + m))
+                        done = i + m
+                        break
+            if ks:
+                out.append((feat, ks))
+        return out
 
     def _name_spans(self, words: list[str]) -> list[tuple[int, str]]:
         """Multi-token names in a sentence (longest first, not overlapping within one list):
@@ -621,6 +663,9 @@ class _Decoder:
         self.W = np.zeros((1024, 5 * nl))
         # per row: 1 capitalised, 2 joiner (- & ' /), 8/16 first/second word of some bigram feature
         self.F = np.zeros(1024, dtype=np.int8)
+        # per row: ids of the lower-cased word as the left and the right word of bigram features
+        self.LID = np.zeros(1024, dtype=np.int64)
+        self.RID = np.zeros(1024, dtype=np.int64)
         self._reset_rows()
         # bigrams: "a|b" -> index into BG (row 0: none); BGm scores the token of b, BGp that of a
         keys = sorted({a[4:] for a in self.attrs if a.startswith(("bg-=", "bg+="))})
@@ -632,6 +677,27 @@ class _Decoder:
         for pair, i in self.bigrams.items():
             self.BGm[i] = self.attrs.get("bg-=" + pair, self.zero)
             self.BGp[i] = self.attrs.get("bg+=" + pair, self.zero)
+        # Words (a, b) score the bigram "a|b" (lower-cased) if a is some bigram's first word or
+        # holds a "|", b likewise as second word, and "a|b" is a bigram: as (left id, right id)
+        # codes, looked up by binary search. Every split of a key at a "|" is one (a, b).
+        lefts: dict[str, int] = {}
+        rights: dict[str, int] = {}
+        pairs: list[tuple[int, int, int]] = []
+        for key, i in self.bigrams.items():
+            p = key.find("|")
+            while p >= 0:
+                la, lb = key[:p], key[p + 1 :]
+                if (la in self.bg_left or "|" in la) and (lb in self.bg_right or "|" in lb):
+                    ka = lefts.setdefault(la, len(lefts) + 1)
+                    kb = rights.setdefault(lb, len(rights) + 1)
+                    pairs.append((ka, kb, i))
+                p = key.find("|", p + 1)
+        self.bg_lid, self.bg_rid = lefts, rights
+        self.bg_nr = nr = len(rights) + 1
+        pairs.sort(key=lambda x: x[0] * nr + x[1])
+        self.bg_codes = np.array([a * nr + b for a, b, _ in pairs], dtype=np.int64)
+        self.bg_codes_x = np.append(self.bg_codes, -1)  # -1: no code, after the last
+        self.bg_index = np.array([i for _, _, i in pairs] + [0], dtype=np.int64)
         g = self.attrs.get
         self.f_bos, self.f_eos = g("BOS", self.zero), g("EOS", self.zero)
         self.f_bos1, self.f_up = g("BOS1", self.zero), g("UP", self.zero)
@@ -647,6 +713,8 @@ class _Decoder:
         self.rows[_SEP] = 0
         self.W[0] = 0.0
         self.F[0] = 0
+        self.LID[0] = 0
+        self.RID[0] = 0
 
     def _add_rows(self, new: list[str]) -> None:
         """Compute and store the score rows of words not seen before (in one batch)."""
@@ -657,6 +725,8 @@ class _Decoder:
             size = max(need, 2 * len(self.W))
             self.W = np.resize(self.W, (size, self.W.shape[1]))
             self.F = np.resize(self.F, size)
+            self.LID = np.resize(self.LID, size)
+            self.RID = np.resize(self.RID, size)
         aid = self.attr_index
         zero = len(self.A) - 1
         ix: list[int] = []
@@ -680,15 +750,17 @@ class _Decoder:
             ix.append(p2.get(lw, zero))
         sums = np.add.reduceat(self.A[ix], offs, axis=0)
         self.W[k0:need] = sums.reshape(len(new), -1)
+        firsts = self.lex._span_firsts
         for j, w in enumerate(new):
             c = w[:1]
             lw = w.lower()
             self.F[k0 + j] = (
                 (1 if c.isupper() else 0)
                 | (2 if c and c in "-&'/" else 0)
-                | (8 if lw in self.bg_left or "|" in lw else 0)
-                | (16 if lw in self.bg_right or "|" in lw else 0)
+                | (4 if w in firsts else 0)
             )
+            self.LID[k0 + j] = self.bg_lid.get(lw, 0)
+            self.RID[k0 + j] = self.bg_rid.get(lw, 0)
             self.rows[w] = k0 + j
 
     def tag_many(self, sents: list[list[str]], uppers: list[bool]) -> list[list[str]]:
@@ -737,10 +809,8 @@ class _Decoder:
         # layout: S S S s1 S S s2 ... S S S; E covers flat[2:-2], so E[0] and E[-1] are S
         flat: list[str] = [_SEP, _SEP, _SEP]
         starts: list[int] = []  # index into E of each sentence's first token
-        extra: list[tuple[int, str]] = []  # (E index, feature) for span flags
         bos1: list[int] = []
         up: list[tuple[int, int]] = []
-        span_feats = self.lex.span_features
         for words, u in zip(sents, uppers, strict=True):
             a = len(flat) - 2
             starts.append(a)
@@ -755,8 +825,6 @@ class _Decoder:
             if u:
                 up.append((a, n))
         flat.append(_SEP)
-        if span_feats is not None:  # never across sentences: no name holds a separator
-            extra = [(k - 2, f) for k, f in span_feats(flat)]
         rows = self.rows
         ids = list(map(rows.get, flat))
         if None in ids:
@@ -767,7 +835,7 @@ class _Decoder:
             self._add_rows(new)
             ids = list(map(rows.get, flat))
         idx = np.asarray(ids)
-        M = self.W[idx]
+        M = self.W.take(idx, axis=0)
         E = M[2:-2, :nl] + M[1:-3, nl : 2 * nl]
         E += M[3:-1, 2 * nl : 3 * nl]
         E += M[:-4, 3 * nl : 4 * nl]
@@ -781,27 +849,24 @@ class _Decoder:
             E[bos1] += self.f_bos1
         for a, n in up:
             E[a : a + n] += self.f_up
-        if extra:  # each feature marks a token at most once (matches do not overlap)
-            by_feat: dict[str, list[int]] = defaultdict(list)
-            for k, f in extra:
-                by_feat[f].append(k)
-            for f, ks in by_feat.items():
+        inner = idx[2:-2]
+        fl = self.F.take(inner)
+        # multi-token names (never across sentences: no name holds a separator); each feature
+        # marks a token at most once (matches do not overlap)
+        cand = np.flatnonzero(fl & 4)
+        if len(cand):
+            for f, ks in self.lex.span_marks(flat, (cand + 2).tolist()):
                 v = self.attrs.get(f)
                 if v is not None:
-                    E[ks] += v
-        inner = idx[2:-2]
-        fl = self.F[inner]
-        # bigrams: only pairs of words that occur in some bigram feature (flags 8 and 16)
-        both = np.nonzero((fl[:-1] & 8) & ((fl[1:] & 16) >> 1))[0]
-        if len(both):
-            words = flat[2:-2]
-            get = self.bigrams.get
-            bl = both.tolist()
-            big = [get(words[i].lower() + "|" + words[i + 1].lower(), 0) for i in bl]
-            bi = np.asarray(big)
-            sel = np.nonzero(bi)[0]
-            hit = both[sel]
-            bi = bi[sel]
+                    E[[k - 2 for k in ks]] += v
+        # bigrams: (left id, right id) codes of neighbouring words, looked up
+        code = self.LID.take(inner[:-1])
+        code *= self.bg_nr
+        code += self.RID.take(inner[1:])
+        pos = self.bg_codes.searchsorted(code)
+        hit = np.flatnonzero(self.bg_codes_x.take(pos) == code)
+        if len(hit):
+            bi = self.bg_index.take(pos.take(hit))
             E[hit + 1] += self.BGm[bi]
             E[hit] += self.BGp[bi]
         # split points: O by a margin, not capitalised or next to a capitalised word, not a
@@ -1001,7 +1066,11 @@ def _skip_sentence(
     late_cap = False  # a capitalised word after the first two
     if n > 2:
         tail = text[starts[a + 2] : ends[a + n - 1]]
-        late_cap = tail.lower() != tail and any(w[0].isupper() for w in words[2:])
+        if tail.lower() != tail:
+            for w in words[2:]:
+                if w[0].isupper():
+                    late_cap = True
+                    break
     if not late_cap:
         caps = [k for k in range(min(n, 2)) if words[k][:1].isupper()]
         if not caps:
@@ -1023,7 +1092,22 @@ def _boiler_line(line: str) -> bool:
     head = line.lstrip()[:10]
     if len(line) < 80 and head.startswith(_BYLINE_HEADS) and _BYLINE_RE.match(line):
         return True
-    return bool(_BOILER_HINT_RE.search(line) and _BOILER_LINE_RE.match(line))
+    if line.isascii():  # the hints, without the regex engine (ASCII: case folds as lower())
+        low = line.lower()
+        if not (
+            "read" in low
+            or "photo" in low
+            or "image" in low
+            or "published" in low
+            or "updated" in low
+            or "reserved" in low
+            or "(c)" in low
+            or "copyright" in low
+        ):
+            return False
+    elif not _BOILER_HINT_RE.search(line):
+        return False
+    return bool(_BOILER_LINE_RE.match(line))
 
 
 def _org_possible(g: str) -> bool:
