@@ -31,7 +31,7 @@ import re
 import threading
 import unicodedata
 from bisect import bisect_right
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from itertools import accumulate
@@ -1385,13 +1385,26 @@ class _UnionFind:
             self.p[rb] = ra
 
 
+def _most_common(xs: list[str]) -> str:
+    """The most frequent value, the first seen of those tied (``Counter.most_common(1)``)."""
+    if len(xs) == 1:
+        return xs[0]
+    c: dict[str, int] = {}
+    for x in xs:
+        c[x] = c.get(x, 0) + 1
+    return max(c, key=c.__getitem__)
+
+
 def _resolve(texts: Sequence[str], raws: list[list[_Raw]]) -> list[list[EntityMention]]:
     """Give every raw mention a canonical name and a type agreed across all ``texts``."""
     flat: list[tuple[int, _Raw]] = [(t, r) for t, rs in enumerate(raws) for r in rs]
     n = len(flat)
     if n == 0:
         return [[] for _ in raws]
-    keys = [entity_key(r.text) for _, r in flat]
+    rs_ = [r for _, r in flat]
+    tx = [r.text for r in rs_]
+    ty = [r.type for r in rs_]
+    keys = list(map(entity_key, tx))
     uf = _UnionFind(n)
     # preferred root per group: mentions listed as (priority) -- lower is better
     prio = [0] * n
@@ -1399,10 +1412,9 @@ def _resolve(texts: Sequence[str], raws: list[list[_Raw]]) -> list[list[EntityMe
     # 1. same key -> same entity (case, particles, hyphens)
     first: dict[str, int] = {}
     for i, k in enumerate(keys):
-        if k in first:
-            uf.union(first[k], i)
-        else:
-            first[k] = i
+        j = first.setdefault(k, i)
+        if j != i:
+            uf.union(j, i)
 
     # 2. "X (Y)": Y is an alias of X
     for i in range(n - 1):
@@ -1411,8 +1423,10 @@ def _resolve(texts: Sequence[str], raws: list[list[_Raw]]) -> list[list[EntityMe
         if ti != tj:
             continue
         text = texts[ti]
+        gap = text[ri.end : rj.start]
         if (
-            _ALIAS_GAP_RE.match(text[ri.end : rj.start])
+            "(" in gap
+            and _ALIAS_GAP_RE.match(gap)
             and text[rj.end : rj.end + 3].lstrip().startswith(")")
             and (ri.type == rj.type or _acronym_of(rj.text, ri.text))
         ):
@@ -1421,23 +1435,24 @@ def _resolve(texts: Sequence[str], raws: list[list[_Raw]]) -> list[list[EntityMe
     # 3. acronym anywhere in the article that spells a multi-word name's initials
     by_acronym: dict[str, list[int]] = defaultdict(list)
     for j in range(n):
-        if " " in flat[j][1].text.strip():
-            for f in _acronym_forms(flat[j][1].text):
+        if " " in tx[j].strip():
+            for f in _acronym_forms(tx[j]):
                 by_acronym[f].append(j)
-    for i in range(n):
-        r = flat[i][1]
-        a = r.text.replace(".", "").replace("&", "")
-        if a not in by_acronym or " " in r.text or not a.isupper():
-            continue
-        cands = {uf.find(j) for j in by_acronym[a]}
-        if len(cands) == 1:
-            root = cands.pop()
-            prio[i] = max(prio[i], 1)
-            uf.union(root, i)
+    if by_acronym:
+        for i in range(n):
+            name = tx[i]
+            a = name.replace(".", "").replace("&", "")
+            if a not in by_acronym or " " in name or not a.isupper():
+                continue
+            cands = {uf.find(j) for j in by_acronym[a]}
+            if len(cands) == 1:
+                root = cands.pop()
+                prio[i] = max(prio[i], 1)
+                uf.union(root, i)
     # 4. a surname (or shorter tail of a person's name) stands for the full name
     per_long: dict[str, set[int]] = defaultdict(set)
     for i in range(n):
-        if flat[i][1].type != "PER":
+        if ty[i] != "PER":
             continue
         ws = keys[i].split()
         for m in range(1, len(ws)):
@@ -1447,61 +1462,72 @@ def _resolve(texts: Sequence[str], raws: list[list[_Raw]]) -> list[list[EntityMe
             per_long[" ".join(tail)].add(i)
             if tail[0] in _PARTICLES:
                 per_long[" ".join(tail[1:])].add(i)
-    for i in range(n):
-        k = keys[i]
-        if flat[i][1].type != "PER" or k not in per_long:
-            continue
-        roots = {uf.find(j) for j in per_long[k]}
-        if len(roots) == 1:
-            prio[i] = max(prio[i], 2)
-            uf.union(roots.pop(), i)
+    if per_long:
+        for i in range(n):
+            k = keys[i]
+            if ty[i] != "PER" or k not in per_long:
+                continue
+            roots = {uf.find(j) for j in per_long[k]}
+            if len(roots) == 1:
+                prio[i] = max(prio[i], 2)
+                uf.union(roots.pop(), i)
 
     # 5. an organisation named by its first word(s) ("the Hashed" -> "Hashed al Shaabi")
     org_long: dict[str, set[int]] = defaultdict(set)
     for i in range(n):
-        if flat[i][1].type == "ORG":
+        if ty[i] == "ORG":
             ws = keys[i].split()
             for m in range(1, len(ws)):
                 if ws[m] in _PARTICLES or ws[m] in _COMPANY_SUFFIXES:
                     org_long[" ".join(ws[:m])].add(i)
-    for i in range(n):
-        if flat[i][1].type != "ORG" or keys[i] not in org_long:
-            continue
-        roots = {uf.find(j) for j in org_long[keys[i]]}
-        if len(roots) == 1:
-            prio[i] = max(prio[i], 2)
-            uf.union(roots.pop(), i)
+    if org_long:
+        for i in range(n):
+            if ty[i] != "ORG" or keys[i] not in org_long:
+                continue
+            roots = {uf.find(j) for j in org_long[keys[i]]}
+            if len(roots) == 1:
+                prio[i] = max(prio[i], 2)
+                uf.union(roots.pop(), i)
 
     # canonical name and type per group
-    groups: dict[int, list[int]] = defaultdict(list)
-    for i in range(n):
-        groups[uf.find(i)].append(i)
+    root_of = [uf.find(i) for i in range(n)]
+    groups: dict[int, list[int]] = {}
+    for i, root in enumerate(root_of):
+        g = groups.get(root)
+        if g is None:
+            groups[root] = [i]
+        else:
+            g.append(i)
     names: dict[int, str] = {}
     types: dict[int, str] = {}
     for root, members in groups.items():
         if len(members) == 1:
-            r = flat[root][1]
-            names[root] = r.text
-            types[root] = r.type
+            names[root] = tx[root]
+            types[root] = ty[root]
             continue
         best = min(prio[i] for i in members)
         pool = [i for i in members if prio[i] == best]
         # longest key (in words), then most frequent surface, then first seen
-        surf = Counter(flat[i][1].text for i in pool)
-        maxw = max(len(keys[i].split()) for i in pool)
-        top = [i for i in pool if len(keys[i].split()) == maxw]
-        pick = max(top, key=lambda i: (flat[i][1].text[:1].isupper(), surf[flat[i][1].text], -i))
-        names[root] = flat[pick][1].text
-        cues = Counter(flat[i][1].cue for i in members if flat[i][1].cue)
+        surf: dict[str, int] = {}
+        for i in pool:
+            surf[tx[i]] = surf.get(tx[i], 0) + 1
+        nw = {i: len(keys[i].split()) for i in pool}
+        maxw = max(nw.values())
+        top = [i for i in pool if nw[i] == maxw]
+        pick = max(top, key=lambda i: (tx[i][:1].isupper(), surf[tx[i]], -i))
+        names[root] = tx[pick]
+        cues = [rs_[i].cue for i in members if rs_[i].cue]
         if cues:
-            types[root] = cues.most_common(1)[0][0]
+            types[root] = _most_common(cues)
             continue
-        tc = Counter(flat[i][1].type for i in members)
-        ordered = sorted(tc.items(), key=lambda kv: (-kv[1], kv[0] != flat[pick][1].type))
-        types[root] = ordered[0][0]
+        tc: dict[str, int] = {}
+        for i in members:
+            tc[ty[i]] = tc.get(ty[i], 0) + 1
+        pt = ty[pick]
+        types[root] = min(tc.items(), key=lambda kv: (-kv[1], kv[0] != pt))[0]
     out: list[list[EntityMention]] = [[] for _ in raws]
     for i, (t, r) in enumerate(flat):
-        root = uf.find(i)
+        root = root_of[i]
         typ = types[root] if _RETYPE else r.type
         out[t].append(EntityMention(r.start, r.end, typ, r.text, names[root]))
     return out
@@ -1583,13 +1609,23 @@ def summarize(mentions: Iterable[EntityMention]) -> list[Entity]:
     Mentions are grouped by the canonical name's :func:`entity_key`, so particle and case
     variants of one name across paragraphs form one entity. Ordered by mentions, then name.
     """
-    groups: dict[str, list[EntityMention]] = defaultdict(list)
+    groups: dict[str, list[EntityMention]] = {}
     for m in mentions:
-        groups[entity_key(m.name)].append(m)
+        k = entity_key(m.name)
+        g = groups.get(k)
+        if g is None:
+            groups[k] = [m]
+        else:
+            g.append(m)
     out = []
     for ms in groups.values():
-        name = Counter(m.name for m in ms).most_common(1)[0][0]
-        typ = Counter(m.type for m in ms).most_common(1)[0][0]
+        if len(ms) == 1:
+            m = ms[0]
+            aka = (m.text,) if m.text != m.name else ()
+            out.append(Entity(name=m.name, type=m.type, aliases=aka, mentions=1))
+            continue
+        name = _most_common([m.name for m in ms])
+        typ = _most_common([m.type for m in ms])
         aliases: list[str] = []
         for m in ms:
             if m.text != name and m.text not in aliases:
