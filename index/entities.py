@@ -603,6 +603,7 @@ _PAD = -1e9  # score of an impossible label
 
 
 _SEP = "\x00"  # separator token between sentences in a decoding batch (scores nothing)
+_SEP2 = (_SEP, _SEP)
 
 
 class _Decoder:
@@ -809,15 +810,16 @@ class _Decoder:
         # layout: S S S s1 S S s2 ... S S S; E covers flat[2:-2], so E[0] and E[-1] are S
         flat: list[str] = [_SEP, _SEP, _SEP]
         starts: list[int] = []  # index into E of each sentence's first token
+        lasts: list[int] = []  # and of its last token
         bos1: list[int] = []
         up: list[tuple[int, int]] = []
         for words, u in zip(sents, uppers, strict=True):
             a = len(flat) - 2
-            starts.append(a)
-            flat.extend(words)
-            flat.append(_SEP)
-            flat.append(_SEP)
             n = len(words)
+            starts.append(a)
+            lasts.append(a + n - 1)
+            flat += words
+            flat += _SEP2
             if n > 1:
                 bos1.append(a + 1)
                 if n > 2 and words[0] in _OPENERS:
@@ -834,15 +836,18 @@ class _Decoder:
                 new = [w for w in dict.fromkeys(flat) if w != _SEP]
             self._add_rows(new)
             ids = list(map(rows.get, flat))
-        idx = np.asarray(ids)
+        idx = np.fromiter(ids, dtype=np.intp, count=len(ids))
         M = self.W.take(idx, axis=0)
-        E = M[2:-2, :nl] + M[1:-3, nl : 2 * nl]
+        # E: emission scores of flat[2:-2], then one padding row (the O a run is entered from)
+        Ex = np.empty((len(flat) - 3, nl))
+        Ex[-1] = self.pad
+        E = Ex[:-1]
+        np.add(M[2:-2, :nl], M[1:-3, nl : 2 * nl], out=E)
         E += M[3:-1, 2 * nl : 3 * nl]
         E += M[:-4, 3 * nl : 4 * nl]
         E += M[4:, 4 * nl :]
-        st = np.asarray(starts)
-        lens = np.fromiter(map(len, sents), dtype=np.int64, count=len(sents))
-        ends = st + lens - 1
+        st = np.array(starts)
+        ends = np.array(lasts)
         E[st] += self.f_bos
         E[ends] += self.f_eos
         if bos1:
@@ -871,25 +876,36 @@ class _Decoder:
             E[hit] += self.BGp[bi]
         # split points: O by a margin, not capitalised or next to a capitalised word, not a
         # joiner (- & ' /) or next to one; separators always
-        cap = (fl & 1).astype(bool)
-        near = (fl & 2).astype(bool)
-        near[1:] |= near[:-1] | cap[:-1]
-        near[:-1] |= near[1:] | cap[1:]
-        near |= cap
         o = self.o
-        d = E[:, o : o + 1] - E
-        d[:, o] = np.inf
-        free = (d.min(axis=1) < self.MARGIN) | near
+        if o == nl - 1:  # best other label (max is exact in any order): a tree of maxima
+            m = E.T[:o]
+            while len(m) > 1:
+                h = len(m) // 2
+                top = np.maximum(m[:h], m[h : 2 * h])
+                if len(m) % 2:
+                    np.maximum(top[0], m[2 * h], out=top[0])
+                m = top
+            free = (E[:, o] - m[0]) < self.MARGIN
+        else:
+            d = E[:, o : o + 1] - E
+            d[:, o] = np.inf
+            free = d.min(axis=1) < self.MARGIN
+        near = (fl & 3).astype(bool)  # capitalised or a joiner, and their neighbours
+        free |= near
+        free[1:] |= near[:-1]
+        free[:-1] |= near[1:]
         free &= inner != 0  # separators
         E[st] -= self.t_in
         E[ends] -= self.t_out
-        return self._decode_runs(E, free), starts
+        return self._decode_runs(Ex, free), starts
 
-    def _decode_runs(self, E: Any, free: Any) -> Any:
+    def _decode_runs(self, Ex: Any, free: Any) -> Any:
         """Best label index per token: O where not ``free``; Viterbi over each run of free
-        tokens, entered from O and left to O (``free`` is False at both ends)."""
+        tokens, entered from O and left to O (``free`` is False at both ends). ``Ex`` holds the
+        emission scores of the tokens, then one row of padding (:attr:`pad`)."""
         np = self.np
-        lab = np.full(len(E), self.o)
+        ne = len(Ex) - 1
+        lab = np.full(ne, self.o)
         chg = np.nonzero(free[1:] != free[:-1])[0] + 1
         if not len(chg):
             return lab
@@ -913,11 +929,10 @@ class _Decoder:
         npc = len(starts)
         # pieces right-aligned after one leading padding column (the O they are entered from);
         # Em is column-major: Em[c] holds column c of every piece
-        Ex = np.vstack([E, self.pad])
         col = np.arange(h + 1)
         off = h + 1 - lens
         valid = col >= off[:, None]
-        ix = np.where(valid, starts[:, None] + step[:, None] * (col - off[:, None]), len(E)).T
+        ix = np.where(valid, starts[:, None] + step[:, None] * (col - off[:, None]), ne).T
         Em = Ex[ix]
         # reductions run over the last, contiguous axis; max via argmax and a gather (faster)
         if len(cut):
@@ -930,12 +945,12 @@ class _Decoder:
         bps = []
         buf = np.empty((npc, nl, nl))
         cand = buf.reshape(npc * nl, nl)
-        base = np.arange(npc * nl)
+        base = np.arange(0, npc * nl * nl, nl)  # flat index of each row of cand
         for c in range(1, h + 1):
             np.add(score[:, None, :], tr, out=buf)
             bp = cand.argmax(axis=1)
             bps.append(bp)
-            score = cand[base, bp].reshape(npc, nl)
+            score = buf.take(base + bp).reshape(npc, nl)
             score += Em[c]
         y = (score[:nw] + self.t_out).argmax(axis=1)
         if len(cut):
@@ -948,7 +963,7 @@ class _Decoder:
         path = np.empty((h + 1, npc), dtype=np.int64)
         for c in range(h, 0, -1):
             path[c] = y
-            y = bps[c - 1][rbase + y]
+            y = bps[c - 1].take(rbase + y)
         valid = valid.T
         lab[ix[valid]] = path[valid]
         return lab
