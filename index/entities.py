@@ -1188,7 +1188,10 @@ def _raw_mentions_many(texts: Sequence[str]) -> list[list[_Raw]]:
             ent = _filter(words, feats_words, a0, b0, lex)
             if ent is not None and typ2 in ENTITY_TYPES:
                 a, b = ent
-                if all(w.lower() in _GROUP_WORDS or not w[:1].isalnum() for w in words[a:b]):
+                w = words[a]
+                if (w.lower() in _GROUP_WORDS or not w[:1].isalnum()) and all(
+                    w.lower() in _GROUP_WORDS or not w[:1].isalnum() for w in words[a:b]
+                ):
                     continue  # "Sunni", "Shia": a faith or people, not a name
                 if b - a == 1 and words[a] in _TIME_ZONES:
                     continue
@@ -1257,12 +1260,17 @@ def _company_retype(words: list[str], a: int, b: int, typ: str, lex: _Lexicon) -
     return "ORG"
 
 
+_BRACKETS = frozenset("()[]")
+
+
 def _split(words: list[str], i: int, j: int, typ: str) -> list[tuple[int, int, str]]:
     """Split a tagged span at brackets ("X (Y)" -> X, Y) and give MISC spans a second look.
 
     A MISC span that ends in an organisation head word ("Norwegian Refugee Council") is an ORG;
     in "Iranian-backed Popular Mobilisation" the part after "X-backed" is taken as an ORG.
     """
+    if typ != "MISC" and _BRACKETS.isdisjoint(words[i:j]):
+        return [(i, j, typ)] if j > i else []
     parts: list[tuple[int, int, str]] = []
     a = i
     for k in range(i, j + 1):
@@ -1300,9 +1308,10 @@ def _filter(
     toks = [w.lower() for w in words[i:j] if w[:1].isalnum()]
     if not toks:
         return None
-    if all(t in _WEEKDAYS_MONTHS for t in toks):
+    if _WEEKDAYS_MONTHS.issuperset(toks):
         return None
-    if all(t in _BOILERPLATE or t.isdigit() for t in toks):
+    t0 = toks[0]
+    if (t0 in _BOILERPLATE or t0.isdigit()) and all(t in _BOILERPLATE or t.isdigit() for t in toks):
         return None
     if len(toks) == 1 and toks[0] in _FUNCTION_WORDS:
         return None
