@@ -1137,17 +1137,30 @@ def _raw_mentions_many(texts: Sequence[str]) -> list[list[_Raw]]:
     dec, lex = _resources()
     # (text, first token, words, words as tagged, all caps) per sentence to tag
     todo: list[tuple[int, int, list[str], list[str], bool]] = []
-    all_offsets: list[tuple[list[int], list[int]]] = []  # token starts and ends per text
-    for t, text in enumerate(texts):
-        if not text or text.isspace():
-            all_offsets.append(([], []))
-            continue
-        toks, starts, ends = _tokens(text)
-        all_offsets.append((starts, ends))
-        for a, b in _sentence_bounds(text, toks, starts):
+    # per text: token starts and ends, and the offset of the text in the string tokenized
+    offsets: dict[int, tuple[list[int], list[int], int]] = {}
+    live = [t for t, text in enumerate(texts) if text and not text.isspace()]
+    # ASCII texts are tokenized as one string, joined by line breaks: no token holds one and a
+    # line break ends a sentence, so tokens and sentences are those of the texts one by one
+    if len(live) > 1 and all(texts[t].isascii() for t in live):
+        units = [("\n".join([texts[t] for t in live]), live)]
+    else:
+        units = [(texts[t], [t]) for t in live]
+    for src, ts in units:
+        toks, starts, ends = _tokens(src)
+        bases = []
+        base = 0
+        for t in ts:
+            bases.append(base)
+            offsets[t] = (starts, ends, base)
+            base += len(texts[t]) + 1
+        t = ts[0]
+        for a, b in _sentence_bounds(src, toks, starts):
             words = toks[a:b]
-            if _skip_sentence(text, starts, ends, a, words, lex):
+            if _skip_sentence(src, starts, ends, a, words, lex):
                 continue
+            if len(ts) > 1:
+                t = ts[bisect_right(bases, starts[a]) - 1]
             upper = _is_upper_sentence(words)
             feats_words = _truecase(words, lex) if upper and lex.truecase else words
             todo.append((t, a, words, feats_words, upper))
@@ -1181,7 +1194,7 @@ def _raw_mentions_many(texts: Sequence[str]) -> list[list[_Raw]]:
     for k, i, j, typ in tagged:
         t, first, words, feats_words, _ = todo[k]
         text = texts[t]
-        starts, ends = all_offsets[t]
+        starts, ends, base = offsets[t]
         for a0, b0, typ2 in _split(words, i, j, typ):
             if _RETYPE_COMPANIES and typ2 in ("MISC", "PER"):
                 typ2 = _company_retype(words, a0, b0, typ2, lex)
@@ -1202,7 +1215,7 @@ def _raw_mentions_many(texts: Sequence[str]) -> list[list[_Raw]]:
                     and not words[b + 1][:1].isupper()
                 ):
                     b += 1  # "Apple Inc., the maker": the dot belongs to the name
-                s, e = starts[first + a], ends[first + b - 1]
+                s, e = starts[first + a] - base, ends[first + b - 1] - base
                 initial = a == 0 or (a == 1 and words[0] in _OPENERS)
                 cue = ""
                 if (
