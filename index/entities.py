@@ -975,7 +975,7 @@ def _is_upper_sentence(words: list[str]) -> bool:
     letters = [w for w in words if w[:1].isalpha()]
     if len(letters) < 3:
         return False
-    up = sum(1 for w in letters if w.isupper())
+    up = sum(map(str.isupper, letters))
     return up >= 0.8 * len(letters)
 
 
@@ -1073,10 +1073,17 @@ def _line_of(text: str, pos: int) -> str:
 
 
 def _skip_sentence(
-    text: str, starts: list[int], ends: list[int], a: int, words: list[str], lex: _Lexicon
+    text: str,
+    starts: list[int],
+    ends: list[int],
+    a: int,
+    words: list[str],
+    lex: _Lexicon,
+    boiler: bool = True,
 ) -> bool:
     """True when a sentence (``words``, tokens ``a:a + len(words)`` of ``text``) cannot hold a
-    name (no capitalised word but a common opener) or is a byline or boilerplate line."""
+    name (no capitalised word but a common opener) or is a byline or boilerplate line (looked
+    for only if ``boiler``, see :func:`_maybe_boiler`)."""
     n = len(words)
     late_cap = False  # a capitalised word after the first two
     if n > 2:
@@ -1096,7 +1103,32 @@ def _skip_sentence(
                 w0.lower() in _FUNCTION_WORDS or (w0.lower() in lex.common and w0 not in lex.gaz)
             ):
                 return True  # only a common sentence opener is capitalised: no name here
-    return _boiler_line(_line_of(text, starts[a]))
+    return boiler and _boiler_line(_line_of(text, starts[a]))
+
+
+_MIN_READ_RE = re.compile(r"min(?:ute)?s?\s+read")
+
+
+def _maybe_boiler(text: str) -> bool:
+    """False when no line of ``text`` can be a byline or boilerplate line (:func:`_boiler_line`
+    needs a byline head, or one of the words its pattern is made of): one test for all lines."""
+    if not text.isascii():
+        return True
+    if "By" in text or "BY" in text or "Written by" in text or "Reporting" in text:
+        return True
+    if "Editing" in text:
+        return True
+    low = text.lower()
+    return (
+        "photo" in low
+        or "image" in low
+        or "published" in low
+        or "updated" in low
+        or "reserved" in low
+        or "(c)" in low
+        or "copyright" in low
+        or _MIN_READ_RE.search(low) is not None
+    )
 
 
 @lru_cache(maxsize=1024)
@@ -1155,9 +1187,10 @@ def _raw_mentions_many(texts: Sequence[str]) -> list[list[_Raw]]:
             offsets[t] = (starts, ends, base)
             base += len(texts[t]) + 1
         t = ts[0]
+        boiler = _maybe_boiler(src)
         for a, b in _sentence_bounds(src, toks, starts):
             words = toks[a:b]
-            if _skip_sentence(src, starts, ends, a, words, lex):
+            if _skip_sentence(src, starts, ends, a, words, lex, boiler):
                 continue
             if len(ts) > 1:
                 t = ts[bisect_right(bases, starts[a]) - 1]
