@@ -142,6 +142,7 @@ class _Unit:
     parsed: ParsedArticle | None
     source_hint: str | None
     enrich: bool
+    line: bytes | None = None  # a JSON Lines record, parsed by the worker
 
 
 _ENRICH_READY = False
@@ -166,10 +167,12 @@ _Ready = tuple
 
 def _work(unit: _Unit) -> tuple[str, _Ready | None, str | None]:
     from index.enrich import enrich, no_enrich
-    from index.parse import ParseError, content_id, parse_file
+    from index.parse import ParseError, content_id, parse_file, parse_jsonl_line
 
     try:
-        if unit.parsed is None:
+        if unit.line is not None:
+            parsed = parse_jsonl_line(unit.line, unit.source_hint)
+        elif unit.parsed is None:
             assert unit.path is not None
             parsed = parse_file(Path(unit.path), source_hint=unit.source_hint)
         else:
@@ -385,7 +388,7 @@ class Library:
         self, paths: Iterable[Path | str], source: str | None, enrich: bool,
         report: AddReport,
     ) -> Iterator[_Unit]:
-        from index.parse import iter_jsonl
+        from index.parse import iter_jsonl_lines
 
         maps: dict[Path, dict[str, str]] = {}
 
@@ -423,12 +426,13 @@ class Library:
                     continue
                 if _is_jsonl(p):
                     try:
-                        for line_no, item in iter_jsonl(p):
+                        # lines are parsed where the work is done (in the pool's workers)
+                        for line_no, raw_line in iter_jsonl_lines(p):
                             name = f"{p}:{line_no}"
-                            if isinstance(item, Exception):
-                                report.skipped.append((name, str(item)))
+                            if isinstance(raw_line, Exception):
+                                report.skipped.append((name, str(raw_line)))
                                 continue
-                            yield _Unit(name, None, item, source, enrich)
+                            yield _Unit(name, None, None, source, enrich, raw_line)
                     except OSError as exc:
                         report.skipped.append((str(p), exc.strerror or str(exc)))
                     except Exception as exc:

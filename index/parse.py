@@ -734,6 +734,19 @@ def iter_jsonl(
     Blank lines are skipped silently. A truncated gzip stream ends the file with one error.
     Raises :class:`ParseError` only if the file cannot be opened.
     """
+    for lineno, raw in iter_jsonl_lines(path):
+        if isinstance(raw, ParseError):
+            yield lineno, raw
+            continue
+        try:
+            yield lineno, parse_jsonl_line(raw, source_hint)
+        except ParseError as e:
+            yield lineno, e
+
+
+def iter_jsonl_lines(path: Path) -> Iterator[tuple[int, bytes | ParseError]]:
+    """The non-blank lines of a JSON Lines file as bytes, unparsed (see :func:`iter_jsonl`), so
+    that parsing them can happen elsewhere (in worker processes, by :func:`parse_jsonl_line`)."""
     path = Path(path)
     try:
         with path.open("rb") as fh:
@@ -752,22 +765,23 @@ def iter_jsonl(
             if not raw:
                 return
             lineno += 1
-            if not raw.strip():
-                continue
-            try:
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    raise ParseError("line is not valid UTF-8") from None
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise ParseError(f"invalid JSON ({e.msg} at column {e.colno})") from None
-                except RecursionError:
-                    raise ParseError("invalid JSON (nested too deeply)") from None
-                yield lineno, _record_to_article(rec, source_hint)
-            except ParseError as e:
-                yield lineno, e
+            if raw.strip():
+                yield lineno, raw
+
+
+def parse_jsonl_line(raw: bytes, source_hint: str | None = None) -> ParsedArticle:
+    """One JSON Lines record as an article; :class:`ParseError` says what is wrong with it."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ParseError("line is not valid UTF-8") from None
+    try:
+        rec = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise ParseError(f"invalid JSON ({e.msg} at column {e.colno})") from None
+    except RecursionError:
+        raise ParseError("invalid JSON (nested too deeply)") from None
+    return _record_to_article(rec, source_hint)
 
 
 def content_id(article: ParsedArticle) -> str:
