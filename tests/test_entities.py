@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from index.entities import annotate_paragraphs, entity_key, extract_entities, summarize
+from index.entities import (
+    annotate_articles,
+    annotate_paragraphs,
+    entity_key,
+    extract_entities,
+    summarize,
+)
 from index.model import Entity, EntityMention
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -377,6 +383,50 @@ def test_offsets_on_all_seeds() -> None:
 def test_annotate_paragraphs_odd_input() -> None:
     assert annotate_paragraphs([]) == []
     assert annotate_paragraphs(["", "  "], title="") == [[], []]
+
+
+def _seed_articles() -> list[tuple[list[str], str]]:
+    return [(ps, t) for t, ps in (_seed(p.name[:3]) for p in sorted(SEEDS.glob("*.txt")))]
+
+
+def test_annotate_articles_gives_each_article_what_it_gets_alone() -> None:
+    arts = _seed_articles()
+    arts += [
+        ([p.upper() for p in arts[0][0]], arts[0][1].upper()),
+        ([], ""),
+        (["", "  "], ""),
+        (["Haider al-Abadi met Erdogan in Ankara.", 42, "Abadi left."], None),  # type: ignore[list-item]
+        (["Reuters"], "U.S. STOCKS"),
+        (["Shares of Lockheed Martin rose.\nBy Staff Reporter", "4 MIN READ"], "Zürich – O’Leary"),
+    ]
+    want = [annotate_paragraphs(p, title=t) for p, t in arts]
+    assert annotate_articles(arts) == want
+    assert annotate_articles(reversed(arts)) == want[::-1]
+    assert annotate_articles([]) == []
+
+
+def test_decoder_batch_of_articles_labels_each_as_alone() -> None:
+    """Sentences of several articles decoded in one batch (runs cut per article) get the labels
+    each article's sentences get in a batch of their own."""
+    from index import entities as E
+
+    dec, lex = E._resources()
+    groups: list[int] = []
+    sents: list[list[str]] = []
+    ups: list[bool] = []
+    want: list[tuple[int, int, int, str]] = []
+    for paras, title in _seed_articles():
+        text = "\n".join([title, *paras])
+        spans = E.tokenize(text)
+        ss = [[text[spans[k][0] : spans[k][1]] for k in sent] for sent in E.sentences(text, spans)]
+        us = [E._is_upper_sentence(w) for w in ss]
+        for k, a, b, typ in dec.tag_spans(ss, us):
+            want.append((k + len(sents), a, b, typ))
+        groups.append(len(sents))
+        sents += ss
+        ups += us
+    assert len(groups) > 2 and want
+    assert dec.tag_spans(sents, ups, groups) == want
 
 
 def test_summarize() -> None:
