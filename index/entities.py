@@ -709,6 +709,7 @@ class _Decoder:
         self.pad = pad
         self.TT = np.ascontiguousarray(self.T.T)
         self.TR = np.stack([self.TT, self.T])  # transitions for forward, backward pieces
+        self.ones = np.ones(4096, dtype=np.int64)
         self.t_in = self.T[o].copy()  # entering a sentence from the O separator: undo
         self.t_out = self.T[:, o].copy()
 
@@ -787,10 +788,10 @@ class _Decoder:
             return []
         np = self.np
         lab, starts = self._decode_batch(sents, uppers, groups)
-        pos = np.nonzero(lab != self.o)[0]
+        pos = (lab != self.o).nonzero()[0]
         if not len(pos):
             return []
-        sid = (np.searchsorted(np.asarray(starts), pos, side="right") - 1).tolist()
+        sid = (np.array(starts).searchsorted(pos, side="right") - 1).tolist()
         names = self.labels
         labs = [names[k] for k in lab[pos].tolist()]
         out: list[tuple[int, int, int, str]] = []
@@ -865,7 +866,7 @@ class _Decoder:
         fl = self.F.take(inner)
         # multi-token names (never across sentences: no name holds a separator); each feature
         # marks a token at most once (matches do not overlap)
-        cand = np.flatnonzero(fl & 4)
+        cand = (fl & 4).nonzero()[0]
         if len(cand):
             for f, ks in self.lex.span_marks(flat, (cand + 2).tolist()):
                 v = self.attrs.get(f)
@@ -876,7 +877,7 @@ class _Decoder:
         code *= self.bg_nr
         code += self.RID.take(inner[1:])
         pos = self.bg_codes.searchsorted(code)
-        hit = np.flatnonzero(self.bg_codes_x.take(pos) == code)
+        hit = (self.bg_codes_x.take(pos) == code).nonzero()[0]
         if len(hit):
             bi = self.bg_index.take(pos.take(hit))
             E[hit + 1] += self.BGm[bi]
@@ -916,8 +917,9 @@ class _Decoder:
         first token of each group (article) when the tokens are of several (ascending)."""
         np = self.np
         ne = len(Ex) - 1
-        lab = np.full(ne, self.o)
-        chg = np.nonzero(free[1:] != free[:-1])[0] + 1
+        lab = np.empty(ne, dtype=np.intp)
+        lab.fill(self.o)
+        chg = (free[1:] != free[:-1]).nonzero()[0] + 1
         if not len(chg):
             return lab
         rs, re_ = chg[0::2], chg[1::2]
@@ -933,7 +935,7 @@ class _Decoder:
         # it gets alone.
         hr = None  # h per run, when the groups differ
         if gstarts is not None and len(gstarts) > 1:
-            gi = np.searchsorted(gstarts, rs, side="right") - 1
+            gi = gstarts.searchsorted(rs, side="right") - 1
             lm = np.zeros(len(gstarts), dtype=rl.dtype)
             np.maximum.at(lm, gi, rl)
             hr = np.where(lm > 3, (lm + 1) // 2, lm)[gi]
@@ -943,26 +945,27 @@ class _Decoder:
         else:
             lmax = int(rl.max())
             h = (lmax + 1) // 2 if lmax > 3 else lmax
-        cut = np.nonzero(rl > (h if hr is None else hr))[0]
+        cut = (rl > (h if hr is None else hr)).nonzero()[0]
         ks = None  # per column, the pieces before the first one that has begun
         if len(cut) or hr is not None:
             if hr is None:
-                hp, hc = h, np.full(len(cut), h)
+                hp, hc = h, rl[cut] * 0 + h
             else:
                 hp, hc = hr, hr[cut]
             starts = np.concatenate([rs, re_[cut] - 1])  # backward pieces start at their end
             lens = np.concatenate([np.where(rl > hp, rl - hp, rl), hc])
-            step = np.ones(len(starts), dtype=np.int64)
+            step = np.empty(len(starts), dtype=np.int64)
+            step[:nw] = 1
             step[nw:] = -1
             if hr is not None:
                 wait = h - np.concatenate([hr, hr[cut]])
-                order = np.argsort(-wait, kind="stable")
+                order = (-wait).argsort(kind="stable")
                 starts, lens, step, wait = starts[order], lens[order], step[order], wait[order]
                 at = np.empty(len(order), dtype=np.intp)
                 at[order] = np.arange(len(order))
-                ks = np.searchsorted(-wait, -np.arange(1, h + 1), side="right").tolist()
+                ks = (-wait).searchsorted(-np.arange(1, h + 1), side="right").tolist()
         else:
-            starts, lens, step = rs, rl, np.ones(nw, dtype=np.int64)
+            starts, lens, step = rs, rl, self.ones[:nw] if nw <= len(self.ones) else rs * 0 + 1
         npc = len(starts)
         # pieces right-aligned after one leading padding column (the O they are entered from);
         # Em is column-major: Em[c] holds column c of every piece
