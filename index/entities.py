@@ -1584,12 +1584,33 @@ def _resolve(texts: Sequence[str], raws: list[list[_Raw]]) -> list[list[EntityMe
         ):
             prio[i + 1] = 1
             uf.union(i, i + 1)
-    # 3. acronym anywhere in the article that spells a multi-word name's initials
+    # what steps 3-5 look up, in one pass: acronyms of multi-word names, shorter tails of
+    # persons' names, leading words of organisations' names
     by_acronym: dict[str, list[int]] = defaultdict(list)
-    for j in range(n):
-        if " " in tx[j].strip():
-            for f in _acronym_forms(tx[j]):
-                by_acronym[f].append(j)
+    per_long: dict[str, set[int]] = defaultdict(set)
+    org_long: dict[str, set[int]] = defaultdict(set)
+    for i in range(n):
+        if " " in tx[i].strip():
+            for f in _acronym_forms(tx[i]):
+                by_acronym[f].append(i)
+        k = keys[i]
+        if " " not in k:  # one word (keys are words joined by single spaces)
+            continue
+        if ty[i] == "PER":
+            ws = k.split()
+            for m in range(1, len(ws)):
+                tail = ws[m:]
+                if tail[0] in _PARTICLES and len(tail) == 1:
+                    continue
+                per_long[" ".join(tail)].add(i)
+                if tail[0] in _PARTICLES:
+                    per_long[" ".join(tail[1:])].add(i)
+        elif ty[i] == "ORG":
+            ws = k.split()
+            for m in range(1, len(ws)):
+                if ws[m] in _PARTICLES or ws[m] in _COMPANY_SUFFIXES:
+                    org_long[" ".join(ws[:m])].add(i)
+    # 3. acronym anywhere in the article that spells a multi-word name's initials
     if by_acronym:
         for i in range(n):
             name = tx[i]
@@ -1602,18 +1623,6 @@ def _resolve(texts: Sequence[str], raws: list[list[_Raw]]) -> list[list[EntityMe
                 prio[i] = max(prio[i], 1)
                 uf.union(root, i)
     # 4. a surname (or shorter tail of a person's name) stands for the full name
-    per_long: dict[str, set[int]] = defaultdict(set)
-    for i in range(n):
-        if ty[i] != "PER":
-            continue
-        ws = keys[i].split()
-        for m in range(1, len(ws)):
-            tail = ws[m:]
-            if tail[0] in _PARTICLES and len(tail) == 1:
-                continue
-            per_long[" ".join(tail)].add(i)
-            if tail[0] in _PARTICLES:
-                per_long[" ".join(tail[1:])].add(i)
     if per_long:
         for i in range(n):
             k = keys[i]
@@ -1623,15 +1632,7 @@ def _resolve(texts: Sequence[str], raws: list[list[_Raw]]) -> list[list[EntityMe
             if len(roots) == 1:
                 prio[i] = max(prio[i], 2)
                 uf.union(roots.pop(), i)
-
     # 5. an organisation named by its first word(s) ("the Hashed" -> "Hashed al Shaabi")
-    org_long: dict[str, set[int]] = defaultdict(set)
-    for i in range(n):
-        if ty[i] == "ORG":
-            ws = keys[i].split()
-            for m in range(1, len(ws)):
-                if ws[m] in _PARTICLES or ws[m] in _COMPANY_SUFFIXES:
-                    org_long[" ".join(ws[:m])].add(i)
     if org_long:
         for i in range(n):
             if ty[i] != "ORG" or keys[i] not in org_long:
@@ -1642,7 +1643,13 @@ def _resolve(texts: Sequence[str], raws: list[list[_Raw]]) -> list[list[EntityMe
                 uf.union(roots.pop(), i)
 
     # canonical name and type per group
-    root_of = [uf.find(i) for i in range(n)]
+    par = uf.p
+    root_of = []
+    for i in range(n):
+        r = i
+        while par[r] != r:
+            r = par[r]
+        root_of.append(r)
     groups: dict[int, list[int]] = {}
     for i, root in enumerate(root_of):
         g = groups.get(root)
