@@ -105,17 +105,19 @@ _TOKEN_RE_ASCII = re.compile(
 #: the tokens of ``_TOKEN_RE_ASCII`` as one capturing group, for ``split`` (text between tokens,
 #: token, text between tokens, ...: no match objects). The branches are grouped by their first
 #: character (a lower-case word; an upper-case letter opening a dotted acronym, AT&T or a word;
-#: a digit; 's; punctuation), which gives the same tokens with fewer failed branches.
+#: a digit; 's; punctuation), which gives the same tokens with fewer failed branches. The
+#: apostrophe ’ is one as in ``_TOKEN_RE``: this pattern gives the tokens of ``_TOKEN_RE`` to
+#: any text that has no other character outside ASCII but those of ``_PLAIN_EXTRA``.
 _TOKEN_SPLIT_ASCII = re.compile(
     r"""
-    ( [a-z][A-Za-z0-9]*(?:'(?![sS](?![A-Za-z]))[A-Za-z]+)*
+    ( [a-z][A-Za-z0-9]*(?:['’](?![sS](?![A-Za-z]))[A-Za-z]+)*
   | [A-Z](?:
         \.(?:[A-Z]\.)+(?![A-Za-z0-9])
       | [A-Z]{0,2}&[A-Z]{1,3}(?![A-Za-z0-9])
-      | [A-Za-z0-9]*(?:'(?![sS](?![A-Za-z]))[A-Za-z]+)*
+      | [A-Za-z0-9]*(?:['’](?![sS](?![A-Za-z]))[A-Za-z]+)*
     )
   | [0-9]+(?:[.,:/][0-9]+)*[A-Za-z]*
-  | '[sS](?![A-Za-z])
+  | ['’][sS](?![A-Za-z])
   | [^\sA-Za-z0-9]
     )
     """,
@@ -124,9 +126,34 @@ _TOKEN_SPLIT_ASCII = re.compile(
 _TOKEN_SPLIT = regex.compile("(" + _TOKEN_RE.pattern + "\n)", regex.VERBOSE)
 
 
-def _tokens(text: str) -> tuple[list[str], list[int], list[int]]:
-    """The tokens of :func:`tokenize` as strings, start offsets and end offsets."""
-    parts = (_TOKEN_SPLIT_ASCII if text.isascii() else _TOKEN_SPLIT).split(text)
+def _plain_extra() -> str:
+    """Punctuation, symbols and spaces of Latin-1 and of the General Punctuation and Currency
+    blocks (no letter, mark or number) that both regex engines take for whitespace alike."""
+    out = []
+    for c in map(chr, [*range(0x80, 0x100), *range(0x2000, 0x2070), *range(0x20A0, 0x20C0)]):
+        if unicodedata.category(c)[0] in "LMN" or c == "’":
+            continue
+        if c.isspace() == bool(regex.match(r"\s", c)) == bool(re.match(r"\s", c)):
+            out.append(c)
+    return "".join(out)
+
+
+_PLAIN_EXTRA = _plain_extra()
+#: a character that needs ``_TOKEN_RE`` (\x1c-\x1f: whitespace to ``re`` only)
+_NOT_PLAIN_RE = re.compile("[^\x00-\x1b\x20-\x7f’" + _PLAIN_EXTRA + "]")
+
+
+def _plain(text: str) -> bool:
+    """True when ``_TOKEN_SPLIT_ASCII`` gives the tokens of ``text``."""
+    return text.isascii() or _NOT_PLAIN_RE.search(text) is None
+
+
+def _tokens(text: str, plain: bool | None = None) -> tuple[list[str], list[int], list[int]]:
+    """The tokens of :func:`tokenize` as strings, start offsets and end offsets (``plain``:
+    :func:`_plain` of ``text``, if known)."""
+    if plain is None:
+        plain = _plain(text)
+    parts = (_TOKEN_SPLIT_ASCII if plain else _TOKEN_SPLIT).split(text)
     toks = parts[1::2]
     cum = list(accumulate(map(len, parts)))
     starts, ends = cum[0:-1:2], cum[1::2]
@@ -1242,16 +1269,16 @@ def _raw_mentions_many(
     todo: list[tuple[int, int, list[str], list[str], bool]] = []
     # per text: token starts and ends, and the offset of the text in the string tokenized
     offsets: dict[int, tuple[list[int], list[int], int]] = {}
-    # ASCII texts (of one article) are tokenized as one string, joined by line breaks: no token
-    # holds one and a line break ends a sentence, so tokens and sentences are those of the
-    # texts one by one
+    # plain texts (of one article, see _plain) are tokenized as one string, joined by line
+    # breaks: no token holds one and a line break ends a sentence, so tokens and sentences are
+    # those of the texts one by one
     units: list[tuple[str, list[int]]] = []
     firsts: list[int] = []  # index into units of each article's first unit
     bounds = [0, len(texts)] if groups is None else [*groups, len(texts)]
     for g in range(len(bounds) - 1):
         firsts.append(len(units))
         live = [t for t in range(bounds[g], bounds[g + 1]) if texts[t] and not texts[t].isspace()]
-        if len(live) > 1 and all(texts[t].isascii() for t in live):
+        if len(live) > 1 and all(_plain(texts[t]) for t in live):
             units.append(("\n".join([texts[t] for t in live]), live))
         else:
             units.extend((texts[t], [t]) for t in live)
@@ -1259,7 +1286,7 @@ def _raw_mentions_many(
     for u, (src, ts) in enumerate(units):
         if u in firsts:
             sgroups.append(len(todo))
-        toks, starts, ends = _tokens(src)
+        toks, starts, ends = _tokens(src, True if len(ts) > 1 else None)
         bases = []
         base = 0
         for t in ts:
@@ -1646,10 +1673,10 @@ def _resolve(texts: Sequence[str], raws: list[list[_Raw]]) -> list[list[EntityMe
     par = uf.p
     root_of = []
     for i in range(n):
-        r = i
-        while par[r] != r:
-            r = par[r]
-        root_of.append(r)
+        x = i
+        while par[x] != x:
+            x = par[x]
+        root_of.append(x)
     groups: dict[int, list[int]] = {}
     for i, root in enumerate(root_of):
         g = groups.get(root)
