@@ -1203,10 +1203,12 @@ def _skip_sentence(
 _MIN_READ_RE = re.compile(r"min(?:ute)?s?\s+read")
 
 
-def _maybe_boiler(text: str) -> bool:
+def _maybe_boiler(text: str, plain: bool | None = None) -> bool:
     """False when no line of ``text`` can be a byline or boilerplate line (:func:`_boiler_line`
-    needs a byline head, or one of the words its pattern is made of): one test for all lines."""
-    if not text.isascii():
+    needs a byline head, or one of the words its pattern is made of): one test for all lines.
+    ``plain``: :func:`_plain` of ``text`` if known (no letters outside ASCII: case folds as
+    ``lower()``)."""
+    if not (plain if plain is not None else _plain(text)):
         return True
     if "By" in text or "BY" in text or "Written by" in text or "Reporting" in text:
         return True
@@ -1221,6 +1223,7 @@ def _maybe_boiler(text: str) -> bool:
         or "reserved" in low
         or "(c)" in low
         or "copyright" in low
+        or "©" in text
         or _MIN_READ_RE.search(low) is not None
     )
 
@@ -1286,7 +1289,8 @@ def _raw_mentions_many(
     for u, (src, ts) in enumerate(units):
         if u in firsts:
             sgroups.append(len(todo))
-        toks, starts, ends = _tokens(src, True if len(ts) > 1 else None)
+        plain = len(ts) > 1 or _plain(src)  # joined texts are all plain
+        toks, starts, ends = _tokens(src, plain)
         bases = []
         base = 0
         for t in ts:
@@ -1294,7 +1298,7 @@ def _raw_mentions_many(
             offsets[t] = (starts, ends, base)
             base += len(texts[t]) + 1
         t = ts[0]
-        boiler = _maybe_boiler(src)
+        boiler = _maybe_boiler(src, plain)
         for a, b in _sentence_bounds(src, toks, starts):
             words = toks[a:b]
             if _skip_sentence(src, starts, ends, a, words, lex, boiler):
