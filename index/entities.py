@@ -1455,6 +1455,22 @@ def _filter(
     words: list[str], cased: list[str], i: int, j: int, lex: _Lexicon
 ) -> tuple[int, int] | None:
     """Apply the no-entity rules to tokens ``i:j``; return the kept token range or None."""
+    if j - i == 1:  # one token: the same rules, in short
+        w = words[i]
+        if not w[:1].isalnum():
+            return None
+        t = w.lower()
+        if (
+            t in _FUNCTION_WORDS
+            or t in _WEEKDAYS_MONTHS
+            or t in _BOILERPLATE
+            or t.isdigit()
+            or t in _UI_WORDS
+        ):
+            return None
+        if (i == 0 or (i == 1 and words[0] in _OPENERS)) and t in lex.common and w not in lex.gaz:
+            return None  # a capitalised common word opening a sentence ("Calm", "Police")
+        return i, j
     # trim punctuation at both ends and common sentence openers at the start
     while i < j and not words[i][:1].isalnum():
         i += 1
