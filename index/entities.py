@@ -646,7 +646,8 @@ class _Decoder:
     shifted rows. All sentences of a batch are laid out in one array with separators between
     them. Tokens that are surely outside any name (no capitalised word next to them, not a joiner
     or next to one, and a clear margin for O) split the sentences into short runs, which are
-    decoded together, entered from and left to O.
+    decoded together, entered from and left to O. A batch may hold the sentences of several
+    articles: each article's runs are then decoded as in a batch of its own (the same labels).
     """
 
     #: an anchor token's O score must beat every other label's by this much
@@ -691,7 +692,7 @@ class _Decoder:
         self.fc = FeatureCache(lex, limit=1)  # used only to make feature strings
         self.rows: dict[str, int] = {}
         self.W = np.zeros((1024, 5 * nl))
-        # per row: 1 capitalised, 2 joiner (- & ' /), 8/16 first/second word of some bigram feature
+        # per row: 1 capitalised, 2 joiner (- & ' /), 4 first word of a multi-token name
         self.F = np.zeros(1024, dtype=np.int8)
         # per row: ids of the lower-cased word as the left and the right word of bigram features
         self.LID = np.zeros(1024, dtype=np.int64)
