@@ -340,43 +340,40 @@ class _Lexicon:
             if names
         ]
         self._span_firsts = frozenset().union(*(s for s, _, _ in self._span_lists))
-        self._span_pairs: list[tuple[dict[str, dict[str, list[int]]], frozenset[str], str]] = []
+        self._span_heads: list[frozenset[str]] = []  # see _heads
         #: per-sentence features of token spans: words -> [(token index, feature)], or None
         self.span_features: Any = self._name_spans if self._span_lists else None
 
-    def _pairs(self) -> list[tuple[dict[str, dict[str, list[int]]], frozenset[str], str]]:
-        """Per list of multi-token names: first token -> second token -> lengths (longest
-        first) of the names so starting, only lengths the first token lists; built once."""
-        if len(self._span_pairs) != len(self._span_lists):
+    def _heads(self) -> list[frozenset[str]]:
+        """Per list of multi-token names: their first two tokens ("New York"); built once."""
+        if len(self._span_heads) != len(self._span_lists):
             out = []
-            for spans, names, feat in self._span_lists:
-                by: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+            for _, names, _ in self._span_lists:
+                heads = set()
                 for name in names:
-                    ts = name.split(" ")
-                    if len(ts) >= 2 and len(ts) in spans.get(ts[0], ()):
-                        by[ts[0]][ts[1]].add(len(ts))
-                pairs = {
-                    a: {b: sorted(ms, reverse=True) for b, ms in d.items()} for a, d in by.items()
-                }
-                out.append((pairs, names, feat))
-            self._span_pairs = out
-        return self._span_pairs
+                    a = name.find(" ")
+                    b = name.find(" ", a + 1)
+                    heads.add(name if b < 0 else name[:b])
+                out.append(frozenset(heads))
+            self._span_heads = out
+        return self._span_heads
 
     def span_marks(self, words: list[str], cand: list[int]) -> list[tuple[str, list[int]]]:
         """The tokens :meth:`_name_spans` marks, per feature ("ps", then "cs"), given the
         positions ``cand`` (ascending) of all words that open some multi-token name."""
         out = []
         n = len(words)
-        for pairs, names, feat in self._pairs():
+        for (spans, names, feat), heads in zip(self._span_lists, self._heads(), strict=True):
             done = 0
             ks: list[int] = []
             for i in cand:
                 if i < done or i + 1 >= n:
                     continue
-                nxt = pairs.get(words[i])
-                if nxt is None:
-                    continue
-                for m in nxt.get(words[i + 1], ()):
+                w = words[i]
+                lens = spans.get(w)
+                if lens is None or w + " " + words[i + 1] not in heads:
+                    continue  # no name of the list starts with these two tokens
+                for m in lens:
                     if i + m <= n and " ".join(words[i : i + m]) in names:
                         ks.extend(range(i, i + m))
                         done = i + m
@@ -689,6 +686,7 @@ class _Decoder:
             elif a[:4] in ("-2w=", "+2w="):
                 self.prefixed[2 if a[0] == "-" else 3][a[4:]] = k
         self.lex = lex
+        lex._heads()  # built now, with the model
         self.fc = FeatureCache(lex, limit=1)  # used only to make feature strings
         self.rows: dict[str, int] = {}
         self.W = np.zeros((1024, 5 * nl))
