@@ -34,8 +34,9 @@ import unicodedata
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import accumulate
+from operator import is_not
 from pathlib import Path
 from typing import Any
 
@@ -758,41 +759,52 @@ class _Decoder:
             self.F = np.resize(self.F, size)
             self.LID = np.resize(self.LID, size)
             self.RID = np.resize(self.RID, size)
-        aid = self.attr_index
         zero = len(self.A) - 1
+        # rows of A to sum per word and position: the zero row, then the features that have
+        # weights (no more rows: reduceat sums long segments pairwise, so the rows summed must
+        # stay those of the model as exported)
         ix: list[int] = []
         offs: list[int] = []
         fc = self.fc
-        m1, p1, m2, p2 = self.prefixed
+        aid = self.attr_index.get
+        m1, p1, m2, p2 = (d.get for d in self.prefixed)
+        found: Any = partial(is_not, None)  # not None (a row index may be 0)
         for w in new:
             f0, near, lw = fc.base(w)
             offs.append(len(ix))
             ix.append(zero)
-            ix.extend(k for k in map(aid.get, f0) if k is not None)
+            ix += filter(found, map(aid, f0))
             offs.append(len(ix))
             ix.append(zero)
-            ix.extend(k for k in map(m1.get, near) if k is not None)
+            ix += filter(found, map(m1, near))
             offs.append(len(ix))
             ix.append(zero)
-            ix.extend(k for k in map(p1.get, near) if k is not None)
+            ix += filter(found, map(p1, near))
             offs.append(len(ix))
-            ix.append(m2.get(lw, zero))
+            ix.append(m2(lw, zero))
             offs.append(len(ix))
-            ix.append(p2.get(lw, zero))
+            ix.append(p2(lw, zero))
         sums = np.add.reduceat(self.A[ix], offs, axis=0)
         self.W[k0:need] = sums.reshape(len(new), -1)
         firsts = self.lex._span_firsts
-        for j, w in enumerate(new):
+        flags: list[int] = []
+        lids: list[int] = []
+        rids: list[int] = []
+        lid, rid = self.bg_lid.get, self.bg_rid.get
+        for w in new:
             c = w[:1]
             lw = w.lower()
-            self.F[k0 + j] = (
+            flags.append(
                 (1 if c.isupper() else 0)
                 | (2 if c and c in "-&'/" else 0)
                 | (4 if w in firsts else 0)
             )
-            self.LID[k0 + j] = self.bg_lid.get(lw, 0)
-            self.RID[k0 + j] = self.bg_rid.get(lw, 0)
-            self.rows[w] = k0 + j
+            lids.append(lid(lw, 0))
+            rids.append(rid(lw, 0))
+        self.F[k0:need] = flags
+        self.LID[k0:need] = lids
+        self.RID[k0:need] = rids
+        self.rows.update(zip(new, range(k0, need), strict=True))
 
     def tag_many(self, sents: list[list[str]], uppers: list[bool]) -> list[list[str]]:
         """BIO labels for each sentence (lists of token strings, as given to the CRF)."""
