@@ -262,6 +262,48 @@ def test_ampersand_acronyms_are_one_token() -> None:
     assert "AT&T" in toks and "S&P" in toks and "&" in toks
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Trump’s aide met O’Leary’s team — twice — in “New York” on Tuesday…",
+        "It’s the U.S.’ call: AT&T’s 3’s and ’s ’S x’ ’ rock’n’roll\xa0in\u2009Paris – €5",
+        "Abadi\u2028Baghdad\u00a0\u00a0•\u00a0Mosul’s ‘fall’ ‰ ¿Qué?",
+    ],
+)
+def test_fast_tokens_are_the_unicode_tokens_for_plain_text(text: str) -> None:
+    """Text whose only characters outside ASCII are ’ or plain punctuation and spaces is cut by
+    the fast pattern, into the tokens the Unicode pattern gives."""
+    from index import entities as E
+
+    plain = E._plain(text)
+    assert plain == ("é" not in text)
+    parts = E._TOKEN_SPLIT.split(text)
+    assert E._tokens(text)[0] == parts[1::2]
+
+
+def test_boilerplate_prefilter_never_hides_a_boilerplate_line() -> None:
+    from index import entities as E
+
+    lines = [
+        "By Staff Reporter",
+        "4 MIN READ",
+        "4\xa0MIN\xa0READ",
+        "Photo: Reuters",
+        "Published March 3, 2017",
+        "Updated 2 hours ago",
+        "All Rights Reserved",
+        "© Reuters 2017",
+        "(C) AP",
+        "Copyright 2017 Thomson Reuters",
+        "Reporting by Ahmed Rasheed; Editing by Mark Heinrich",
+    ]
+    for line in lines:
+        assert E._boiler_line(line), line
+        for text in (line, "Iraqi forces advanced.\n" + line + "\nThe end.", "“Hi” —\n " + line):
+            assert E._maybe_boiler(text), text
+    assert not E._maybe_boiler("Iraqi forces took Mosul, officials said already.")
+
+
 def test_company_suffix_keeps_its_dot_mid_sentence() -> None:
     text = "Steve Jobs, the chief executive officer of Apple Inc., announced a new phone."
     ms = extract_entities(text)
