@@ -28,13 +28,17 @@ def enrichable(paragraphs: tuple[str, ...], limit: int = ENRICH_CHARS) -> tuple[
     return paragraphs
 
 
-def enrich(article: Article) -> Enriched:
-    """Entities (with per-paragraph mentions) and dated events of one article."""
+def enrich(article: Article, mentions: list[list[EntityMention]] | None = None) -> Enriched:
+    """Entities (with per-paragraph mentions) and dated events of one article.
+
+    ``mentions``: the article's entity mentions when they were found already (by
+    :func:`index.entities.annotate_articles` over a batch of articles)."""
     from index.dates import article_events
     from index.entities import annotate_paragraphs, entity_key, summarize
 
     paragraphs = enrichable(article.paragraphs)
-    mentions = annotate_paragraphs(paragraphs, title=article.title)
+    if mentions is None:
+        mentions = annotate_paragraphs(paragraphs, title=article.title)
     flat = [m for para in mentions for m in para]
     records = merge_records(summarize(flat), entity_key)
     events = tuple(article_events(paragraphs, article.published))

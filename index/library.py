@@ -165,47 +165,85 @@ def _warm() -> None:
 _Ready = tuple
 
 
-def _work(unit: _Unit) -> tuple[str, _Ready | None, str | None]:
-    from index.enrich import enrich, no_enrich
-    from index.parse import ParseError, content_id, parse_file, parse_jsonl_line
+def _article_of(unit: _Unit) -> Article:
+    """Parse one unit into an article (raises ParseError, OSError...)."""
+    from index.parse import content_id, parse_file, parse_jsonl_line
 
-    try:
-        if unit.line is not None:
-            parsed = parse_jsonl_line(unit.line, unit.source_hint)
-        elif unit.parsed is None:
-            assert unit.path is not None
-            parsed = parse_file(Path(unit.path), source_hint=unit.source_hint)
-        else:
-            parsed = unit.parsed
-        article = Article(
-            id=content_id(parsed),
-            title=parsed.title,
-            source=parsed.source or unit.source_hint or "unknown",
-            published=parsed.published,
-            byline=parsed.byline,
-            paragraphs=tuple(parsed.paragraphs),
-            path=unit.path,
-            url=getattr(parsed, "url", None),
-        )
-        if not unit.enrich:
-            return unit.name, (article.id, store.rows_of(no_enrich(article)),
-                               document(article), None), None
-        enriched = enrich(article)
+    if unit.line is not None:
+        parsed = parse_jsonl_line(unit.line, unit.source_hint)
+    elif unit.parsed is None:
+        assert unit.path is not None
+        parsed = parse_file(Path(unit.path), source_hint=unit.source_hint)
+    else:
+        parsed = unit.parsed
+    return Article(
+        id=content_id(parsed),
+        title=parsed.title,
+        source=parsed.source or unit.source_hint or "unknown",
+        published=parsed.published,
+        byline=parsed.byline,
+        paragraphs=tuple(parsed.paragraphs),
+        path=unit.path,
+        url=getattr(parsed, "url", None),
+    )
+
+
+def _failure(exc: BaseException) -> str:
+    """What to say of a unit that could not be added."""
+    from index.parse import ParseError
+
+    if isinstance(exc, ParseError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return "file too large to read"
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return f"could not be processed ({type(exc).__name__}: {exc})"
+
+
+def _work_many(units: Sequence[_Unit]) -> list[tuple[str, _Ready | None, str | None]]:
+    """Parse, enrich and prepare units; the entity tagger runs once over all of them (the same
+    mentions per article as one at a time, for less CPU). A unit that fails is reported, never
+    the batch."""
+    from index.enrich import enrich, no_enrich
+
+    out: list[tuple[str, _Ready | None, str | None] | None] = [None] * len(units)
+    todo: list[tuple[int, Article]] = []
+    for k, unit in enumerate(units):
+        try:
+            article = _article_of(unit)
+            if unit.enrich:
+                todo.append((k, article))
+            else:
+                ready = (article.id, store.rows_of(no_enrich(article)), document(article), None)
+                out[k] = (unit.name, ready, None)
+        except Exception as exc:  # a bad file or a bug in a parser must not stop the batch
+            out[k] = (unit.name, None, _failure(exc))
+    if todo:
+        from index.entities import annotate_articles
         from index.links import prepare
 
-        prints = prepare(article.id, article.source, article.published,
-                         enrichable(article.paragraphs), [r.key for r in enriched.entities])
-        doc = document(article, search_names((r.entity.name, r.entity.type, r.entity.aliases)
-                                             for r in enriched.entities))
-        return unit.name, (article.id, store.rows_of(enriched), doc, prints), None
-    except ParseError as exc:
-        return unit.name, None, str(exc)
-    except MemoryError:
-        return unit.name, None, "file too large to read"
-    except OSError as exc:
-        return unit.name, None, exc.strerror or str(exc)
-    except Exception as exc:  # a bug in an extractor must not stop the batch
-        return unit.name, None, f"could not be processed ({type(exc).__name__}: {exc})"
+        try:
+            mentions: list = annotate_articles(
+                [(enrichable(a.paragraphs), a.title) for _, a in todo])
+        except Exception:  # never expected ("never raises"); fall back to one at a time
+            mentions = [None] * len(todo)
+        for (k, article), ms in zip(todo, mentions, strict=True):
+            try:
+                enriched = enrich(article, mentions=ms)
+                prints = prepare(article.id, article.source, article.published,
+                                 enrichable(article.paragraphs),
+                                 [r.key for r in enriched.entities])
+                doc = document(article, search_names(
+                    (r.entity.name, r.entity.type, r.entity.aliases) for r in enriched.entities))
+                out[k] = (units[k].name, (article.id, store.rows_of(enriched), doc, prints), None)
+            except Exception as exc:  # a bug in an extractor must not stop the batch
+                out[k] = (units[k].name, None, _failure(exc))
+    return [x for x in out if x is not None]
+
+
+def _work(unit: _Unit) -> tuple[str, _Ready | None, str | None]:
+    return _work_many([unit])[0]
 
 
 # The units of the add in progress: set before the pool forks, so the workers inherit them and
@@ -214,7 +252,7 @@ _UNITS: Sequence[_Unit] = ()
 
 
 def _work_range(bounds: tuple[int, int]) -> list[tuple[str, _Ready | None, str | None]]:
-    return [_work(u) for u in _UNITS[bounds[0]:bounds[1]]]
+    return _work_many(_UNITS[bounds[0]:bounds[1]])
 
 
 def _source_map(folder: Path, cache: dict[Path, dict[str, str]]) -> dict[str, str]:
