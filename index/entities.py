@@ -1753,6 +1753,29 @@ def _resolve(texts: Sequence[str], raws: list[list[_Raw]]) -> list[list[EntityMe
 _RETYPE = True
 
 
+# A wire dateline opening a line: "HOUSTON, March 3 -", "LOS ANGELES, June 2 -",
+# "MOBILE, Ala., Oct 5 -", "WASHINGTON (Reuters) -". Its capitalised head is a place.
+_DATELINE_RE = re.compile(
+    r"^[ \t]*([A-Z][A-Z.'\-]+(?: [A-Z][A-Z.'\-]+){0,3})"
+    r"(?:(?:, [A-Z][A-Za-z.]+(?: [A-Z][A-Za-z.]+)?)?, (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|"
+    r"Nov|Dec)[a-z]*\.? \d{1,2}(?:, \d{4})?| ?\((?:Reuters|AP|AFP|UPI|Bloomberg)\)) *[-\u2013\u2014]",
+    re.M,
+)
+
+
+def _dateline_places(text: str, rs: list[_Raw]) -> list[_Raw]:
+    """A dateline's city is a place, whatever the tagger made of the capitals ("HOUSTON" ORG)."""
+    if "-" not in text and "\u2013" not in text and "\u2014" not in text:
+        return rs
+    spans = [m.span(1) for m in _DATELINE_RE.finditer(text)]
+    if not spans:
+        return rs
+    kept = [r for r in rs if not any(r.start < e and s < r.end for s, e in spans)]
+    kept += [_Raw(s, e, "LOC", text[s:e], True, "LOC") for s, e in spans]
+    kept.sort(key=lambda r: (r.start, r.end))
+    return kept
+
+
 def _add_paren_acronyms(text: str, rs: list[_Raw]) -> list[_Raw]:
     """Add "(ACR)" right after a name as a mention when the CRF missed it."""
     if "(" not in text:
@@ -1779,7 +1802,10 @@ def _safe_raw_many(texts: Sequence[str]) -> list[list[_Raw]]:
             return [[]]
         return [_safe_raw_many([t])[0] for t in texts]
     try:
-        return [_add_paren_acronyms(t, rs) for t, rs in zip(texts, raws, strict=True)]
+        return [
+            _dateline_places(t, _add_paren_acronyms(t, rs))
+            for t, rs in zip(texts, raws, strict=True)
+        ]
     except Exception:
         return raws
 
@@ -1866,7 +1892,9 @@ def _annotate_batch(items: list[tuple[list[str], str]]) -> list[list[list[Entity
         ts = texts[a : a + 1 + len(paras)]
         rs = raws[a : a + 1 + len(paras)]
         with contextlib.suppress(Exception):  # as annotate_paragraphs: then without them
-            rs = [_add_paren_acronyms(t, r) for t, r in zip(ts, rs, strict=True)]
+            rs = [
+                _dateline_places(t, _add_paren_acronyms(t, r)) for t, r in zip(ts, rs, strict=True)
+            ]
         try:
             out.append(_resolve(ts, rs)[1:])
         except Exception:

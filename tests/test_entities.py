@@ -530,3 +530,22 @@ def test_conll_testa_floor() -> None:
 def test_meantime_floor() -> None:
     r = _scorer().score_meantime(_data_dir())
     assert r["f1"] >= 0.55, r
+
+
+@pytest.mark.parametrize(
+    "text,city",
+    [
+        ("HOUSTON, March 3 - Texas Instruments Inc said it would cut 500 jobs.", "HOUSTON"),
+        ("LOS ANGELES, June 2 - Lockheed Corp said second-quarter profit rose.", "LOS ANGELES"),
+        ("WASHINGTON (Reuters) - The Federal Reserve left rates unchanged.", "WASHINGTON"),
+    ],
+)
+def test_a_wire_datelines_city_is_a_place(text: str, city: str) -> None:
+    """The all-capital city of a dateline is a LOC, never an ORG made of its capitals."""
+    assert _typed(text).get(city) == {"LOC"}, extract_entities(text)
+    assert _typed("Markets were calm.\n" + text).get(city) == {"LOC"}
+
+
+def test_capitals_before_a_date_mid_line_are_not_a_dateline() -> None:
+    text = "Analysts at the FED said on March 3 - a Tuesday - that rates would hold."
+    assert _typed(text).get("FED") != {"LOC"}
