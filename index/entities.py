@@ -1776,6 +1776,11 @@ def _dateline_places(text: str, rs: list[_Raw]) -> list[_Raw]:
     return kept
 
 
+def _text_rules(text: str, rs: list[_Raw]) -> list[_Raw]:
+    """The rules that look at a whole text after tagging: "Name (ACRONYM)", dateline places."""
+    return _dateline_places(text, _add_paren_acronyms(text, rs))
+
+
 def _add_paren_acronyms(text: str, rs: list[_Raw]) -> list[_Raw]:
     """Add "(ACR)" right after a name as a mention when the CRF missed it."""
     if "(" not in text:
@@ -1802,10 +1807,7 @@ def _safe_raw_many(texts: Sequence[str]) -> list[list[_Raw]]:
             return [[]]
         return [_safe_raw_many([t])[0] for t in texts]
     try:
-        return [
-            _dateline_places(t, _add_paren_acronyms(t, rs))
-            for t, rs in zip(texts, raws, strict=True)
-        ]
+        return [_text_rules(t, rs) for t, rs in zip(texts, raws, strict=True)]
     except Exception:
         return raws
 
@@ -1892,9 +1894,7 @@ def _annotate_batch(items: list[tuple[list[str], str]]) -> list[list[list[Entity
         ts = texts[a : a + 1 + len(paras)]
         rs = raws[a : a + 1 + len(paras)]
         with contextlib.suppress(Exception):  # as annotate_paragraphs: then without them
-            rs = [
-                _dateline_places(t, _add_paren_acronyms(t, r)) for t, r in zip(ts, rs, strict=True)
-            ]
+            rs = [_text_rules(t, r) for t, r in zip(ts, rs, strict=True)]
         try:
             out.append(_resolve(ts, rs)[1:])
         except Exception:
