@@ -631,6 +631,7 @@ class Library:
 
     def _catch_up_index(self) -> int:
         """Index the articles the store has and the index lacks (after a crash). Needs the lock."""
+        self._catch_up_removals()
         index = self.index
         done = int(store.get_meta(self.conn, "indexed_seq", "0") or 0)
         top = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM articles").fetchone()[0]
@@ -693,6 +694,63 @@ class Library:
                 if stale.name != name:
                     shutil.rmtree(stale, ignore_errors=True)
             return n
+
+    # --- removing -------------------------------------------------------------------------
+    def remove(self, ids: Iterable[str], *,
+               on_busy: Callable[[], None] | None = None) -> int:
+        """Remove articles (full ids; unknown ones are ignored) from the store and the index;
+        returns how many were removed.
+
+        Atomic like an add: one store transaction takes the articles out with their entities,
+        events, user state, passages, links and story places (a story keeps its other
+        members), and notes their ids as pending removals; then the index drops them and the
+        notes are cleared. A crash between the two leaves notes that the next writer applies
+        (:meth:`_catch_up_removals`); meanwhile searches never show an article the store
+        lacks."""
+        from index.links import prepare
+
+        wanted = list(dict.fromkeys(ids))
+        with self._write_lock(on_busy):
+            with store.transaction(self.conn):
+                present = sorted(store.existing_ids(self.conn, wanted))
+                if present:
+                    store.ensure_user_tables(self.conn)
+                    arts = [a for i in present if (a := store.get_article(self.conn, i))]
+                    self.passages.remove(
+                        prepare(a.id, a.source, a.published, enrichable(a.paragraphs),
+                                store.entity_keys_of(self.conn, a.id))
+                        for a in arts
+                    )
+                    n = store.delete_articles(self.conn, present)
+                else:
+                    n = 0
+            _fault_point("after-remove-commit")
+            self._catch_up_removals()
+        return n
+
+    def _catch_up_removals(self) -> int:
+        """Apply to the index the removals the store has noted (after a crash between the two
+        commits). An id that is in the store again (added back since) gets its document
+        rewritten, so it is neither lost nor doubled. Needs the lock."""
+        pending = store.pending_removals(self.conn)
+        if not pending:
+            return 0
+        back = store.existing_ids(self.conn, pending)
+        writer = self.index.writer()
+        try:
+            for aid in pending:
+                writer.delete_by_term("id", aid)
+            for aid in sorted(back):
+                a = store.get_article(self.conn, aid)
+                if a is not None:
+                    writer.add_document(**document(a, self._entity_names(aid)))
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        with store.transaction(self.conn):
+            store.clear_removals(self.conn, pending)
+        return len(pending)
 
     # --- reading --------------------------------------------------------------------------
     def count(self) -> int:

@@ -794,6 +794,77 @@ class PassageIndex:
             if t != "pi_meta":
                 self.conn.execute(f"DELETE FROM {t}")
 
+    def remove(self, items: Iterable[PreparedArticle]) -> int:
+        """Take articles out of the tables as if they had never been added (inside the
+        caller's transaction): their shingle and entity postings, their links and pairs in
+        both directions, their counts in the document frequencies. ``items`` are the articles
+        as ``prepare`` makes them from the stored text (their hashes and terms say which rows
+        to touch, so no step scans a table).
+
+        A story keeps its other members: if it was named after a removed article it takes the
+        id of its oldest remaining member, and its centroid is summed again from the members
+        left (a story left with one article has no ``pi_story`` row, like any lone article).
+        Members are not regrouped: an article that was the only bridge between two groups
+        leaves them in one story. Returns how many articles were removed."""
+        self._freqs = None  # counts change behind the cache
+        cur = self.conn.cursor()
+        stories: set[int] = set()
+        gone: set[int] = set()
+        n = 0
+        for p in items:
+            row = cur.execute("SELECT aid, sid, day, story, ekeys FROM pi_article WHERE id = ?",
+                              (p.id,)).fetchone()
+            if row is None:
+                continue
+            aid, sid, day, story, ekeys = row
+            n += 1
+            gone.add(aid)
+            stories.add(story)
+            cur.executemany("DELETE FROM pi_shingle WHERE h = ? AND sid = ? AND aid = ?",
+                            [(h, sid, aid) for h in set(p.hashes)])
+            keys = _keys(ekeys)
+            cur.executemany("DELETE FROM pi_entity WHERE key = ? AND day = ? AND aid = ?",
+                            [(k, day or 0, aid) for k in keys])
+            for table in ("pi_link", "pi_pair"):  # rows are stored in both directions
+                others = [r[0] for r in cur.execute(
+                    f"SELECT DISTINCT oaid FROM {table} WHERE aid = ?", (aid,))]
+                cur.executemany(f"DELETE FROM {table} WHERE aid = ? AND oaid = ?",
+                                [(o, aid) for o in others])
+                cur.execute(f"DELETE FROM {table} WHERE aid = ?", (aid,))
+            epochs = sorted({_epoch(day), ALL_EPOCHS})
+            cur.executemany("UPDATE pi_tdf SET n = n - 1 WHERE t = ? AND e = ?",
+                            [(t, e) for t in (-1, *set(p.terms)) for e in epochs])
+            cur.executemany("UPDATE pi_edf SET n = n - 1 WHERE key = ? AND e = ?",
+                            [(k, e) for k in keys for e in epochs])
+            cur.execute("DELETE FROM pi_article WHERE aid = ?", (aid,))
+        if n:
+            cur.execute("DELETE FROM pi_tdf WHERE n <= 0 AND t != -1")
+            cur.execute("DELETE FROM pi_edf WHERE n <= 0")
+        for story in sorted(stories):
+            members = [r[0] for r in cur.execute(
+                "SELECT aid FROM pi_article WHERE story = ? ORDER BY aid", (story,))]
+            cur.execute("DELETE FROM pi_story WHERE story = ?", (story,))
+            if not members:
+                continue
+            new = members[0]
+            if new != story:
+                cur.execute("UPDATE pi_article SET story = ? WHERE story = ?", (new, story))
+            if len(members) > 1:
+                cterms: dict = {}
+                cents: dict = {}
+                for a in _articles(cur, members).values():
+                    cterms = _add_vec(cterms, _unit(_raw_terms(_unpack(a["terms"]))))
+                    cents = _add_vec(cents, _unit(dict.fromkeys(_keys(a["ekeys"]), 1.0)))
+                cterms = _top(cterms, CENTROID_TERMS)
+                cents = _top(cents, CENTROID_ENTS)
+                cur.execute(
+                    "INSERT OR REPLACE INTO pi_story(story, n, terms, ents, ew)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (new, len(members), _pack(sorted(cterms.items())), _KSEP.join(cents),
+                     _int_blob(cents.values())),
+                )
+        return n
+
     # ---------------------------------------------------------------------------- adding
 
     def add(

@@ -62,6 +62,24 @@ CREATE INDEX IF NOT EXISTS events_date ON events(date);
 CREATE INDEX IF NOT EXISTS events_article ON events(article);
 """
 
+# What a user does with the articles (issue 13), and removals the search index has yet to see.
+# Added tables: created by writers that need them (``ensure_user_tables``), read as empty when
+# absent, so an older library opens unchanged.
+USER_SCHEMA = """
+CREATE TABLE IF NOT EXISTS article_state (
+    id TEXT PRIMARY KEY,
+    read_at TEXT,
+    starred_at TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS saved_searches (
+    name TEXT PRIMARY KEY,
+    query TEXT NOT NULL,
+    created TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS removed_pending (id TEXT PRIMARY KEY) WITHOUT ROWID;
+"""
+_SCHEMA += USER_SCHEMA
+
 
 class StoreError(RuntimeError):
     """The store cannot be used; the message says what is wrong and what to run."""
@@ -323,3 +341,50 @@ def rows_by_id(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, Articl
 def entity_keys_of(conn: sqlite3.Connection, article_id: str) -> list[str]:
     """The merge keys of the entities one article names."""
     return [r[0] for r in conn.execute("SELECT key FROM entities WHERE article=?", (article_id,))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Removal and user state (issue 13). Writers call these inside their own transaction.
+
+
+def ensure_user_tables(conn: sqlite3.Connection) -> None:
+    """Create the user-state tables if missing (inside the caller's write transaction)."""
+    for stmt in USER_SCHEMA.split(";"):
+        if stmt.strip():
+            conn.execute(stmt)
+
+
+def has_table(conn: sqlite3.Connection, name: str) -> bool:
+    """Whether the store has a table (added tables are absent from older libraries)."""
+    return conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)
+    ).fetchone() is not None
+
+
+def delete_articles(conn: sqlite3.Connection, ids: Sequence[str]) -> int:
+    """Delete articles with their entities, events and user state, and note each id as a
+    removal the search index has yet to apply (inside the caller's transaction; the user
+    tables must exist). Returns how many articles were deleted."""
+    n = 0
+    for i in range(0, len(ids), 500):
+        chunk = list(ids[i : i + 500])
+        marks = ",".join("?" * len(chunk))
+        n += conn.execute(f"DELETE FROM articles WHERE id IN ({marks})", chunk).rowcount
+        conn.execute(f"DELETE FROM entities WHERE article IN ({marks})", chunk)
+        conn.execute(f"DELETE FROM events WHERE article IN ({marks})", chunk)
+        conn.execute(f"DELETE FROM article_state WHERE id IN ({marks})", chunk)
+        conn.executemany("INSERT OR IGNORE INTO removed_pending(id) VALUES (?)",
+                         [(x,) for x in chunk])
+    return n
+
+
+def pending_removals(conn: sqlite3.Connection) -> list[str]:
+    """Ids removed from the store whose removal from the search index is not confirmed."""
+    if not has_table(conn, "removed_pending"):
+        return []
+    return [r[0] for r in conn.execute("SELECT id FROM removed_pending ORDER BY id")]
+
+
+def clear_removals(conn: sqlite3.Connection, ids: Sequence[str]) -> None:
+    """Forget pending removals the index has applied (inside the caller's transaction)."""
+    conn.executemany("DELETE FROM removed_pending WHERE id=?", [(x,) for x in ids])

@@ -42,6 +42,10 @@ COMMANDS = {
     "extract": "annotate raw text with entities and dates (no library)",
 }
 
+from reader import commands as _more  # noqa: E402  (remove, mark, ...: issue 13)
+
+COMMANDS.update(_more.COMMANDS)
+
 EPILOG = """\
 Run `reader` with no command to open the app (the bundled seed articles are added to an empty
 library). The library folder is --library, else $READER_LIBRARY, else the user data folder.
@@ -147,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--json", action="store_true", help="print JSON")
     ex.add_argument("--jsonl", action="store_true",
                     help='JSON Lines in ({"id","text","published"}) and out')
+    _more.register(cmd)
     return p
 
 
@@ -244,6 +249,7 @@ def _run_command(args: argparse.Namespace) -> int:
             "related": cmd_related,
             "stats": cmd_stats,
             "reindex": cmd_reindex,
+            **_more.HANDLERS,
         }[args.command]
         if args.command not in ("add", "reindex"):
             lib.ensure_indexed()
