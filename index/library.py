@@ -752,6 +752,91 @@ class Library:
             store.clear_removals(self.conn, pending)
         return len(pending)
 
+    # --- what the user does: read and starred marks, saved searches (index/user.py) ---------
+    def mark(self, ids: Iterable[str], *, read: bool | None = None,
+             starred: bool | None = None, on_busy: Callable[[], None] | None = None) -> int:
+        """Mark articles (full ids; unknown ones ignored) read or unread, starred or not
+        (None leaves that mark alone), in one transaction; returns how many changed."""
+        from index import user
+
+        with self._write_lock(on_busy), store.transaction(self.conn):
+            return user.set_marks(self.conn, ids, read=read, starred=starred)
+
+    def read_ids(self) -> set[str]:
+        """Ids of the articles marked read."""
+        from index import user
+
+        return user.read_ids(self.conn)
+
+    def starred_ids(self) -> set[str]:
+        """Ids of the starred articles."""
+        from index import user
+
+        return user.starred_ids(self.conn)
+
+    def marks(self, ids: Sequence[str]) -> dict[str, tuple[bool, bool]]:
+        """article id -> (read, starred) for the given ids."""
+        from index import user
+
+        return user.marks_of(self.conn, ids)
+
+    def saved_searches(self) -> list[tuple[str, str]]:
+        """(name, query) of the saved searches, by name."""
+        from index import user
+
+        return user.saved_searches(self.conn)
+
+    def saved_search(self, name: str) -> str:
+        """The query saved under ``name`` (KeyError with a clear message if none)."""
+        for n, q in self.saved_searches():
+            if n == name:
+                return q
+        raise KeyError(f"no saved search named {name!r}")
+
+    def save_search(self, name: str, query: str,
+                    on_busy: Callable[[], None] | None = None) -> None:
+        """Save ``query`` under ``name`` (replacing one of that name). The query is checked
+        first: a malformed one raises QueryError and nothing is saved."""
+        from index import user
+
+        name = " ".join(name.split())
+        if not name:
+            raise ValueError("a saved search needs a name")
+        self.search(query, limit=1)
+        with self._write_lock(on_busy), store.transaction(self.conn):
+            user.save_search(self.conn, name, query)
+
+    def delete_search(self, name: str, on_busy: Callable[[], None] | None = None) -> None:
+        """Forget a saved search (KeyError if there is none of that name)."""
+        from index import user
+
+        with self._write_lock(on_busy), store.transaction(self.conn):
+            if not user.delete_search(self.conn, name):
+                raise KeyError(f"no saved search named {name!r}")
+
+    def _search_marked(self, query: str, states: frozenset[str],
+                       limit: int | None) -> list[SearchRow]:
+        """``search`` for a query with ``is:`` clauses: the rest of the query (or, if nothing
+        is left, every article newest first), kept to the articles in those states."""
+        from index import user
+
+        read, starred = self.read_ids(), self.starred_ids()
+        out: list[SearchRow] = []
+        if query.strip():
+            hits: list[Hit] = self.index.search(query, limit=None)
+            keep = [h for h in hits if user.matches(states, h.id, read, starred)]
+            if limit is not None:
+                keep = keep[:limit]
+            rows = store.rows_by_id(self.conn, [h.id for h in keep])
+            return [SearchRow(h.id, r.title, r.source, r.published, h.score)
+                    for h in keep if (r := rows.get(h.id)) is not None]
+        for r in store.list_rows(self.conn):
+            if user.matches(states, r.id, read, starred):
+                out.append(SearchRow(r.id, r.title, r.source, r.published, 0.0))
+                if limit is not None and len(out) >= limit:
+                    break
+        return out
+
     # --- reading --------------------------------------------------------------------------
     def count(self) -> int:
         """Number of articles."""
@@ -798,7 +883,13 @@ class Library:
         return out
 
     def search(self, query: str, limit: int | None = 50) -> list[SearchRow]:
-        """Ranked results for a query in Whoosh syntax; QueryError if malformed."""
+        """Ranked results for a query in Whoosh syntax; QueryError if malformed. ``is:unread``,
+        ``is:read``, ``is:starred`` keep the hits in those states (see index/user.py)."""
+        from index.user import split_filters
+
+        query, states = split_filters(query)
+        if states:
+            return self._search_marked(query, states, limit)
         hits: list[Hit] = self.index.search(query, limit=limit)
         rows = store.rows_by_id(self.conn, [h.id for h in hits])
         return [
@@ -809,6 +900,12 @@ class Library:
 
     def query_terms(self, query: str) -> set[str]:
         """The analysed words of a query, to highlight in an article."""
+        from index.user import split_filters
+
+        try:
+            query = split_filters(query)[0]
+        except QueryError:
+            return set()
         return self.index.terms(query)
 
     @staticmethod

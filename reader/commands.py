@@ -15,7 +15,13 @@ from index.library import Library, QueryError
 
 COMMANDS = {
     "remove": "remove articles from the library (store and search index together)",
+    "mark": "mark articles read or unread, starred or unstarred",
+    "searches": "list, save and delete saved searches (with their unread counts)",
 }
+
+#: ``reader mark ACTION``: (read, starred) to set; None leaves that mark alone
+MARKS = {"read": (True, None), "unread": (False, None), "star": (None, True),
+         "unstar": (None, False)}
 
 
 def register(cmd: Callable[[str], argparse.ArgumentParser]) -> None:
@@ -25,6 +31,18 @@ def register(cmd: Callable[[str], argparse.ArgumentParser]) -> None:
     rm.add_argument("-y", "--yes", action="store_true",
                     help="do not ask for confirmation on a terminal")
     rm.add_argument("--json", action="store_true", help="print the removed ids as JSON")
+
+    mk = cmd("mark")
+    mk.add_argument("action", choices=list(MARKS), help="the mark to set: " + ", ".join(MARKS))
+    _selection(mk, "articles to mark")
+    mk.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    ss = cmd("searches")
+    what = ss.add_mutually_exclusive_group()
+    what.add_argument("--save", nargs=2, metavar=("NAME", "QUERY"),
+                      help="save QUERY under NAME (replacing a search of that name)")
+    what.add_argument("--delete", metavar="NAME", help="forget the saved search NAME")
+    ss.add_argument("--json", action="store_true", help="print JSON")
 
 
 def _selection(p: argparse.ArgumentParser, what: str) -> None:
@@ -95,6 +113,74 @@ def cmd_remove(lib: Library, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mark(lib: Library, args: argparse.Namespace) -> int:
+    """``reader mark read|unread|star|unstar ID ... | --search QUERY``."""
+    from reader.cli import _T, _console, _dump, _err
+
+    ids = select(lib, args)
+    read, starred = MARKS[args.action]
+    changed = lib.mark(ids, read=read, starred=starred, on_busy=lambda: _err(
+        "the library is busy: another reader is adding to it; waiting for it to finish…"))
+    if args.json:
+        _dump({"action": args.action, "ids": ids, "changed": changed})
+        return 0
+    done = {"read": "marked read", "unread": "marked unread", "star": "starred",
+            "unstar": "unstarred"}[args.action]
+    text = f"{_plural(len(ids), 'article')} {done}"
+    if changed != len(ids):
+        text += f" ({len(ids) - changed} already {'were' if len(ids) - changed > 1 else 'was'})"
+    _console().print(_T(text))
+    return 0 if ids else 1
+
+
+def search_counts(lib: Library, query: str) -> tuple[int, int]:
+    """(matches, unread matches) of a query."""
+    ids = [r.id for r in lib.search(query, limit=None)]
+    read = lib.read_ids()
+    return len(ids), sum(1 for i in ids if i not in read)
+
+
+def cmd_searches(lib: Library, args: argparse.Namespace) -> int:
+    """``reader searches [--save NAME QUERY | --delete NAME]``: saved searches with counts."""
+    from reader.cli import UsageError, _T, _console, _dump, _table
+
+    if args.save:
+        name, query = args.save
+        try:
+            lib.save_search(name, query)
+        except QueryError as exc:
+            raise UsageError(f"malformed query: {exc}") from None
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    elif args.delete:
+        lib.delete_search(args.delete)
+    saved = lib.saved_searches()
+    rows = []
+    for name, query in saved:
+        try:
+            total, unread = search_counts(lib, query)
+        except QueryError:  # saved by an older reader whose syntax changed
+            total = unread = None
+        rows.append({"name": name, "query": query, "matches": total, "unread": unread})
+    if args.json:
+        _dump(rows)
+        return 0
+    if args.save or args.delete:
+        _console().print(_T(f"saved {args.save[0]!r}" if args.save else
+                            f"deleted {args.delete!r}"))
+    if not rows:
+        if not (args.save or args.delete):
+            _console().print(_T("no saved searches (save one with "
+                                "`reader searches --save NAME QUERY`)"))
+        return 0
+    t = _table("name", "unread", "matches", "query")
+    for r in rows:
+        t.add_row(_T(r["name"], "bold"), _T("?" if r["unread"] is None else r["unread"]),
+                  _T("?" if r["matches"] is None else r["matches"]), _T(r["query"], "dim"))
+    _console().print(t)
+    return 0
+
+
 def _one(text: str) -> str:
     from reader.safe import one_line
 
@@ -103,4 +189,6 @@ def _one(text: str) -> str:
 
 HANDLERS: dict[str, Callable[[Library, argparse.Namespace], int]] = {
     "remove": cmd_remove,
+    "mark": cmd_mark,
+    "searches": cmd_searches,
 }
