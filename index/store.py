@@ -315,11 +315,13 @@ def get_mentions(conn: sqlite3.Connection, article_id: str) -> list[tuple[int, E
     return out
 
 
-def list_rows(conn: sqlite3.Connection) -> list[ArticleRow]:
-    """All articles, light rows, newest first (undated last)."""
+def list_rows(conn: sqlite3.Connection, limit: int | None = None) -> list[ArticleRow]:
+    """All articles (or the ``limit`` newest), light rows, newest first (undated last)."""
     cur = conn.execute(
         "SELECT id, title, source, published, path, seq FROM articles"
         " ORDER BY published IS NULL, published DESC, seq DESC"
+        + (" LIMIT ?" if limit is not None else ""),
+        (limit,) if limit is not None else (),
     )
     return [ArticleRow(*r) for r in cur]
 

@@ -52,6 +52,11 @@ library). The library folder is --library, else $READER_LIBRARY, else the user d
 """
 
 
+#: Default number of rows a table shows (``--limit`` changes it, ``--limit 0`` shows all). JSON
+#: output is complete unless ``--limit`` is given, except search's, which is ranked (20 as ever).
+LIMITS = {"list": 100, "search": 20, "entities": 50, "events": 100}
+
+
 class UsageError(Exception):
     """Bad arguments; exit status 2."""
 
@@ -84,6 +89,30 @@ def _T(value: object, style: str = ""):  # type: ignore[no-untyped-def]
     return Text(safe_text("" if value is None else str(value)), style=style)
 
 
+def _pager_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-pager", action="store_true",
+                   help="print straight to the terminal (default there: $READER_PAGER, $PAGER "
+                   "or `less -FRX`)")
+
+
+def _output(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The command's output channel: JSON, or a streamed table through a pager on a terminal."""
+    from reader.output import Output
+
+    return Output(json_mode=bool(getattr(args, "json", False)),
+                  pager=not getattr(args, "no_pager", False))
+
+
+def _limit(args: argparse.Namespace, command: str) -> int | None:
+    """The number of rows to show (None: all)."""
+    n = args.limit
+    if n is None:
+        return None if args.json and command != "search" else LIMITS[command]
+    if n < 0:
+        raise UsageError("--limit must be 0 (all) or more")
+    return n or None
+
+
 # ---------------------------------------------------------------------------------------------
 # parsers
 
@@ -111,33 +140,47 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help="print the report as JSON")
 
     ls = cmd("list")
-    ls.add_argument("--json", action="store_true", help="print JSON")
-    ls.add_argument("--limit", type=int, default=None, metavar="N", help="at most N articles")
+    ls.add_argument("--json", action="store_true", help="print JSON (every article)")
+    ls.add_argument("--limit", type=int, default=None, metavar="N",
+                    help=f"at most N articles (default {LIMITS['list']} in a table, all in "
+                    "JSON; 0: all)")
+    _pager_flag(ls)
 
     sh = cmd("show")
     sh.add_argument("id", metavar="ID", help="article id (or a unique prefix)")
     sh.add_argument("--json", action="store_true", help="print JSON")
+    _pager_flag(sh)
 
     se = cmd("search")
     se.add_argument("query", nargs="+", metavar="QUERY",
                     help='Whoosh syntax: words, "phrases", title:, source:, entity:, '
                     "published:[2017-10-01 to 2017-10-31], AND/OR/NOT")
-    se.add_argument("--limit", type=int, default=20, metavar="N", help="at most N results")
+    se.add_argument("--limit", type=int, default=None, metavar="N",
+                    help=f"at most N results (default {LIMITS['search']}; 0: all)")
     se.add_argument("--json", action="store_true", help="print JSON")
+    _pager_flag(se)
 
     en = cmd("entities")
     en.add_argument("--article", metavar="ID", help="only the entities one article names")
-    en.add_argument("--limit", type=int, default=None, metavar="N", help="at most N entities")
+    en.add_argument("--limit", type=int, default=None, metavar="N",
+                    help=f"at most N entities (default {LIMITS['entities']} in a table, all in "
+                    "JSON; 0: all)")
     en.add_argument("--json", action="store_true", help="print JSON")
+    _pager_flag(en)
 
     ev = cmd("events")
     ev.add_argument("--article", metavar="ID", help="only one article's events")
     ev.add_argument("--story", metavar="ID", help="the events of this article's story")
+    ev.add_argument("--limit", type=int, default=None, metavar="N",
+                    help=f"at most N events (default {LIMITS['events']} in a table, all in "
+                    "JSON; 0: all)")
     ev.add_argument("--json", action="store_true", help="print JSON")
+    _pager_flag(ev)
 
     re_ = cmd("related")
     re_.add_argument("id", metavar="ID", help="article id (or a unique prefix)")
     re_.add_argument("--json", action="store_true", help="print JSON")
+    _pager_flag(re_)
 
     st = cmd("stats")
     st.add_argument("--json", action="store_true", help="print JSON")
@@ -334,27 +377,39 @@ def _table(*columns: str):  # type: ignore[no-untyped-def]
 
 def cmd_list(lib: Library, args: argparse.Namespace) -> int:
     """``reader list``: newest first, with each article's story size."""
-    rows = lib.rows()
-    if args.limit is not None:
-        rows = rows[: args.limit]
-    stories = lib.stories()
-    size = {}
-    for sid in stories.values():
-        size[sid] = size.get(sid, 0) + 1
-    if args.json:
-        _dump([
-            {"id": r.id, "title": r.title, "source": r.source, "published": r.published,
-             "path": r.path, "story": stories.get(r.id),
-             "story_size": size.get(stories.get(r.id, ""), 1)}
-            for r in rows
-        ])
-        return 0
-    t = _table("id", "date", "source", "title", "story")
-    for r in rows:
-        n = size.get(stories.get(r.id, ""), 1) - 1
-        t.add_row(_T(r.id[:12], "dim"), _T(r.published or "—"), _T(r.source, "cyan"),
-                  _T(r.title), _T(f"+{n}" if n else ""))
-    _console().print(t)
+    from reader.output import Column
+
+    limit = _limit(args, "list")
+    with _output(args) as out:
+        if args.json:
+            rows = lib.rows(limit)
+            stories = lib.stories()
+            size: dict[str, int] = {}
+            for sid in stories.values():
+                size[sid] = size.get(sid, 0) + 1
+            out.json([
+                {"id": r.id, "title": r.title, "source": r.source, "published": r.published,
+                 "path": r.path, "story": stories.get(r.id),
+                 "story_size": size.get(stories.get(r.id, ""), 1)}
+                for r in rows
+            ])
+            return 0
+        rows = lib.rows(limit)
+
+        def lines():  # type: ignore[no-untyped-def]
+            for i in range(0, len(rows), 200):
+                chunk = rows[i : i + 200]
+                sizes = lib.story_sizes([r.id for r in chunk])
+                for r in chunk:
+                    n = sizes.get(r.id, ("", 1))[1] - 1
+                    yield (r.id[:12], r.published or "—", r.source, f"+{n}" if n else "",
+                           r.title)
+
+        shown = out.table([Column("id", 12, "dim"), Column("date", 10),
+                           Column("source", 18, "cyan"), Column("story", 5, "magenta", True),
+                           Column("title")], lines())
+        if not out.closed:
+            out.more(shown, lib.count(), "articles")
     return 0
 
 
@@ -369,25 +424,31 @@ def cmd_show(lib: Library, args: argparse.Namespace) -> int:
     ents = lib.entities(a.id)
     evs = lib.events(a.id)
     carried = lib.paragraph_sources(a.id)
+    out = _output(args)
     if args.json:
-        _dump({
-            "id": a.id, "title": a.title, "source": a.source,
-            "published": a.published.isoformat() if a.published else None,
-            "byline": a.byline, "path": a.path, "url": a.url,
-            "story": lib.story_of(a.id),
-            "paragraphs": list(a.paragraphs),
-            "carried_by": [carried.get(i, 0) for i in range(len(a.paragraphs))],
-            "entities": [{"name": e.name, "type": e.type, "mentions": e.mentions,
-                          "aliases": list(e.aliases), "sources": e.sources} for e in ents],
-            "events": [{"date": e.date, "precision": e.precision, "expression": e.expression,
-                        "text": e.text, "paragraph": e.paragraph} for e in evs],
-        })
+        with out:
+            out.json({
+                "id": a.id, "title": a.title, "source": a.source,
+                "published": a.published.isoformat() if a.published else None,
+                "byline": a.byline, "path": a.path, "url": a.url,
+                "story": lib.story_of(a.id),
+                "paragraphs": list(a.paragraphs),
+                "carried_by": [carried.get(i, 0) for i in range(len(a.paragraphs))],
+                "entities": [{"name": e.name, "type": e.type, "mentions": e.mentions,
+                              "aliases": list(e.aliases), "sources": e.sources} for e in ents],
+                "events": [{"date": e.date, "precision": e.precision, "expression": e.expression,
+                            "text": e.text, "paragraph": e.paragraph} for e in evs],
+            })
         return 0
+    with out:
+        _print_article(out.console(100), a, ents, evs, carried)  # a book's measure, not 160
+    return 0
+
+
+def _print_article(con, a, ents, evs, carried) -> None:  # type: ignore[no-untyped-def]
     from rich.padding import Padding
     from rich.table import Table
 
-    con = _console()
-    con.width = min(con.width, 100)  # an article reads best at a book's measure, not 160 wide
     con.print(_T(a.title, "bold"))
     meta = " · ".join(x for x in (a.source, a.published.isoformat() if a.published else None,
                                    f"by {a.byline}" if a.byline else None) if x)
@@ -414,60 +475,88 @@ def cmd_show(lib: Library, args: argparse.Namespace) -> int:
         for e in evs:
             t.add_row(_T(e.date), _T(e.expression), _T(e.text))
         con.print(Padding(t, (0, 0, 0, 2)))
-    return 0
 
 
 def cmd_search(lib: Library, args: argparse.Namespace) -> int:
     """``reader search QUERY``: ranked results; a malformed query exits 2."""
+    from reader.output import Column
+
     query = " ".join(args.query)
-    try:
-        rows = lib.search(query, limit=args.limit)
-    except QueryError as exc:
-        raise UsageError(f"malformed query: {exc}") from None
-    if args.json:
-        _dump([{"id": r.id, "title": r.title, "source": r.source, "published": r.published,
-                "score": round(r.score, 4)} for r in rows])
-        return 0
-    if not rows:
-        _console().print(_T("no matches"))
-        return 0
-    t = _table("id", "score", "date", "source", "title")
-    for r in rows:
-        t.add_row(_T(r.id[:12], "dim"), _T(f"{r.score:.2f}"), _T(r.published or "—"),
-                  _T(r.source, "cyan"), _T(r.title))
-    _console().print(t)
+    limit = _limit(args, "search")
+    with _output(args) as out:
+        try:
+            # a table says how many more there are: it reads every hit (ranking does anyway)
+            rows = lib.search(query, limit=limit if args.json else None)
+        except QueryError as exc:
+            raise UsageError(f"malformed query: {exc}") from None
+        if args.json:
+            out.json([{"id": r.id, "title": r.title, "source": r.source,
+                       "published": r.published, "score": round(r.score, 4)} for r in rows])
+            return 0
+        if not rows:
+            out.text("no matches")
+            return 0
+        shown = out.table([Column("id", 12, "dim"), Column("score", 6, right=True),
+                           Column("date", 10), Column("source", 18, "cyan"), Column("title")],
+                          ((r.id[:12], f"{r.score:.2f}", r.published or "—", r.source, r.title)
+                           for r in rows[:limit]))
+        if not out.closed:
+            out.more(shown, len(rows), "results")
     return 0
 
 
 def cmd_entities(lib: Library, args: argparse.Namespace) -> int:
     """``reader entities [--article ID]``."""
-    rows = lib.entities(args.article)
-    if args.limit is not None:
-        rows = rows[: args.limit]
-    if args.json:
-        _dump([{"name": e.name, "type": e.type, "aliases": list(e.aliases),
-                "mentions": e.mentions, "articles": e.articles, "sources": e.sources}
-               for e in rows])
-        return 0
-    t = _table("name", "type", "mentions", "articles", "sources", "aliases")
-    for e in rows:
-        t.add_row(_T(e.name), _T(e.type), _T(e.mentions), _T(e.articles), _T(e.sources),
-                  _T(", ".join(e.aliases[:6]) + (" …" if len(e.aliases) > 6 else ""), "dim"))
-    _console().print(t)
+    from reader.output import Column
+
+    limit = _limit(args, "entities")
+    with _output(args) as out:
+        if args.article is None and limit is not None:
+            rows, total = lib.top_entities(limit)
+        else:
+            rows = lib.entities(args.article)
+            total = len(rows)
+        if args.json:
+            out.json([{"name": e.name, "type": e.type, "aliases": list(e.aliases),
+                       "mentions": e.mentions, "articles": e.articles, "sources": e.sources}
+                      for e in rows[:limit]])
+            return 0
+        shown = out.table(
+            [Column("name", 28), Column("type", 4), Column("mentions", 8, right=True),
+             Column("articles", 8, right=True), Column("sources", 7, right=True),
+             Column("aliases", style="dim")],
+            ((e.name, e.type, e.mentions, e.articles, e.sources,
+              ", ".join(e.aliases[:6]) + (" …" if len(e.aliases) > 6 else ""))
+             for e in rows[:limit]))
+        if not out.closed:
+            out.more(shown, total, "entities")
     return 0
 
 
 def cmd_events(lib: Library, args: argparse.Namespace) -> int:
     """``reader events [--article ID | --story ID]``: date-sorted."""
-    rows = lib.events(args.article, story_of=args.story)
-    if args.json:
-        _dump([_event_json(e) for e in rows])
-        return 0
-    t = _table("date", "precision", "source", "expression", "sentence")
-    for e in rows:
-        t.add_row(_T(e.date), _T(e.precision, "dim"), _T(e.source, "cyan"), _T(e.expression),
-                  _T(e.text))
-    _console().print(t)
+    import itertools
+
+    from reader.output import Column
+
+    limit = _limit(args, "events")
+    with _output(args) as out:
+        if args.article is None and args.story is None:
+            stream = lib.iter_events()
+            total = None
+        else:
+            listed = lib.events(args.article, story_of=args.story)
+            stream, total = iter(listed), len(listed)
+        rows = itertools.islice(stream, limit) if limit is not None else stream
+        if args.json:
+            out.json([_event_json(e) for e in rows])
+            return 0
+        shown = out.table([Column("date", 10), Column("prec.", 5, "dim"),
+                           Column("source", 16, "cyan"), Column("expression", 18),
+                           Column("sentence")],
+                          ((e.date, e.precision, e.source, e.expression, e.text) for e in rows))
+        if not out.closed:
+            out.more(shown, lib.count_events() if total is None else total, "events")
     return 0
 
 
@@ -486,20 +575,25 @@ def cmd_related(lib: Library, args: argparse.Namespace) -> int:
                           "similarity": round(p.similarity, 4), "kind": p.kind}
                          for p in r.passages],
         })
-    if args.json:
-        _dump(out)
-        return 0
-    if not out:
-        _console().print(_T("no related articles from other sources"))
-        return 0
+    with _output(args) as output:
+        if args.json:
+            output.json(out)
+            return 0
+        if not out:
+            output.text("no related articles from other sources")
+            return 0
+        _print_related(output.console(), out)
+    return 0
+
+
+def _print_related(con, out: list[dict]) -> None:  # type: ignore[no-untyped-def]
     t = _table("id", "score", "source", "title", "shared passages")
     for o in out:
         shared = ", ".join(f"¶{p['paragraph'] + 1}→¶{p['other_paragraph'] + 1}"
                            for p in o["passages"][:6])
         t.add_row(_T(o["id"][:12], "dim"), _T(f"{o['score']:.2f}"), _T(o["source"], "cyan"),
                   _T(o["title"]), _T(shared))
-    _console().print(t)
-    return 0
+    con.print(t)
 
 
 def cmd_stats(lib: Library, args: argparse.Namespace) -> int:

@@ -79,6 +79,9 @@ def _run_tty(library: Path, *args: str) -> str:
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "READER_LIBRARY")}
     env.update(TERM="xterm-256color", COLUMNS="200", LINES="50", COLORTERM="truecolor")
+    # our output straight to the terminal: a pager's own terminal codes are not ours (the pager
+    # path is checked in tests/test_output.py)
+    env["READER_PAGER"] = "cat"
     proc = subprocess.Popen(
         [sys.executable, "-m", "reader", "--library", str(library), *args],
         stdin=slave, stdout=slave, stderr=slave, env=env, cwd=REPO, close_fds=True,

@@ -95,6 +95,8 @@ class ArticleList(ScrollView, can_focus=True):
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._rows: list[ListRow] = []
+        self._where: dict[str, int] | None = None
+        """Row index by article id, built on first lookup after :meth:`set_rows`."""
         self.empty_text = "No articles."
         self._quiet = False
 
@@ -107,6 +109,7 @@ class ArticleList(ScrollView, can_focus=True):
     def set_rows(self, rows: list[ListRow], keep: str | None = None) -> None:
         """Show ``rows``; keep the cursor on article ``keep`` if it is among them."""
         self._rows = rows
+        self._where = None
         self.virtual_size = Size(self.size.width, len(rows))
         index = self.index_of(keep) if keep else None
         self._quiet = True
@@ -119,10 +122,9 @@ class ArticleList(ScrollView, can_focus=True):
 
     def index_of(self, article_id: str) -> int | None:
         """The row index of an article, or None."""
-        for i, row in enumerate(self._rows):
-            if row.id == article_id:
-                return i
-        return None
+        if self._where is None:
+            self._where = {row.id: i for i, row in enumerate(self._rows)}
+        return self._where.get(article_id)
 
     def select(self, article_id: str) -> bool:
         """Move the cursor to an article without announcing it; False if it is not listed."""

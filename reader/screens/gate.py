@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
 import reader
-from index.library import Library
+from index.library import EventRow, Library
 from reader.panes.model import ArticleView, EntityItem, ListRow
 
 T = TypeVar("T")
@@ -36,6 +37,9 @@ class Gate:
     def __init__(self, library: Library) -> None:
         self.library = library
         self._lock = threading.RLock()
+        self._reach: dict[tuple[str, str], tuple[str, int, int]] = {}
+        """Library-wide reach of entities already shown (valid for ``_reach_generation``)."""
+        self._reach_generation: tuple[int, str] | None = None
 
     def call(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         """Run ``fn(*args, **kwargs)`` holding the library lock."""
@@ -70,13 +74,18 @@ class Gate:
 
     def article(self, article_id: str) -> ArticleView:
         """The open-article model: text, mentions, carried paragraphs, entities, story events."""
+        view = self.article_text(article_id)
+        entities, events = self.article_extras(view.id)
+        return replace(view, entities=entities, events=events)
+
+    def article_text(self, article_id: str) -> ArticleView:
+        """What the reader pane needs (text, mentions, carried paragraphs): the fast half of
+        :meth:`article`, shown first; entities and events are left empty."""
         with self._lock:
             lib = self.library
             a = lib.article(article_id)
             mentions = lib.mentions(a.id)
             carried = lib.paragraph_sources(a.id)
-            entities = lib.entities(a.id)
-            events = lib.events(story_of=a.id)
         return ArticleView(
             id=a.id,
             title=a.title,
@@ -86,11 +95,31 @@ class Gate:
             paragraphs=tuple(a.paragraphs),
             mentions=tuple(tuple(m) for m in mentions),
             carried=dict(carried),
-            entities=tuple(
-                EntityItem(e.key, e.name, e.type, e.mentions, e.articles, e.sources)
-                for e in entities
-            ),
-            events=tuple(events),
+        )
+
+    def try_article_text(self, article_id: str) -> ArticleView | None:
+        """:meth:`article_text` if the library is free right now, else None (never waits: the
+        caller is the event loop)."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            return self.article_text(article_id)
+        finally:
+            self._lock.release()
+
+    def article_extras(self, article_id: str) -> tuple[tuple[EntityItem, ...],
+                                                       tuple[EventRow, ...]]:
+        """The sidebar's entities and the strip's story events of one article."""
+        with self._lock:
+            generation = self.library.generation()
+            if generation != self._reach_generation:
+                self._reach, self._reach_generation = {}, generation
+            entities = self.library.entity_reach(article_id, self._reach)
+            events = self.library.events(story_of=article_id)
+        return (
+            tuple(EntityItem(e.key, e.name, e.type, e.mentions, e.articles, e.sources)
+                  for e in entities),
+            tuple(events),
         )
 
     def story_members(self, article_id: str) -> list[tuple[str, str, str | None]]:

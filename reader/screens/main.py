@@ -29,7 +29,7 @@ from index.library import AddReport, Library, LibraryBusy, QueryError
 from reader.panes.article_list import ArticleList
 from reader.panes.entities import EntitySidebar
 from reader.panes.events import EventStrip
-from reader.panes.model import ArticleView, EntityItem, ListRow, plain
+from reader.panes.model import ArticleView, EntityItem, EventItem, ListRow, plain
 from reader.panes.reader_view import ReaderView
 from reader.panes.search import SearchLine
 from reader.screens.gate import Gate, first_mention, seeds_dir
@@ -75,6 +75,15 @@ class ArticleLoaded(Message):
                  focus: bool) -> None:
         self.seq, self.view, self.paragraph, self.note, self.focus = (
             seq, view, paragraph, note, focus)
+        super().__init__()
+
+
+class ArticleExtras(Message):
+    """Load number ``seq`` read the article's entities and its story's events."""
+
+    def __init__(self, seq: int, article_id: str, entities: tuple[EntityItem, ...],
+                 events: tuple[EventItem, ...]) -> None:
+        self.seq, self.article_id, self.entities, self.events = seq, article_id, entities, events
         super().__init__()
 
 
@@ -304,12 +313,25 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def load_article(self, seq: int, article_id: str, paragraph: int | None, note: str | None,
-                     entity: EntityItem | None, focus: bool) -> None:
-        """Load everything about one article for the reader, sidebar and event strip."""
-        view = self.gate.article(article_id)
-        if paragraph is None:
-            paragraph = first_mention(view, entity.key, entity.type) if entity else 0
-        self.post_message(ArticleLoaded(seq, view, paragraph, note, focus))
+                     entity: EntityItem | None, focus: bool, shown: bool = False) -> None:
+        """Load one article in two steps: its text for the reader first, then its entities and
+        its story's events for the sidebar and the strip. A newer load (the cursor moved on)
+        makes this one stop at the next step, so held keys never queue up reads."""
+        if seq != self._load_seq:
+            return
+        if not shown:
+            view = self.gate.article_text(article_id)
+            if seq != self._load_seq:
+                return
+            article_id = view.id
+            if paragraph is None:
+                paragraph = first_mention(view, entity.key, entity.type) if entity else 0
+            self.post_message(ArticleLoaded(seq, view, paragraph, note, focus))
+            if seq != self._load_seq:
+                return
+        entities, events = self.gate.article_extras(article_id)
+        if seq == self._load_seq:
+            self.post_message(ArticleExtras(seq, article_id, entities, events))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="jump")
     def resolve_source_jump(self, article_id: str, paragraph: int, direction: int) -> None:
@@ -468,8 +490,6 @@ class MainScreen(Screen[None]):
         self.view = message.view
         reader = self.query_one(ReaderView)
         reader.show(message.view, message.paragraph, self.terms)
-        self.query_one(EntitySidebar).show(message.view.entities)
-        self.query_one(EventStrip).show(message.view.events, message.view.id)
         self.query_one(ArticleList).select(message.view.id)
         if message.note:
             self.set_status(message.note)
@@ -479,6 +499,14 @@ class MainScreen(Screen[None]):
             self.set_status(f"Hit {k}/{n} in this article, ¶{reader.paragraph + 1} (n/N for more)")
         if message.focus:
             self.set_focus(reader)
+
+    def on_article_extras(self, message: ArticleExtras) -> None:
+        if message.seq != self._load_seq or self.view is None \
+                or self.view.id != message.article_id:
+            return
+        self.view = replace(self.view, entities=message.entities, events=message.events)
+        self.query_one(EntitySidebar).show(message.entities)
+        self.query_one(EventStrip).show(message.events, message.article_id)
 
     def on_jump_to(self, message: JumpTo) -> None:
         self.open_article(message.article_id, message.paragraph, note=message.note,
@@ -610,7 +638,20 @@ class MainScreen(Screen[None]):
         """Load an article in a worker and show it at ``paragraph`` (None: the entity's first
         mention)."""
         self._load_seq += 1
-        self.load_article(self._load_seq, article_id, paragraph, note, entity, focus)
+        seq = self._load_seq
+        # the text is one indexed read (well under a millisecond): when no worker holds the
+        # library, read it here and show it in this very frame; only entities and events wait
+        try:
+            view = self.gate.try_article_text(article_id)
+        except Exception:  # noqa: BLE001 - the worker reads again and reports the error
+            view = None
+        if view is None:
+            self.load_article(seq, article_id, paragraph, note, entity, focus)
+            return
+        if paragraph is None:
+            paragraph = first_mention(view, entity.key, entity.type) if entity else 0
+        self.on_article_loaded(ArticleLoaded(seq, view, paragraph, note, focus))
+        self.load_article(seq, view.id, paragraph, note, entity, focus, shown=True)
 
     def _refresh_list(self) -> None:
         rows: list[ListRow]
