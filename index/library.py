@@ -76,11 +76,15 @@ class LibraryBusy(RuntimeError):
 
 @dataclass
 class AddReport:
-    """What an add did: ids added, duplicates ignored, inputs skipped with their reason."""
+    """What an add did: ids added, duplicates ignored, inputs skipped with their reason.
+
+    ``ids`` maps each input's name to its article id, whether it was added now or was already
+    in the library (a skipped input has none)."""
 
     added: list[str] = field(default_factory=list)
     duplicates: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    ids: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -534,6 +538,55 @@ class Library:
                     pool.join()
         return report
 
+    def add_parsed(
+        self,
+        items: Iterable[tuple[str, ParsedArticle]],
+        *,
+        progress: Callable[[Progress], None] | None = None,
+        cancel: Callable[[], bool] | None = None,
+        on_busy: Callable[[], None] | None = None,
+        enrich: bool = True,
+        procs: int | None = None,
+    ) -> AddReport:
+        """Add articles parsed elsewhere (feed items, fetched pages), each under a name used in
+        the report (``report.ids[name]`` is its article id); one transaction, as :meth:`add`."""
+        units = [_Unit(name, None, parsed, None, enrich) for name, parsed in items]
+        report = AddReport()
+        total = len(units)
+        if procs is None:
+            env = os.environ.get("READER_PROCS")
+            procs = int(env) if env else min(2, os.cpu_count() or 1)
+        use_pool = procs > 1 and total >= BULK_THRESHOLD and enrich
+        with self._write_lock(on_busy):
+            self._catch_up_index()
+            if enrich:
+                _warm()
+            pool = None
+            results: Iterator
+            if use_pool:
+                import multiprocessing as mp
+
+                global _UNITS
+                _UNITS = units
+                try:
+                    pool = mp.get_context("fork").Pool(procs)
+                finally:
+                    _UNITS = ()
+                step = 32
+                chunks = pool.imap(_work_range, [(i, min(i + step, total))
+                                                 for i in range(0, total, step)])
+                results = (r for chunk in chunks for r in chunk)
+            else:
+                results = map(_work, units)
+            try:
+                self._store_batch(results, total, report, progress, cancel,
+                                  bulk=use_pool)
+            finally:
+                if pool is not None:
+                    pool.terminate()
+                    pool.join()
+        return report
+
     def _store_batch(
         self,
         results: Iterator[tuple[str, _Ready | None, str | None]],
@@ -585,6 +638,7 @@ class Library:
                     if ready is None:
                         report.skipped.append((name, error or "unknown error"))
                         continue
+                    report.ids[name] = ready[0]
                     chunk.append(ready)
                     if len(chunk) >= 64:
                         flush()

@@ -60,7 +60,41 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_date ON events(date);
 CREATE INDEX IF NOT EXISTS events_article ON events(article);
+""" + "\n"  # the feed tables follow (also created on the first write of a feed, see ensure_feeds)
+
+# Feeds the user follows (index.subscriptions) and which article each feed item became. A feed is
+# fetched again when ``next_due`` has passed (or on an explicit refresh, unless ``hold_until``, set
+# from a server's Retry-After, has not); ``gone`` is set by a 410.
+_FEEDS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feeds (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    url TEXT NOT NULL UNIQUE,
+    full_text TEXT NOT NULL DEFAULT 'auto',
+    title TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    added TEXT NOT NULL,
+    last_attempt TEXT,
+    last_success TEXT,
+    last_error TEXT,
+    failures INTEGER NOT NULL DEFAULT 0,
+    next_due TEXT,
+    hold_until TEXT,
+    gone INTEGER NOT NULL DEFAULT 0,
+    last_new INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS feed_items (
+    feed INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    article TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    seen TEXT NOT NULL,
+    PRIMARY KEY (feed, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS feed_items_article ON feed_items(article);
 """
+_SCHEMA += _FEEDS_SCHEMA
 
 # What a user does with the articles (issue 13), and removals the search index has yet to see.
 # Added tables: created by writers that need them (``ensure_user_tables``), read as empty when
@@ -151,6 +185,23 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
                 (str(SCHEMA_VERSION),),
             )
     return conn
+
+
+def ensure_feeds(conn: sqlite3.Connection) -> None:
+    """Create the feed tables if this library predates them (on a write path only)."""
+    if has_feeds(conn):
+        return
+    with transaction(conn):
+        for stmt in _FEEDS_SCHEMA.split(";"):
+            if stmt.strip():
+                conn.execute(stmt)
+
+
+def has_feeds(conn: sqlite3.Connection) -> bool:
+    """Whether the store has the feed tables (a library that never followed a feed may not)."""
+    return conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='feed_items'"
+    ).fetchone() is not None
 
 
 def _schema_version(conn: sqlite3.Connection) -> int | None:
