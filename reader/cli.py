@@ -9,6 +9,7 @@ library.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -40,6 +41,8 @@ COMMANDS = {
     "stats": "counts and sizes of the library",
     "reindex": "rebuild the search index from the article store",
     "extract": "annotate raw text with entities and dates (no library)",
+    "feed": "follow feeds: add, list, remove, import and export (OPML)",
+    "refresh": "fetch the feeds you follow and add what is new",
 }
 
 from reader import commands as _more  # noqa: E402  (remove, mark, ...: issue 13)
@@ -135,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
         return sub.add_parser(name, help=COMMANDS[name], description=COMMANDS[name])
 
     a = cmd("add")
-    a.add_argument("paths", nargs="+", metavar="PATH", help="files, folders, .jsonl(.gz) files")
+    a.add_argument("paths", nargs="+", metavar="PATH",
+                   help="files, folders, .jsonl(.gz) files, http(s) addresses of article pages")
     a.add_argument("--source", metavar="NAME", help="source for files that do not name one")
     a.add_argument("--json", action="store_true", help="print the report as JSON")
 
@@ -195,6 +199,39 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--jsonl", action="store_true",
                     help='JSON Lines in ({"id","text","published"}) and out')
     _more.register(cmd)
+    fe = cmd("feed")
+    fsub = fe.add_subparsers(dest="feed_command", metavar="ACTION", required=True)
+    fa = fsub.add_parser("add", help="follow a feed and fetch it now",
+                         description="Follow a feed (RSS, Atom or JSON Feed) by its address, or a "
+                         "page that links to one, or a local feed file; it is fetched at once.")
+    fa.add_argument("target", metavar="URL|FILE", help="feed address or local feed file")
+    fa.add_argument("--name", metavar="NAME", help="the feed's name and its articles' outlet "
+                    "(default: the feed's title)")
+    fa.add_argument("--full-text", choices=("auto", "always", "never"), default="auto",
+                    help="fetch the linked page of each item: auto (when the item is only a "
+                    "summary, the default), always, never")
+    fa.add_argument("--json", action="store_true", help="print the result as JSON")
+    fl = fsub.add_parser("list", help="the feeds you follow", description="The feeds you follow "
+                         "with their articles, new articles of the last refresh, last success, "
+                         "last error and when each is due again.")
+    fl.add_argument("--json", action="store_true", help="print JSON")
+    fr = fsub.add_parser("remove", help="stop following a feed (its articles stay)",
+                         description="Stop following a feed; its articles stay unless --purge.")
+    fr.add_argument("ref", metavar="NAME|URL", help="the feed's name or address")
+    fr.add_argument("--purge", action="store_true",
+                    help="also remove its articles (those no other feed carries)")
+    fi = fsub.add_parser("import", help="follow every feed of an OPML file",
+                         description="Follow every feed of an OPML subscription list (from "
+                         "newsboat, another reader...); `reader refresh` fetches them.")
+    fi.add_argument("file", metavar="FILE.opml", help="OPML file")
+    fsub.add_parser("export", help="the feeds you follow as OPML, on stdout",
+                    description="Print the feeds you follow as an OPML subscription list.")
+
+    rf = cmd("refresh")
+    rf.add_argument("names", nargs="*", metavar="NAME", help="only these feeds (name or address)")
+    rf.add_argument("--due", action="store_true",
+                    help="only the feeds that are due (for a cron job or timer)")
+    rf.add_argument("--json", action="store_true", help="print the report as JSON")
     return p
 
 
@@ -293,8 +330,10 @@ def _run_command(args: argparse.Namespace) -> int:
             "stats": cmd_stats,
             "reindex": cmd_reindex,
             **_more.HANDLERS,
+            "feed": cmd_feed,
+            "refresh": cmd_refresh,
         }[args.command]
-        if args.command not in ("add", "reindex"):
+        if args.command not in ("add", "reindex", "feed", "refresh"):
             lib.ensure_indexed()
         try:
             return handler(lib, args)
@@ -308,8 +347,13 @@ def _run_command(args: argparse.Namespace) -> int:
 
 
 def cmd_add(lib: Library, args: argparse.Namespace) -> int:
-    """``reader add PATH ... [--source NAME]``."""
-    report = add_with_progress(lib, args.paths, source=args.source, quiet=args.json)
+    """``reader add PATH ... [--source NAME]``; http(s) addresses are fetched and extracted."""
+    urls = [p for p in args.paths if _is_address(p)]
+    paths = [p for p in args.paths if not _is_address(p)]
+    report = add_with_progress(lib, paths, source=args.source, quiet=args.json) if paths \
+        else AddReport()
+    if urls:
+        _merge_report(report, add_urls(lib, urls))
     if args.json:
         _dump({"added": report.added, "duplicates": report.duplicates,
                "skipped": [{"path": n, "reason": r} for n, r in report.skipped]})
@@ -348,6 +392,30 @@ def add_with_progress(lib: Library, paths: Sequence[str], *, source: str | None 
         return lib.add([Path(p) for p in paths], source=source, progress=progress, on_busy=busy)
 
 
+def _is_address(arg: str) -> bool:
+    """An argument meant as a web address (``scheme://``) rather than a path."""
+    import re
+
+    return bool(re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", arg)) and not Path(arg).exists()
+
+
+def add_urls(lib: Library, urls: Sequence[str]) -> AddReport:
+    """``reader add URL``: fetch each page (or feed) and add what it holds."""
+    from index.subscriptions import articles_from_urls
+
+    items, skipped = articles_from_urls(urls)
+    report = lib.add_parsed(items) if items else AddReport()
+    report.skipped.extend(skipped)
+    return report
+
+
+def _merge_report(into: AddReport, other: AddReport) -> None:
+    into.added.extend(other.added)
+    into.duplicates += other.duplicates
+    into.skipped.extend(other.skipped)
+    into.ids.update(other.ids)
+
+
 def _print_report(report: AddReport) -> None:
     for name, reason in report.skipped:
         _err(f"skipped {name}: {reason}")
@@ -359,7 +427,8 @@ def _print_report(report: AddReport) -> None:
     _console().print(_T(", ".join(parts)))
 
 
-_FLEX = {"title", "sentence", "aliases", "shared passages", "expression", "text", "value"}
+_FLEX = {"title", "sentence", "aliases", "shared passages", "expression", "text", "value",
+         "last error", "url"}
 
 
 def _table(*columns: str):  # type: ignore[no-untyped-def]
@@ -618,6 +687,174 @@ def cmd_reindex(lib: Library, args: argparse.Namespace) -> int:
     n = lib.reindex()
     _console().print(_T(f"reindexed {n} articles"))
     return 0
+
+
+# --- feeds ----------------------------------------------------------------------------------------
+
+
+def _when(iso: str | None) -> str:
+    """A stored UTC time as local ``YYYY-MM-DD HH:MM`` (``—`` for none)."""
+    if not iso:
+        return "—"
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso
+
+
+def cmd_feed(lib: Library, args: argparse.Namespace) -> int:
+    """``reader feed add|list|remove|import|export``."""
+    from index.opml import OpmlError
+    from index.subscriptions import FeedError, Subscriptions
+
+    subs = Subscriptions(lib)
+    try:
+        if args.feed_command == "list":
+            return _feed_list(subs, args)
+        if args.feed_command == "add":
+            return _feed_add(subs, args)
+        if args.feed_command == "remove":
+            row, removed = subs.remove(args.ref, purge=args.purge)
+            msg = f"stopped following {row.name}"
+            if args.purge:
+                msg += f"; removed {removed} article{'s' if removed != 1 else ''}"
+            else:
+                msg += (f"; its {row.articles} article{'s stay' if row.articles != 1 else ' stays'}"
+                        " in the library")
+            _console().print(_T(msg))
+            return 0
+        if args.feed_command == "import":
+            try:
+                data = Path(args.file).read_bytes()
+            except OSError as exc:
+                raise UsageError(f"{args.file}: {exc.strerror or exc}") from None
+            added, skipped = subs.import_opml(data)
+            for url, why in skipped:
+                _err(f"skipped {url}: {why}")
+            _console().print(_T(
+                f"following {len(added)} new feed{'s' if len(added) != 1 else ''}"
+                + (f", {len(skipped)} skipped" if skipped else "")
+                + ("; run `reader refresh` to fetch them" if added else "")))
+            return 1 if skipped and not added else 0
+        if args.feed_command == "export":
+            sys.stdout.write(subs.export_opml())
+            return 0
+    except (FeedError, OpmlError) as exc:
+        _err(str(exc))
+        return 1
+    raise UsageError(f"unknown feed action {args.feed_command!r}")
+
+
+def _feed_add(subs, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    with _refresh_bar(quiet=args.json) as progress:
+        row, report = subs.add(args.target, name=args.name, full_text=args.full_text,
+                               progress=progress)
+    row = subs.get(row.url)
+    if args.json:
+        _dump({"feed": row.as_json(), "refresh": _refresh_json(report) if report else None})
+        return 1 if row.last_error else 0
+    if row.last_error:
+        _err(f"following {row.name}, but the first fetch failed: {row.last_error}")
+        return 1
+    _console().print(_T(f"following {row.name} ({row.url}): {row.articles} "
+                        f"article{'s' if row.articles != 1 else ''}"))
+    for name, why in (report.skipped if report else []):
+        _err(f"skipped item {name}: {why}")
+    return 0
+
+
+def _feed_list(subs, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    rows = subs.feeds()
+    if args.json:
+        _dump([r.as_json() for r in rows])
+        return 0
+    if not rows:
+        _console().print(_T("no feeds yet: `reader feed add URL` or `reader feed import FILE.opml`"))
+        return 0
+    t = _table("name", "articles", "new", "last success", "next due", "last error", "url")
+    for r in rows:
+        error = r.last_error or ""
+        if r.gone:
+            error = error or "gone"
+        due = "gone" if r.gone else _when(r.hold_until or r.next_due)
+        t.add_row(_T(r.name, "cyan"), _T(r.articles), _T(r.last_new or ""),
+                  _T(_when(r.last_success)), _T(due), _T(error, "red"), _T(r.url, "dim"))
+    _console().print(t)
+    return 0
+
+
+@contextlib.contextmanager
+def _refresh_bar(quiet: bool = False):  # type: ignore[no-untyped-def]
+    """A progress line on stderr ("12/40 feeds · 57 new") when it is a terminal."""
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
+
+    console = _console(stderr=True)
+    with Bar(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+             console=console, transient=True,
+             disable=not console.is_terminal or quiet) as bar:
+        task = bar.add_task("refreshing", total=None)
+
+        def progress(p) -> None:  # type: ignore[no-untyped-def]
+            if p.phase == "fetch":
+                bar.update(task, completed=p.done, total=p.total,
+                           description=f"{p.done}/{p.total} feeds · {p.new} new")
+            else:
+                bar.update(task, completed=p.added, total=p.adding,
+                           description=f"adding {p.added}/{p.adding}")
+
+        yield progress
+
+
+def _refresh_json(report) -> dict:  # type: ignore[no-untyped-def]
+    return {"feeds": [f.as_json() for f in report.feeds], "new": report.new,
+            "added": report.added, "removed": report.removed,
+            "updated": sum(f.updated for f in report.feeds),
+            "skipped": [{"item": n, "reason": r} for n, r in report.skipped]}
+
+
+def cmd_refresh(lib: Library, args: argparse.Namespace) -> int:
+    """``reader refresh [NAME ...] [--due]``: one line per failed feed, a summary line."""
+    from index.subscriptions import RefreshReport, Subscriptions
+
+    subs = Subscriptions(lib)
+    if not args.names and not subs.feeds():
+        if args.json:
+            _dump(_refresh_json(RefreshReport()))
+        else:
+            _console().print(_T("no feeds yet: `reader feed add URL`"))
+        return 0
+    with _refresh_bar(quiet=args.json) as progress:
+        report = subs.refresh(args.names or None, due_only=args.due, progress=progress)
+    failed = [f for f in report.feeds if f.status in ("error", "gone", "held")]
+    if args.json:
+        _dump(_refresh_json(report))
+        return 1 if failed else 0
+    for f in report.feeds:
+        if f.error:
+            _err(f"{f.name}: {f.error}")
+        if f.moved_to:
+            _err(f"{f.name} moved permanently to {f.moved_to} (address updated)")
+    con = _console()
+    for f in report.feeds:
+        if f.new or f.updated:
+            extra = f", {f.updated} updated" if f.updated else ""
+            con.print(_T(f"{f.new:>5} new{extra}  {f.name}"))
+    fetched = [f for f in report.feeds if f.status in ("new", "unchanged")]
+    parts = [f"refreshed {len(fetched)} feed{'s' if len(fetched) != 1 else ''}",
+             f"{len(report.added)} new article{'s' if len(report.added) != 1 else ''}"]
+    updated = sum(f.updated for f in report.feeds)
+    if updated:
+        parts.append(f"{updated} updated")
+    if failed:
+        parts.append(f"{len(failed)} failed")
+    not_due = sum(1 for f in report.feeds if f.status == "not due")
+    if not_due:
+        parts.append(f"{not_due} not due yet")
+    con.print(_T(", ".join(parts)))
+    return 1 if failed else 0
 
 
 def _parse_day(text: str | None) -> date | None:

@@ -9,6 +9,7 @@ to. Requests are recorded (path, headers, status) so tests can count them.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import threading
@@ -144,20 +145,19 @@ class Loopback:
             out["Content-Encoding"] = "gzip"
         if res.delay:
             # headers first, then nothing for a while: a read timeout, not a connect one
+            self._record(path, headers, 200)
             h.send_response(200)
             for k, v in out.items():
                 h.send_header(k, v)
             h.send_header("Content-Length", str(len(body)))
             h.end_headers()
             h.wfile.flush()
-            self._record(path, headers, 200)
             time.sleep(res.delay)
-            try:
+            with contextlib.suppress(OSError):
                 h.wfile.write(body)
-            except OSError:
-                pass
             return
         if res.truncate_to is not None:
+            self._record(path, headers, 200)
             h.send_response(200)
             for k, v in out.items():
                 h.send_header(k, v)
@@ -166,18 +166,17 @@ class Loopback:
             h.wfile.write(body[: res.truncate_to])
             h.wfile.flush()
             h.close_connection = True
-            self._record(path, headers, 200)
             return
         self._send(h, path, headers, 200, out, body)
 
     def _endless(self, h: BaseHTTPRequestHandler, path: str, headers: dict[str, str],
                  out: dict[str, str]) -> None:
+        self._record(path, headers, 200)
         h.send_response(200)
         for k, v in out.items():
             h.send_header(k, v)
         h.send_header("Transfer-Encoding", "chunked")
         h.end_headers()
-        self._record(path, headers, 200)
         chunk = b"<!-- " + b"x" * 65536 + b" -->\n"
         frame = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
         try:
@@ -189,17 +188,15 @@ class Loopback:
 
     def _send(self, h: BaseHTTPRequestHandler, path: str, headers: dict[str, str], status: int,
               out: dict[str, str], body: bytes) -> None:
+        self._record(path, headers, status)  # before answering: a client may count at once
         h.send_response(status)
         for k, v in out.items():
             h.send_header(k, v)
         h.send_header("Content-Length", str(len(body)))
         h.end_headers()
         if body and status != 304:
-            try:
+            with contextlib.suppress(OSError):
                 h.wfile.write(body)
-            except OSError:
-                pass
-        self._record(path, headers, status)
 
     def _record(self, path: str, headers: dict[str, str], status: int) -> None:
         with self.lock:
