@@ -95,6 +95,10 @@ class ReaderApp(App[int]):
                                ("entity sidebar", "entities"), ("event strip", "events")):
                 yield SystemCommand(f"Focus the {name}", f"Move the focus to the {name}",
                                     lambda pane=pane: m.action_pane(pane))
+            yield SystemCommand("Refresh feeds", "Fetch the feeds you follow (r)",
+                                m.action_refresh_feeds)
+            yield SystemCommand("Feeds", "The feeds you follow; show one feed's articles (F)",
+                                m.action_feeds)
             yield SystemCommand("Help", "Every key binding (?)", self.action_help)
         yield from super().get_system_commands(screen)
 

@@ -200,7 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help='JSON Lines in ({"id","text","published"}) and out')
     _more.register(cmd)
     fe = cmd("feed")
-    fsub = fe.add_subparsers(dest="feed_command", metavar="ACTION", required=True)
+    fsub = fe.add_subparsers(dest="feed_command", metavar="ACTION", required=True,
+                             help="add, list, remove, import or export")
     fa = fsub.add_parser("add", help="follow a feed and fetch it now",
                          description="Follow a feed (RSS, Atom or JSON Feed) by its address, or a "
                          "page that links to one, or a local feed file; it is fetched at once.")

@@ -29,6 +29,7 @@ def binding_sections() -> list[tuple[str, list[Binding]]]:
     from reader.panes.events import EventStrip
     from reader.panes.reader_view import ReaderView
     from reader.panes.search import SearchLine
+    from reader.screens.feeds import FeedsScreen
     from reader.screens.main import MainScreen
 
     def only(bindings: list[BindingType]) -> list[Binding]:
@@ -41,6 +42,7 @@ def binding_sections() -> list[tuple[str, list[Binding]]]:
         ("Entity sidebar", only(EntitySidebar.BINDINGS)),
         ("Event strip", only(EventStrip.BINDINGS)),
         ("Search line", only(SearchLine.BINDINGS)),
+        ("Feeds", only(FeedsScreen.BINDINGS)),
         ("Help", only(HelpScreen.BINDINGS)),
     ]
 

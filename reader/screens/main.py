@@ -32,6 +32,16 @@ from reader.panes.events import EventStrip
 from reader.panes.model import ArticleView, EntityItem, EventItem, ListRow, plain
 from reader.panes.reader_view import ReaderView
 from reader.panes.search import SearchLine
+from reader.safe import one_line
+from reader.screens.feeds import (
+    FeedChosen,
+    FeedsProgress,
+    FeedsRefreshed,
+    FeedsScreen,
+    progress_text,
+    refresh_in_worker,
+    report_text,
+)
 from reader.screens.gate import Gate, first_mention, seeds_dir
 
 SEARCH_LIMIT = 200
@@ -180,7 +190,9 @@ class MainScreen(Screen[None]):
     | ], [ | same story, next / previous source |
     | p | same passage in another source (press again to cycle) |
     | e | next article naming the chosen entity |
-    | escape | clear the search and the entity filter |
+    | r | refresh the feeds you follow |
+    | F | feeds: new and total articles, errors; enter shows one feed's articles |
+    | escape | clear the search and the entity and feed filters |
     | tab, shift+tab | next / previous pane |
     """
 
@@ -198,6 +210,10 @@ class MainScreen(Screen[None]):
                 tooltip="The paragraph under the cursor in another source (again: the next)"),
         Binding("e", "entity_next", "Entity jump", id="main.next_entity_article",
                 tooltip="Next article naming the chosen entity"),
+        Binding("r", "refresh_feeds", "Refresh feeds", id="main.refresh_feeds", show=False,
+                tooltip="Fetch the feeds you follow and add what is new"),
+        Binding("F", "feeds", "Feeds", id="main.feeds", show=False,
+                tooltip="The feeds you follow; enter shows one feed's articles"),
         Binding("escape", "clear", "Clear filters", id="main.clear", show=False),
         Binding("tab", "app.focus_next", "Next pane", id="main.next_pane", show=False),
         Binding("shift+tab", "app.focus_previous", "Previous pane", id="main.previous_pane",
@@ -226,6 +242,10 @@ class MainScreen(Screen[None]):
         """The query whose results the list shows (None: no search)."""
         self.entity_filter: EntityItem | None = None
         self.entity_ids: set[str] = set()
+        self.feed_filter: FeedChosen | None = None
+        """The feed whose articles the list shows (None: every article)."""
+        self.feed_ids: set[str] = set()
+        self._refreshing = False
         self.view: ArticleView | None = None
         self._search_seq = 0
         self._load_seq = 0
@@ -661,11 +681,15 @@ class MainScreen(Screen[None]):
             rows = self.all_rows
         if self.entity_filter is not None:
             rows = [r for r in rows if r.id in self.entity_ids]
+        if self.feed_filter is not None:
+            rows = [r for r in rows if r.id in self.feed_ids]
         article_list = self.query_one(ArticleList)
         # results put the best match under the cursor; the plain list keeps the open article
         keep = None if self.search_hits is not None else (self.view.id if self.view else None)
         article_list.set_rows(rows, keep=keep)
         title = "Results" if self.search_hits is not None else "Articles"
+        if self.feed_filter is not None:
+            title += f" · {one_line(self.feed_filter.name)}"
         if self.entity_filter is not None:
             title += " (filtered)"
         article_list.border_title = f"{title} · {len(rows)}"
@@ -689,9 +713,11 @@ class MainScreen(Screen[None]):
         if search.value:
             search.value = ""
             self._start_search("")
-        if self.entity_filter is not None:
+        if self.entity_filter is not None or self.feed_filter is not None:
             self.entity_filter = None
             self.entity_ids = set()
+            self.feed_filter = None
+            self.feed_ids = set()
             self._refresh_list()
             self.set_status(f"{len(self.all_rows)} articles.")
 
@@ -742,3 +768,76 @@ class MainScreen(Screen[None]):
             self.set_status("Choose an entity in the sidebar first.")
             return
         self.resolve_entity_jump(entity, self.view.id if self.view else None)
+
+    # --- feeds ------------------------------------------------------------------------------
+    def action_refresh_feeds(self) -> None:
+        """Fetch the feeds you follow in a worker (the only time the app uses the network)."""
+        if self._refreshing:
+            self.set_status("Already refreshing the feeds…")
+            return
+        self._refreshing = True
+        bar = self.query_one("#progress", ProgressBar)
+        bar.display = True
+        bar.update(total=None, progress=0)
+        self.set_status("Refreshing the feeds…")
+        self.refresh_feeds()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="feeds-refresh")
+    def refresh_feeds(self) -> None:
+        """The refresh, with a library of the worker's own."""
+        refresh_in_worker(self.gate.library.path, self.post_message)
+
+    def on_feeds_progress(self, message: FeedsProgress) -> None:
+        p = message.progress
+        bar = self.query_one("#progress", ProgressBar)
+        bar.display = True
+        if p.phase == "fetch":
+            bar.update(total=p.total, progress=p.done)
+        else:
+            bar.update(total=p.adding, progress=p.added)
+        self.query_one("#status", StatusLine).update(Text(progress_text(p), end=""))
+
+    def on_feeds_refreshed(self, message: FeedsRefreshed) -> None:
+        self._refreshing = False
+        if not self._ingesting:
+            self.query_one("#progress", ProgressBar).display = False
+        if message.report is None:
+            self.set_status(f"Could not refresh: {message.error}", error=True)
+            return
+        line, failed = report_text(message.report)
+        self.set_status(line, error=failed)
+        self.load_rows()
+        if self.feed_filter is not None:
+            self.load_feed_articles(self.feed_filter)
+
+    def action_feeds(self) -> None:
+        """Open the feeds view."""
+        if not isinstance(self.app.screen, FeedsScreen):
+            self.app.push_screen(
+                FeedsScreen(self.gate.library.path,
+                            lambda fn: self.gate.call(fn, self.gate.library)),
+                self._feed_chosen)
+
+    def _feed_chosen(self, chosen: FeedChosen | None) -> None:
+        if chosen is None:
+            return
+        self.feed_filter = chosen
+        self.load_feed_articles(chosen)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="feed-articles")
+    def load_feed_articles(self, chosen: FeedChosen) -> None:
+        """The ids of one feed's articles, then the list shows only them."""
+        from index.subscriptions import Subscriptions
+
+        ids = self.gate.call(lambda: Subscriptions(self.gate.library).article_ids(chosen.id))
+        self.app.call_from_thread(self._show_feed, chosen, ids)
+
+    def _show_feed(self, chosen: FeedChosen, ids: list[str]) -> None:
+        if self.feed_filter != chosen:
+            return
+        self.feed_ids = set(ids)
+        self._refresh_list()
+        line = Text(f"Feed: {len(ids)} article{'s' if len(ids) != 1 else ''} from ", end="")
+        line.append_text(plain(chosen.name, "bold"))
+        line.append(" · F: another feed · esc: every article")
+        self.set_status(line)
