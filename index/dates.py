@@ -52,6 +52,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
+from index import guards
 from index.model import DateMention, Event
 
 __all__ = ["extract_dates", "article_events", "split_sentences"]
@@ -598,6 +599,7 @@ def _offset(phrase: str) -> tuple[int, str] | None:
     try:
         dd = _dateparser().get_date_data(phrase)
     except Exception:  # pragma: no cover - dateparser must never break extraction
+        guards.note("dates")
         return None
     got = dd.date_obj if dd is not None else None
     if got is None:
@@ -1114,6 +1116,7 @@ def extract_dates(text: str, published: date | None) -> list[DateMention]:
     try:
         return _scan(text, _State(published))
     except Exception:  # pragma: no cover - last-resort guard: never raise
+        guards.note("dates")
         return []
 
 
@@ -1320,5 +1323,6 @@ def article_events(paragraphs: Sequence[str], published: date | None) -> list[Ev
                     )
                 )
     except Exception:  # pragma: no cover - never raise
+        guards.note("dates")
         return events
     return events

@@ -42,6 +42,7 @@ from typing import Any
 
 import regex
 
+from index import guards
 from index.model import ENTITY_TYPES, Entity, EntityMention
 
 __all__ = [
@@ -1803,12 +1804,14 @@ def _safe_raw_many(texts: Sequence[str]) -> list[list[_Raw]]:
     try:
         raws = _raw_mentions_many(texts)
     except Exception:  # extraction must never break ingestion: retry text by text
+        guards.note("entities")
         if len(texts) == 1:
             return [[]]
         return [_safe_raw_many([t])[0] for t in texts]
     try:
         return [_text_rules(t, rs) for t, rs in zip(texts, raws, strict=True)]
     except Exception:
+        guards.note("entities")
         return raws
 
 
@@ -1830,6 +1833,7 @@ def extract_entities(text: str) -> list[EntityMention]:
     try:
         return _resolve([text], [_safe_raw(text)])[0]
     except Exception:
+        guards.note("entities")
         return []
 
 
@@ -1845,6 +1849,7 @@ def annotate_paragraphs(paragraphs: Sequence[str], title: str = "") -> list[list
         raws = _safe_raw_many(texts)
         return _resolve(texts, raws)[1:]
     except Exception:
+        guards.note("entities")
         return [[] for _ in paras]
 
 
@@ -1887,6 +1892,7 @@ def _annotate_batch(items: list[tuple[list[str], str]]) -> list[list[list[Entity
     try:
         raws = _raw_mentions_many(texts, groups)
     except Exception:  # as one call per article would (it retries text by text)
+        guards.note("entities")
         return [annotate_paragraphs(p, title=t) for p, t in items]
     out = []
     for g, (paras, _) in enumerate(items):
@@ -1898,6 +1904,7 @@ def _annotate_batch(items: list[tuple[list[str], str]]) -> list[list[list[Entity
         try:
             out.append(_resolve(ts, rs)[1:])
         except Exception:
+            guards.note("entities")
             out.append([[] for _ in paras])
     return out
 

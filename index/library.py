@@ -31,11 +31,13 @@ from index.enrich import enrichable
 from index.model import Article, EntityMention
 from index.parse import ParsedArticle
 from index.search import Hit, IndexDamaged, QueryError, SearchIndex, document, hit_spans
-from index.store import ArticleRow, Enriched, StoreError
+from index.store import ArticleRow, StoreError, StoreFull, StoreUnwritable
 
 __all__ = [
     "AddReport",
     "Cancelled",
+    "Interrupted",
+    "NotFound",
     "EntityRow",
     "EventRow",
     "IndexDamaged",
@@ -44,6 +46,8 @@ __all__ = [
     "QueryError",
     "SearchRow",
     "StoreError",
+    "StoreFull",
+    "StoreUnwritable",
     "default_library_path",
 ]
 
@@ -70,8 +74,26 @@ class Cancelled(Exception):
     """An add was cancelled; the batch was rolled back."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """An add or reindex was interrupted (Ctrl-C, SIGTERM); the message says what was kept."""
+
+
+class NotFound(KeyError):
+    """No article with that id (or the prefix is ambiguous); the message says which."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "not found"
+
+
 class LibraryBusy(RuntimeError):
     """Another process is writing to the library."""
+
+
+class LibraryPathError(StoreError):
+    """The library path cannot be a library (a file, or under a file)."""
+
+
+MAX_SKIPS_NAMED = 1000  # a report names this many skipped inputs, and counts the rest
 
 
 @dataclass
@@ -84,7 +106,19 @@ class AddReport:
     added: list[str] = field(default_factory=list)
     duplicates: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    ids: dict[str, str] = field(default_factory=dict)
+    skipped_more: int = 0  # skipped beyond the MAX_SKIPS_NAMED named ones
+    ids: dict[str, str] = field(default_factory=dict)  # input name -> article id (new or not)
+
+    def skip(self, name: str, reason: str) -> None:
+        """Record a skipped input (named while few, counted beyond MAX_SKIPS_NAMED)."""
+        if len(self.skipped) < MAX_SKIPS_NAMED:
+            self.skipped.append((name, reason))
+        else:
+            self.skipped_more += 1
+
+    @property
+    def skipped_count(self) -> int:
+        return len(self.skipped) + self.skipped_more
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +201,7 @@ def _warm() -> None:
 # pickle, so the writer process only executes SQL and passes the document on to Whoosh.
 # (article id, store rows (see store.rows_of), Whoosh document, PreparedArticle or None)
 _Ready = tuple
+_Result = tuple  # (unit name, _Ready or None, failure or None)
 
 
 def _article_of(unit: _Unit) -> Article:
@@ -202,16 +237,17 @@ def _failure(exc: BaseException) -> str:
         return "file too large to read"
     if isinstance(exc, OSError):
         return exc.strerror or str(exc)
-    return f"could not be processed ({type(exc).__name__}: {exc})"
+    return f"could not be processed (a bug: {type(exc).__name__}: {exc})"
 
 
-def _work_many(units: Sequence[_Unit]) -> list[tuple[str, _Ready | None, str | None]]:
+def _work_many(units: Sequence[_Unit]) -> tuple[list[_Result], dict[str, int]]:
     """Parse, enrich and prepare units; the entity tagger runs once over all of them (the same
     mentions per article as one at a time, for less CPU). A unit that fails is reported, never
-    the batch."""
+    the batch. Also returns what the extractors' guards swallowed meanwhile."""
+    from index import guards
     from index.enrich import enrich, no_enrich
 
-    out: list[tuple[str, _Ready | None, str | None] | None] = [None] * len(units)
+    out: list[_Result | None] = [None] * len(units)
     todo: list[tuple[int, Article]] = []
     for k, unit in enumerate(units):
         try:
@@ -222,6 +258,8 @@ def _work_many(units: Sequence[_Unit]) -> list[tuple[str, _Ready | None, str | N
                 ready = (article.id, store.rows_of(no_enrich(article)), document(article), None)
                 out[k] = (unit.name, ready, None)
         except Exception as exc:  # a bad file or a bug in a parser must not stop the batch
+            if not isinstance(exc, (OSError, MemoryError)) and type(exc).__name__ != "ParseError":
+                guards.note("parse")
             out[k] = (unit.name, None, _failure(exc))
     if todo:
         from index.entities import annotate_articles
@@ -231,6 +269,7 @@ def _work_many(units: Sequence[_Unit]) -> list[tuple[str, _Ready | None, str | N
             mentions: list = annotate_articles(
                 [(enrichable(a.paragraphs), a.title) for _, a in todo])
         except Exception:  # never expected ("never raises"); fall back to one at a time
+            guards.note("entities-batch")
             mentions = [None] * len(todo)
         for (k, article), ms in zip(todo, mentions, strict=True):
             try:
@@ -242,21 +281,100 @@ def _work_many(units: Sequence[_Unit]) -> list[tuple[str, _Ready | None, str | N
                     (r.entity.name, r.entity.type, r.entity.aliases) for r in enriched.entities))
                 out[k] = (units[k].name, (article.id, store.rows_of(enriched), doc, prints), None)
             except Exception as exc:  # a bug in an extractor must not stop the batch
+                guards.note("enrich")
                 out[k] = (units[k].name, None, _failure(exc))
-    return [x for x in out if x is not None]
+    return [x for x in out if x is not None], guards.take()
 
 
-def _work(unit: _Unit) -> tuple[str, _Ready | None, str | None]:
-    return _work_many([unit])[0]
+def _worker_main(conn) -> None:  # type: ignore[no-untyped-def]
+    """A worker process: chunks of units in, results out, until told to stop or orphaned.
+    Ctrl-C is the writer's to handle (it stops the workers); a worker never prints."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with contextlib.suppress(OSError):
+        os.nice(5)  # readers and the app come first on a busy machine
+    try:
+        while True:
+            units = conn.recv()
+            if units is None:
+                return
+            conn.send(_work_many(units))
+    except (EOFError, OSError, KeyboardInterrupt):
+        return
 
 
-# The units of the add in progress: set before the pool forks, so the workers inherit them and
-# only index ranges travel to them (no pickling of the parsed articles).
-_UNITS: Sequence[_Unit] = ()
+class _Workers:
+    """Our own pool of forked workers feeding the one writer: each worker has its own pipe
+    and one chunk at a time, results come back in input order, and stopping is a SIGKILL to
+    each (no shared queue or lock that a dying worker could leave held, so no hang)."""
 
+    def __init__(self, procs: int) -> None:
+        import multiprocessing as mp
 
-def _work_range(bounds: tuple[int, int]) -> list[tuple[str, _Ready | None, str | None]]:
-    return _work_many(_UNITS[bounds[0]:bounds[1]])
+        ctx = mp.get_context("fork")
+        self.procs: list = []
+        self.conns: list = []
+        for _ in range(procs):
+            parent, child = ctx.Pipe(duplex=True)
+            p = ctx.Process(target=_worker_main, args=(child,), daemon=True)
+            p.start()
+            child.close()
+            self.procs.append(p)
+            self.conns.append(parent)
+
+    def run(self, chunks: Iterator[list[_Unit]]) -> Iterator[tuple[list[_Result], dict[str, int]]]:
+        """Results of each chunk, in order."""
+        from multiprocessing.connection import wait
+
+        busy: dict[int, int] = {}  # worker -> chunk number
+        ready: dict[int, tuple[list[_Result], dict[str, int]]] = {}
+        sent = 0
+        nxt = 0
+        more = True
+
+        def feed(w: int) -> None:
+            nonlocal sent, more
+            if not more:
+                return
+            chunk = next(chunks, None)
+            if chunk is None:
+                more = False
+                return
+            self.conns[w].send(chunk)
+            busy[w] = sent
+            sent += 1
+
+        for w in range(len(self.conns)):
+            feed(w)
+        while busy or nxt in ready:
+            while nxt in ready:
+                yield ready.pop(nxt)
+                nxt += 1
+            if not busy:
+                continue
+            by_conn = {id(self.conns[w]): w for w in busy}
+            for c in wait([self.conns[w] for w in busy]):
+                w = by_conn[id(c)]
+                try:
+                    result = self.conns[w].recv()
+                except EOFError:
+                    raise RuntimeError("a worker process died") from None
+                ready[busy.pop(w)] = result
+                feed(w)
+
+    def stop(self) -> None:
+        """Kill every worker and reap it (at once: nothing a worker holds is worth waiting)."""
+        for p in self.procs:
+            with contextlib.suppress(Exception):
+                p.kill()
+        for p in self.procs:
+            with contextlib.suppress(Exception):
+                p.join(timeout=2)
+        for c in self.conns:
+            with contextlib.suppress(Exception):
+                c.close()
 
 
 def _source_map(folder: Path, cache: dict[Path, dict[str, str]]) -> dict[str, str]:
@@ -287,22 +405,59 @@ def search_names(entities: Iterable[tuple[str, str, Sequence[str]]]) -> list[str
 
 
 def _fault_point(name: str) -> None:
-    """Crash-test hook: with ``READER_FAULT_PAUSE=name`` the writer stops here (for an hour),
-    so a test can kill it at exactly this point. Unset, it costs one dictionary lookup."""
-    if os.environ.get("READER_FAULT_PAUSE") == name:
+    """Crash-test hook. With ``READER_FAULT_PAUSE=name`` the writer stops here, so a test can
+    kill or interrupt it at exactly this point: for ``READER_FAULT_SECONDS`` (default an
+    hour), after touching the file ``READER_FAULT_MARK`` if set (so the test knows it is
+    there). With ``READER_FAULT_RAISE=name:ENOSPC`` it raises that OSError here instead.
+    Unset, it costs one dictionary lookup."""
+    env = os.environ
+    if env.get("READER_FAULT_PAUSE") == name:
         import time
 
-        time.sleep(3600)
+        mark = env.get("READER_FAULT_MARK")
+        if mark:
+            Path(mark).touch()
+        time.sleep(float(env.get("READER_FAULT_SECONDS", "3600")))
+    raise_at = env.get("READER_FAULT_RAISE")
+    if raise_at and raise_at.split(":")[0] == name:
+        import errno
+
+        what = raise_at.split(":")[1] if ":" in raise_at else "ENOSPC"
+        code = getattr(errno, what, None)
+        if code is None:  # not an errno name: an unexpected error, as a bug would raise
+            raise RuntimeError(f"fault point {name}")
+        raise OSError(code, os.strerror(code))
 
 
 def _is_jsonl(path: Path) -> bool:
     return path.name.lower().endswith(JSONL_SUFFIXES)
 
 
+def _is_full(exc: BaseException) -> bool:
+    """A full disk, as SQLite or the operating system says it."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return isinstance(exc, (StoreFull, sqlite3.DatabaseError)) and (
+        isinstance(exc, StoreFull) or getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL"
+        or "disk is full" in str(exc))
+
+
+def _is_unwritable(exc: BaseException) -> bool:
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return True
+    return isinstance(exc, StoreUnwritable) or (
+        isinstance(exc, sqlite3.DatabaseError)
+        and str(getattr(exc, "sqlite_errorname", "")).startswith("SQLITE_READONLY"))
+
+
 class _ForkGuard:
-    """While a writer holds the lock, every process it forks (the enrichment pool, Whoosh's
-    sub-writers) drops its inherited copy of the lock and dies with the writer, so a killed
-    writer never leaves orphans that keep the library locked."""
+    """While a writer holds the lock, every process it forks (the enrichment workers) drops
+    its inherited copy of the lock and dies with the writer, so a killed writer never leaves
+    orphans that keep the library locked."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
@@ -322,17 +477,39 @@ class _ForkGuard:
             os._exit(1)
 
 
+class _Signals:
+    """SIGINT and SIGTERM held back for a few statements (``with _Signals.held():``), so a
+    commit and the note that it happened are one step: an interrupt lands before or after
+    both, and what the interrupted command says it kept is true."""
+
+    @staticmethod
+    @contextlib.contextmanager
+    def held() -> Iterator[None]:
+        import signal
+
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        sigs = {signal.SIGINT, signal.SIGTERM}
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 class Library:
-    """One library folder: add articles, search them, and read what was derived from them."""
+    """One library folder: add articles, search them, and read what was derived from them.
+
+    Opening a library to read writes nothing: the store's and the link tables' schemas are
+    created by the first writer (or on an upgrade, under the writer lock)."""
 
     def __init__(self, path: Path | str | None = None, *, create: bool = True) -> None:
         self.path = Path(path).expanduser() if path else default_library_path()
-        if create:
-            self.path.mkdir(parents=True, exist_ok=True)
-        elif not (self.path / "library.db").exists():
-            raise StoreError(f"no library at {self.path}")
+        self._check_path(create)
         self._lock = threading.RLock()
         self._held = 0
+        self._reader_fd: int | None = None
         db = self.path / "library.db"
         wal = self.path / "library.db-wal"
         if (not db.exists() or db.stat().st_size == 0) and not (
@@ -344,19 +521,44 @@ class Library:
                 "again"
             )
         self.conn = store.connect(db)
+        self.readonly = store.is_readonly(self.conn)
         from index.links import PassageIndex
 
         self.passages = PassageIndex(self.conn)
-        if self.passages.create_schema():  # an older layout was dropped: derive it again
-            self._relink_all()
+        if not self.readonly and self.passages.needs_schema():
+            # a new library or an older layout: a write, made once, under the writer lock
+            with self._write_lock(on_busy=lambda: None):
+                if self.passages.needs_schema():
+                    with store.transaction(self.conn):
+                        old = self.passages.create_schema()
+                    if old:  # an older layout was dropped: derive it again
+                        self._relink_all()
         self._index: SearchIndex | None = None
         self._index_dir: str | None = None
+
+    def _check_path(self, create: bool) -> None:
+        p = self.path
+        for parent in [p, *p.parents]:
+            if parent.exists():
+                if not parent.is_dir():
+                    where = "is a file" if parent == p else f"lies under the file {parent}"
+                    raise LibraryPathError(f"the library path {p} {where}, not a folder")
+                break
+        if create:
+            try:
+                p.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise LibraryPathError(
+                    f"cannot create the library folder {p} ({exc.strerror or exc})") from None
+        elif not (p / "library.db").exists():
+            raise StoreError(f"no library at {p}")
 
     # --- lifecycle ------------------------------------------------------------------------
     def close(self) -> None:
         """Close the store and the index."""
         if self._index is not None:
             self._index.close()
+        self._release_reader()
         self.conn.close()
 
     def __enter__(self) -> Library:
@@ -365,33 +567,82 @@ class Library:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _release_reader(self) -> None:
+        if self._reader_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._reader_fd)  # closing drops the shared lock
+            self._reader_fd = None
+
+    def _hold_index(self, name: str) -> bool:
+        """Take a shared lock on index ``name`` (its ``.readers-`` file) so no writer deletes it
+        while this library reads it. False when the index was replaced meanwhile."""
+        self._release_reader()
+        if self.readonly:
+            return True  # nothing can delete it here
+        try:
+            fd = os.open(self.path / f".readers-{name}", os.O_CREAT | os.O_RDWR, 0o644)
+        except OSError:
+            return True  # an unwritable folder: no writer can delete it either
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        if not (self.path / name).is_dir() or store.get_meta(self.conn, "index_dir") != name:
+            os.close(fd)
+            return False
+        self._reader_fd = fd
+        return True
+
     @property
     def index(self) -> SearchIndex:
         """The current search index (the folder named in the store's meta)."""
-        name = store.get_meta(self.conn, "index_dir")
-        if name is None:
-            with self._write_lock(), store.transaction(self.conn):
-                name = store.get_meta(self.conn, "index_dir")
-                if name is None:
-                    name = "whoosh-1"
-                    SearchIndex(self.path / name).create()
-                    store.set_meta(self.conn, "index_dir", name)
-                    store.set_meta(self.conn, "indexed_seq", "0")
-        if self._index is None or self._index_dir != name:
+        for _ in range(5):
+            name = store.get_meta(self.conn, "index_dir")
+            if name is None:
+                name = self._create_index()
+            if self._index is not None and self._index_dir == name:
+                return self._index
             if self._index is not None:
                 self._index.close()
-            self._index = SearchIndex(self.path / name)
-            self._index_dir = name
-        return self._index
+                self._index = None
+            if self._hold_index(name):
+                self._index = SearchIndex(self.path / name)
+                self._index_dir = name
+                return self._index
+        raise IndexDamaged("the search index keeps changing under this reader; try again")
+
+    def _create_index(self) -> str:
+        """The first index of a new library (made by the first writer; a reader waits for the
+        moment it takes)."""
+        if self.readonly:
+            raise IndexDamaged(f"the search index is missing ({self.path})")
+        with self._write_lock(on_busy=lambda: None), store.transaction(self.conn):
+            name = store.get_meta(self.conn, "index_dir")
+            if name is None:
+                name = "whoosh-1"
+                SearchIndex(self.path / name).create()
+                store.set_meta(self.conn, "index_dir", name)
+                store.set_meta(self.conn, "indexed_seq", "0")
+        return name
 
     def generation(self) -> tuple[int, str]:
         """Changes whenever articles are added or the index is rebuilt (for polling)."""
         row = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM articles").fetchone()
         return int(row[0]), store.get_meta(self.conn, "index_dir") or ""
 
+    def busy_with(self) -> str:
+        """What the process holding the writer lock is doing ('adding to it', ...)."""
+        try:
+            text = (self.path / "write.lock").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+        what, _, pid = text.strip().partition(" ")
+        doing = {"reindex": "rebuilding its search index", "remove": "removing from it",
+                 "refresh": "refreshing its feeds"}.get(what, "adding to it")
+        return f"another reader{f' (process {pid})' if pid.isdigit() else ''} is {doing}"
+
     @contextlib.contextmanager
-    def _write_lock(self, on_busy: Callable[[], None] | None = None) -> Iterator[None]:
-        """Hold the library's writer lock (flock: released by the OS if the holder dies)."""
+    def _write_lock(self, on_busy: Callable[[], None] | None = None,
+                    doing: str = "add") -> Iterator[None]:
+        """Hold the library's writer lock (flock: released by the OS if the holder dies).
+        Busy: call ``on_busy`` and wait, or raise LibraryBusy without it."""
         with self._lock:
             if self._held:
                 self._held += 1
@@ -400,18 +651,27 @@ class Library:
                 finally:
                     self._held -= 1
                 return
-            fd = os.open(self.path / "write.lock", os.O_CREAT | os.O_RDWR, 0o644)
+            if self.readonly:
+                raise StoreUnwritable(
+                    f"the library {self.path} is read-only here; it can be read, not changed")
+            try:
+                fd = os.open(self.path / "write.lock", os.O_CREAT | os.O_RDWR, 0o644)
+            except OSError as exc:
+                raise StoreUnwritable(
+                    f"the library {self.path} cannot be written ({exc.strerror or exc})"
+                ) from None
             guards: list[_ForkGuard] = []
             try:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     if on_busy is None:
-                        raise LibraryBusy(
-                            "the library is busy: another reader is adding to it"
-                        ) from None
+                        raise LibraryBusy(f"the library is busy: {self.busy_with()}") from None
                     on_busy()
                     fcntl.flock(fd, fcntl.LOCK_EX)
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, 0)
+                    os.pwrite(fd, f"{doing} {os.getpid()}\n".encode(), 0)
                 self._held = 1
                 import multiprocessing.util
 
@@ -425,11 +685,38 @@ class Library:
                     fcntl.flock(fd, fcntl.LOCK_UN)
                 os.close(fd)
 
+    def _clean_stale_indexes(self) -> None:
+        """Delete index folders that are not the current one (a finished reindex's old index,
+        a killed reindex's partial one) once no reader holds them. Needs the writer lock."""
+        current = store.get_meta(self.conn, "index_dir")
+        names = {p.name for p in self.path.glob("whoosh-*")}
+        names |= {p.name.removeprefix(".readers-") for p in self.path.glob(".readers-whoosh-*")}
+        for name in sorted(names):
+            if name == current:
+                continue
+            lockfile = self.path / f".readers-{name}"
+            try:
+                fd = os.open(lockfile, os.O_CREAT | os.O_RDWR, 0o644)
+            except OSError:
+                continue
+            try:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # a reader still has it open: the next writer deletes it
+                shutil.rmtree(self.path / name, ignore_errors=True)
+                with contextlib.suppress(OSError):
+                    lockfile.unlink()
+            finally:
+                os.close(fd)
+
     # --- adding ---------------------------------------------------------------------------
     def _units(
         self, paths: Iterable[Path | str], source: str | None, enrich: bool,
         report: AddReport,
     ) -> Iterator[_Unit]:
+        """The work of an add, one unit at a time (a file, a JSON Lines record), streamed:
+        nothing holds them all."""
         from index.parse import iter_jsonl_lines
 
         maps: dict[Path, dict[str, str]] = {}
@@ -456,29 +743,34 @@ class Library:
 
         for raw in paths:
             top = Path(raw).expanduser()
-            if not top.exists():
-                report.skipped.append((str(raw), "no such file or directory"))
+            try:
+                exists = top.exists()
+            except OSError as exc:  # a name too long, a loop of links
+                report.skip(str(raw), exc.strerror or str(exc))
+                continue
+            if not exists:
+                report.skip(str(raw), "no such file or directory")
                 continue
             for p in files_of(top):
                 if not p.is_file():
-                    report.skipped.append((str(p), "not a regular file"))
+                    report.skip(str(p), "not a regular file")
                     continue
                 if not os.access(p, os.R_OK):
-                    report.skipped.append((str(p), "permission denied"))
+                    report.skip(str(p), "permission denied")
                     continue
                 if _is_jsonl(p):
                     try:
-                        # lines are parsed where the work is done (in the pool's workers)
+                        # lines are parsed where the work is done (in the workers)
                         for line_no, raw_line in iter_jsonl_lines(p):
                             name = f"{p}:{line_no}"
                             if isinstance(raw_line, Exception):
-                                report.skipped.append((name, str(raw_line)))
+                                report.skip(name, str(raw_line))
                                 continue
                             yield _Unit(name, None, None, source, enrich, raw_line)
                     except OSError as exc:
-                        report.skipped.append((str(p), exc.strerror or str(exc)))
+                        report.skip(str(p), exc.strerror or str(exc))
                     except Exception as exc:
-                        report.skipped.append((str(p), f"cannot read as JSON Lines ({exc})"))
+                        report.skip(str(p), f"cannot read as JSON Lines ({exc})")
                 else:
                     yield _Unit(str(p), str(p), None, hint(p), enrich)
 
@@ -497,46 +789,13 @@ class Library:
 
         Bad inputs are skipped and named in the report; duplicates (same cleaned content) are
         stored once. ``cancel`` is polled between articles: when it returns True the batch is
-        rolled back and :class:`Cancelled` is raised.
+        rolled back and :class:`Cancelled` is raised. Ctrl-C or SIGTERM raises
+        :class:`Interrupted`, whose message says truly what was kept.
         """
         report = AddReport()
-        units = list(self._units(paths, source, enrich, report))
-        total = len(units)
-        if procs is None:
-            env = os.environ.get("READER_PROCS")
-            procs = int(env) if env else min(2, os.cpu_count() or 1)
-        # Worker processes earn their keep by parsing files and enriching; JSON Lines records
-        # are parsed as they are read, so without enrichment a pool would only add pickling.
-        needs_workers = enrich or any(u.parsed is None for u in units)
-        use_pool = procs > 1 and total >= BULK_THRESHOLD and needs_workers
-        with self._write_lock(on_busy):
-            self._catch_up_index()
-            if enrich:
-                _warm()
-            if use_pool:
-                import multiprocessing as mp
-
-                global _UNITS
-                _UNITS = units
-                try:
-                    pool = mp.get_context("fork").Pool(procs)
-                finally:
-                    _UNITS = ()
-                step = 32
-                chunks = pool.imap(_work_range, [(i, min(i + step, total))
-                                                 for i in range(0, total, step)])
-                results: Iterator = (r for chunk in chunks for r in chunk)
-            else:
-                pool = None
-                results = map(_work, units)
-            try:
-                self._store_batch(results, total, report, progress, cancel,
-                                  bulk=total >= BULK_THRESHOLD and procs > 1)
-            finally:
-                if pool is not None:
-                    pool.terminate()
-                    pool.join()
-        return report
+        return self._add_units(self._units(paths, source, enrich, report), report,
+                               progress=progress, cancel=cancel, on_busy=on_busy,
+                               enrich=enrich, procs=procs)
 
     def add_parsed(
         self,
@@ -548,118 +807,173 @@ class Library:
         enrich: bool = True,
         procs: int | None = None,
     ) -> AddReport:
-        """Add articles parsed elsewhere (feed items, fetched pages), each under a name used in
-        the report (``report.ids[name]`` is its article id); one transaction, as :meth:`add`."""
-        units = [_Unit(name, None, parsed, None, enrich) for name, parsed in items]
+        """Add articles parsed elsewhere (a feed's items, a fetched page), each under a name
+        for the report; ``report.ids`` maps each name to its article id."""
         report = AddReport()
-        total = len(units)
+        units = (_Unit(name, None, parsed, None, enrich) for name, parsed in items)
+        return self._add_units(units, report, progress=progress, cancel=cancel,
+                               on_busy=on_busy, enrich=enrich, procs=procs)
+
+    def _add_units(
+        self,
+        units: Iterator[_Unit],
+        report: AddReport,
+        *,
+        progress: Callable[[Progress], None] | None,
+        cancel: Callable[[], bool] | None,
+        on_busy: Callable[[], None] | None,
+        enrich: bool,
+        procs: int | None,
+    ) -> AddReport:
+        import itertools
+
         if procs is None:
             env = os.environ.get("READER_PROCS")
-            procs = int(env) if env else min(2, os.cpu_count() or 1)
-        use_pool = procs > 1 and total >= BULK_THRESHOLD and enrich
-        with self._write_lock(on_busy):
-            self._catch_up_index()
-            if enrich:
-                _warm()
-            pool = None
-            results: Iterator
-            if use_pool:
-                import multiprocessing as mp
-
-                global _UNITS
-                _UNITS = units
+            procs = int(env) if env and env.isdigit() else min(2, os.cpu_count() or 1)
+        # A look ahead decides between worker processes (a big batch) and this process.
+        head = list(itertools.islice(units, BULK_THRESHOLD))
+        bulk = len(head) >= BULK_THRESHOLD
+        use_pool = procs > 1 and bulk
+        stream: Iterator[_Unit] = itertools.chain(head, units)
+        state = {"stage": "before"}
+        try:
+            with self._write_lock(on_busy):
+                self._clean_stale_indexes()
+                self._catch_up_index()
+                if enrich:
+                    _warm()
+                workers = _Workers(procs) if use_pool else None
                 try:
-                    pool = mp.get_context("fork").Pool(procs)
+                    if workers is not None:
+                        chunks = iter(lambda: list(itertools.islice(stream, 32)), [])
+                        results: Iterator[tuple[list[_Result], dict[str, int]]] = workers.run(
+                            chunks)
+                    else:
+                        results = (_work_many([u]) for u in stream)
+                    self._store_batch(results, None if bulk else len(head), report, progress,
+                                      cancel, bulk=bulk, state=state)
                 finally:
-                    _UNITS = ()
-                step = 32
-                chunks = pool.imap(_work_range, [(i, min(i + step, total))
-                                                 for i in range(0, total, step)])
-                results = (r for chunk in chunks for r in chunk)
-            else:
-                results = map(_work, units)
-            try:
-                self._store_batch(results, total, report, progress, cancel,
-                                  bulk=use_pool)
-            finally:
-                if pool is not None:
-                    pool.terminate()
-                    pool.join()
+                    if workers is not None:
+                        workers.stop()
+        except KeyboardInterrupt as exc:
+            raise Interrupted(self._interrupted_line(state, report)) from exc
+        except (OSError, sqlite3.DatabaseError, StoreError) as exc:
+            if _is_full(exc):
+                raise StoreFull(self._full_line(state)) from None
+            if _is_unwritable(exc):
+                raise StoreUnwritable(
+                    f"the library {self.path} cannot be written ({exc}); "
+                    "nothing from this batch was kept") from None
+            raise
         return report
+
+    def _interrupted_line(self, state: dict[str, str], report: AddReport) -> str:
+        n = len(report.added)
+        if state["stage"] == "before":
+            return "interrupted; nothing from this batch was kept"
+        if state["stage"] == "stored":
+            return (f"interrupted after the batch was stored ({n} new article"
+                    f"{'s' if n != 1 else ''}); the search index catches up on the next command")
+        return f"interrupted after the batch was complete ({n} new article{'s' if n != 1 else ''})"
+
+    def _full_line(self, state: dict[str, str]) -> str:
+        if state["stage"] == "before":
+            return f"no space left on the disk holding {self.path}; nothing from this batch was kept"
+        return (f"no space left on the disk holding {self.path}; the batch is stored, and its "
+                "search index is completed by the next command once there is space")
 
     def _store_batch(
         self,
-        results: Iterator[tuple[str, _Ready | None, str | None]],
-        total: int,
+        results: Iterator[tuple[list[_Result], dict[str, int]]],
+        total: int | None,
         report: AddReport,
         progress: Callable[[Progress], None] | None,
         cancel: Callable[[], bool] | None,
         *,
         bulk: bool,
+        state: dict[str, str],
     ) -> None:
         conn = self.conn
         index = self.index
-        writer = index.writer(bulk=bulk, procs=2 if bulk else 1)
+        writer = index.writer(bulk=bulk)
         seen: set[str] = set()
+        swallowed: Counter[str] = Counter()
         done = 0
+        held = contextlib.ExitStack()  # signals held from the commit until it is noted
         try:
             with store.transaction(conn):
                 pending: list = []  # PreparedArticle of stored articles not linked yet
-                chunk: list[_Ready] = []
+                chunk: list[tuple[str, _Ready]] = []
 
                 def flush() -> None:
                     """Store a run of articles: one existence query, a few statements."""
                     nonlocal pending
-                    known = store.existing_ids(conn, [r[0] for r in chunk if r[0] not in seen])
-                    fresh = []
-                    for aid, rows, doc, prints in chunk:
-                        if aid in seen or aid in known:
+                    if not chunk:
+                        return
+                    ids = [r[0] for _n, r in chunk]
+                    present = store.existing_ids(conn, ids)
+                    fresh: list[_Ready] = []
+                    for name, r in chunk:
+                        report.ids[name] = r[0]
+                        if r[0] in present or r[0] in seen:
                             report.duplicates += 1
                             continue
-                        seen.add(aid)
-                        fresh.append((rows, doc, prints))
+                        seen.add(r[0])
+                        fresh.append(r)
+                    store.insert_rows(conn, [r[1] for r in fresh])
+                    for r in fresh:
+                        writer.add_document(**r[2])
+                        report.added.append(r[0])
+                        if r[3] is not None:
+                            pending.append(r[3])
                     chunk.clear()
-                    store.insert_rows(conn, [rows for rows, _d, _p in fresh])
-                    for rows, doc, prints in fresh:
-                        writer.add_document(**doc)
-                        report.added.append(rows[0][0])
-                        if prints is not None:
-                            pending.append(prints)
-                        if len(pending) >= LINK_BATCH:
-                            self.passages.add_prepared(pending)
-                            pending = []
+                    if len(pending) >= LINK_BATCH:
+                        self.passages.add_prepared(pending)
+                        pending = []
+                    _fault_point("in-store-batch")
 
-                for name, ready, error in results:
-                    done += 1
-                    if cancel is not None and cancel():
-                        raise Cancelled("add cancelled; nothing from this batch was kept")
-                    if progress is not None:
-                        progress(Progress(done, total, name))
-                    if ready is None:
-                        report.skipped.append((name, error or "unknown error"))
-                        continue
-                    report.ids[name] = ready[0]
-                    chunk.append(ready)
-                    if len(chunk) >= 64:
-                        flush()
+                for part, counts in results:
+                    swallowed.update(counts)
+                    for name, ready, error in part:
+                        done += 1
+                        if cancel is not None and cancel():
+                            raise Cancelled("add cancelled; nothing from this batch was kept")
+                        if progress is not None:
+                            progress(Progress(done, total, name))
+                        if ready is None:
+                            report.skip(name, error or "unknown error")
+                            continue
+                        chunk.append((name, ready))
+                        if len(chunk) >= 64:
+                            flush()
                 flush()
                 if pending:
                     self.passages.add_prepared(pending)
+                if swallowed:
+                    self._count_swallowed(swallowed)
+                _fault_point("before-store-commit")
+                held.enter_context(_Signals.held())
+            state["stage"] = "stored"  # committed: noted before an interrupt can land
+            held.close()
             # The store has the batch; now the index. A crash here is repaired by _catch_up_index.
             _fault_point("after-store-commit")
             writer.commit()
             writer = None
-            self._mark_indexed()
+            with _Signals.held():
+                self._mark_indexed()
+                state["stage"] = "indexed"
         finally:
+            held.close()
             if writer is not None:
                 with contextlib.suppress(Exception):
                     writer.cancel()
 
-    def _link(self, items: Sequence[Enriched]) -> None:
-        """Passages, links and stories of newly stored articles (prepared by the workers)."""
-        prepared = [e.links for e in items if e.links is not None]
-        if prepared:
-            self.passages.add_prepared(prepared)  # type: ignore[arg-type]
+    def _count_swallowed(self, counts: Counter[str]) -> None:
+        """Add to the store's running counts of errors the extractors' guards swallowed."""
+        have = json.loads(store.get_meta(self.conn, "swallowed", "{}") or "{}")
+        for k, v in counts.items():
+            have[k] = int(have.get(k, 0)) + v
+        store.set_meta(self.conn, "swallowed", json.dumps(have, sort_keys=True))
 
     def _relink_all(self) -> None:
         """Rebuild passages, links and stories from the stored articles (after an upgrade)."""
@@ -683,6 +997,12 @@ class Library:
             )
         )
 
+    def _needs_catch_up(self) -> bool:
+        """Whether the index lags the store (added or removed articles it has not seen)."""
+        done = int(store.get_meta(self.conn, "indexed_seq", "0") or 0)
+        top = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM articles").fetchone()[0]
+        return top > done or bool(store.pending_removals(self.conn))
+
     def _catch_up_index(self) -> int:
         """Index the articles the store has and the index lacks (after a crash). Needs the lock."""
         self._catch_up_removals()
@@ -705,49 +1025,71 @@ class Library:
         return n
 
     def ensure_indexed(self) -> int:
-        """Catch the index up with the store if nobody else is writing; returns docs indexed."""
+        """Catch the index up with the store if it lags (after a crash) and nobody else is
+        writing; returns docs indexed. A library that needs nothing is only read."""
+        if self.readonly or not self._needs_catch_up():
+            return 0
         try:
             with self._write_lock():
                 return self._catch_up_index()
-        except LibraryBusy:
+        except (LibraryBusy, StoreUnwritable):
             return 0
 
-    def reindex(self, progress: Callable[[Progress], None] | None = None) -> int:
-        """Rebuild the search index from the store into a new folder, then swap it in."""
-        with self._write_lock():
-            old = store.get_meta(self.conn, "index_dir")
-            n_old = int(old.split("-")[-1]) if old and old.split("-")[-1].isdigit() else 0
-            name = f"whoosh-{n_old + 1}"
-            new = SearchIndex(self.path / name)
-            new.create()
-            total = self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-            writer = new.writer(bulk=True)
-            n = 0
-            top = 0
-            try:
-                for seq, article in store.iter_articles(self.conn, 0):
-                    writer.add_document(**document(article, self._entity_names(article.id)))
-                    n += 1
-                    top = max(top, seq)
-                    if progress is not None:
-                        progress(Progress(n, total, article.id))
-                writer.commit()
-            except BaseException:
-                writer.cancel()
+    def reindex(self, progress: Callable[[Progress], None] | None = None,
+                on_busy: Callable[[], None] | None = None) -> int:
+        """Rebuild the search index from the store into a new folder, then swap it in. The old
+        index is deleted once no reader has it open (else by a later writer)."""
+        state = {"stage": "before"}
+        try:
+            with self._write_lock(on_busy, doing="reindex"):
+                self._clean_stale_indexes()
+                old = store.get_meta(self.conn, "index_dir")
+                n_old = int(old.split("-")[-1]) if old and old.split("-")[-1].isdigit() else 0
+                existing = [int(p.name.split("-")[-1]) for p in self.path.glob("whoosh-*")
+                            if p.name.split("-")[-1].isdigit()]
+                name = f"whoosh-{max([n_old, *existing]) + 1}"
+                new = SearchIndex(self.path / name)
+                new.create()
+                total = self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+                writer = new.writer(bulk=True)
+                n = 0
+                top = 0
+                try:
+                    for seq, article in store.iter_articles(self.conn, 0):
+                        writer.add_document(**document(article, self._entity_names(article.id)))
+                        n += 1
+                        top = max(top, seq)
+                        if progress is not None:
+                            progress(Progress(n, total, article.id))
+                    _fault_point("reindex-before-commit")
+                    writer.commit()
+                except BaseException:
+                    with contextlib.suppress(Exception):
+                        writer.cancel()
+                    new.close()
+                    shutil.rmtree(new.path, ignore_errors=True)
+                    raise
                 new.close()
-                shutil.rmtree(new.path, ignore_errors=True)
-                raise
-            new.close()
-            with store.transaction(self.conn):
-                store.set_meta(self.conn, "index_dir", name)
-                store.set_meta(self.conn, "indexed_seq", str(top))
-            if self._index is not None:
-                self._index.close()
-                self._index = None
-            for stale in self.path.glob("whoosh-*"):
-                if stale.name != name:
-                    shutil.rmtree(stale, ignore_errors=True)
-            return n
+                with _Signals.held():
+                    with store.transaction(self.conn):
+                        store.set_meta(self.conn, "index_dir", name)
+                        store.set_meta(self.conn, "indexed_seq", str(top))
+                    state["stage"] = "indexed"
+                if self._index is not None:
+                    self._index.close()
+                    self._index = None
+                self._release_reader()
+                self._clean_stale_indexes()
+                return n
+        except KeyboardInterrupt as exc:
+            line = ("interrupted; the search index was rebuilt" if state["stage"] == "indexed"
+                    else "interrupted; the search index is as it was")
+            raise Interrupted(line) from exc
+        except (OSError, sqlite3.DatabaseError) as exc:
+            if _is_full(exc):
+                raise StoreFull(f"no space left on the disk holding {self.path}; "
+                                "the search index is as it was") from None
+            raise
 
     # --- removing -------------------------------------------------------------------------
     def remove(self, ids: Iterable[str], *,
@@ -898,6 +1240,7 @@ class Library:
 
     def rows(self, limit: int | None = None) -> list[ArticleRow]:
         """Every article (or the ``limit`` newest) as a light row, newest first."""
+        _fault_point("rows")
         return store.list_rows(self.conn, limit)
 
     def rows_by_id(self, ids: Sequence[str]) -> dict[str, ArticleRow]:
@@ -917,14 +1260,14 @@ class Library:
             if len(found) == 1:
                 return found[0][0]
             if len(found) > 1:
-                raise KeyError(f"article id prefix {ref!r} is ambiguous")
-        raise KeyError(f"no article with id {ref!r}")
+                raise NotFound(f"article id prefix {ref!r} is ambiguous")
+        raise NotFound(f"no article with id {ref!r}")
 
     def article(self, article_id: str) -> Article:
         """The full article (KeyError if missing)."""
         a = store.get_article(self.conn, self.resolve(article_id))
         if a is None:
-            raise KeyError(f"no article with id {article_id!r}")
+            raise NotFound(f"no article with id {article_id!r}")
         return a
 
     def mentions(self, article_id: str) -> list[list[EntityMention]]:
@@ -937,10 +1280,13 @@ class Library:
         return out
 
     def search(self, query: str, limit: int | None = 50) -> list[SearchRow]:
-        """Ranked results for a query in Whoosh syntax; QueryError if malformed. ``is:unread``,
-        ``is:read``, ``is:starred`` keep the hits in those states (see index/user.py)."""
+        """Ranked results for a query in Whoosh syntax; QueryError if malformed, too big or
+        too slow. ``is:unread``, ``is:read``, ``is:starred`` keep the hits in those states (see
+        index/user.py)."""
         from index.user import split_filters
 
+        if limit is not None and limit < 1:
+            return []
         query, states = split_filters(query)
         if states:
             return self._search_marked(query, states, limit)
@@ -1226,6 +1572,8 @@ class Library:
             "first_published": first,
             "last_published": last,
             "size_bytes": size,
+            "swallowed_errors": json.loads(store.get_meta(c, "swallowed", "{}") or "{}"),
+            "read_only": self.readonly,
         }
 
     def check(self) -> list[str]:
@@ -1239,15 +1587,3 @@ class Library:
         except IndexDamaged as exc:
             problems.append(f"{exc}; run `reader reindex`")
         return problems
-
-
-def with_sqlite_errors(fn):  # type: ignore[no-untyped-def]
-    """Decorator turning sqlite3 errors into StoreError (used by callers that want one line)."""
-
-    def wrapped(*a, **k):  # type: ignore[no-untyped-def]
-        try:
-            return fn(*a, **k)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"the library store is damaged ({exc})") from exc
-
-    return wrapped

@@ -85,6 +85,7 @@ import json
 import math
 import sqlite3
 import sys
+import threading
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
@@ -760,6 +761,18 @@ class PassageIndex:
 
     # ---------------------------------------------------------------------------- schema
 
+    def needs_schema(self) -> bool:
+        """True when the tables are missing or of another layout (reads only)."""
+        try:
+            row = self.conn.execute("SELECT v FROM pi_meta WHERE k = 'schema'").fetchone()
+        except sqlite3.OperationalError:  # no pi_meta table
+            return True
+        if row is None or row[0] != SCHEMA_VERSION:
+            return True
+        have = {r[0] for r in self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return not set(_TABLES) <= have
+
     def create_schema(self) -> bool:
         """Create the tables. A library with tables of an older layout has them dropped and
         created empty: returns True then, and the caller should add its articles again."""
@@ -909,9 +922,12 @@ class PassageIndex:
         self._freqs = None  # until this call has written everything
         st = _Batch(cur, fr)
         # the batch holds millions of small tuples in memory: cyclic GC passes over them would
-        # cost more than the work itself (nothing here makes reference cycles)
+        # cost more than the work itself (nothing here makes reference cycles). Only on a
+        # process's main thread (the command line's add): an add in a thread of the app must
+        # not switch collection off under the UI.
         gc_was_enabled = gc.isenabled()
-        gc.disable()
+        if threading.current_thread() is threading.main_thread():
+            gc.disable()
         ok = False
         try:
             exists = "SELECT 1 FROM pi_article WHERE id = ?"

@@ -56,6 +56,8 @@ __all__ = [
     "parse_text",
 ]
 
+# The most one article may weigh, as a text file or a JSON Lines record: far beyond any
+# news article, small enough that parsing and enriching one stays bounded in memory.
 DEFAULT_MAX_BYTES = 64 * 2**20
 
 
@@ -744,9 +746,14 @@ def iter_jsonl(
             yield lineno, e
 
 
-def iter_jsonl_lines(path: Path) -> Iterator[tuple[int, bytes | ParseError]]:
+def iter_jsonl_lines(
+    path: Path, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Iterator[tuple[int, bytes | ParseError]]:
     """The non-blank lines of a JSON Lines file as bytes, unparsed (see :func:`iter_jsonl`), so
-    that parsing them can happen elsewhere (in worker processes, by :func:`parse_jsonl_line`)."""
+    that parsing them can happen elsewhere (in worker processes, by :func:`parse_jsonl_line`).
+
+    Memory stays bounded whatever the file holds: a line over ``max_bytes`` is skipped (read
+    through in pieces, never held) and reported; a UTF-8 byte order mark is dropped."""
     path = Path(path)
     try:
         with path.open("rb") as fh:
@@ -758,13 +765,27 @@ def iter_jsonl_lines(path: Path) -> Iterator[tuple[int, bytes | ParseError]]:
     with opener(path, "rb") as fh:  # type: ignore[operator]
         while True:
             try:
-                raw = fh.readline()
+                raw = fh.readline(max_bytes + 1)
+                if len(raw) > max_bytes and not raw.endswith(b"\n"):
+                    while True:  # the rest of an oversized line, a piece at a time
+                        piece = fh.readline(2**20)
+                        if not piece or piece.endswith(b"\n"):
+                            break
+                    lineno += 1
+                    yield lineno, ParseError(
+                        f"line {lineno} is over {max_bytes / 2**20:.0f} MiB (the most one "
+                        "article may weigh)")
+                    if not piece:
+                        return
+                    continue
             except (EOFError, OSError, zlib.error):
                 yield lineno + 1, ParseError("truncated or corrupt gzip stream")
                 return
             if not raw:
                 return
             lineno += 1
+            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
             if raw.strip():
                 yield lineno, raw
 
@@ -778,7 +799,8 @@ def parse_jsonl_line(raw: bytes, source_hint: str | None = None) -> ParsedArticl
     try:
         rec = json.loads(line)
     except json.JSONDecodeError as e:
-        raise ParseError(f"invalid JSON ({e.msg} at column {e.colno})") from None
+        where = "column" if e.msg.endswith(" at") else "at column"  # "starting at"
+        raise ParseError(f"invalid JSON ({e.msg} {where} {e.colno})") from None
     except RecursionError:
         raise ParseError("invalid JSON (nested too deeply)") from None
     return _record_to_article(rec, source_hint)

@@ -7,6 +7,7 @@ id: everything shown comes from the store.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import zlib
@@ -43,11 +44,44 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from index.model import Article
 
 FIELDS = ("title", "body", "source", "entity", "published")
+# A query is typed (or pasted) by a person: these bound what one may cost.
+MAX_QUERY_CHARS = 2000
+MAX_QUERY_WORDS = 100
+MAX_WORD_CHARS = 100
+MAX_EXPANSION = 5000  # words a prefix/wildcard/fuzzy part may stand for, all parts together
+QUERY_SECONDS = 5.0  # time budget for collecting results
 BULK_LIMIT_MB = 512  # postings a bulk writer (each sub-writer) sorts in memory (see writer())
 
 
 class QueryError(ValueError):
     """A malformed query; the message is one line meant for the user."""
+
+
+# What Whoosh raises on damaged or missing files (anything else is a bug, reported as one).
+import pickle as _pickle  # noqa: E402
+import struct as _struct  # noqa: E402
+
+from whoosh.index import EmptyIndexError as _EmptyIndexError  # noqa: E402
+from whoosh.index import IndexError as _WhooshIndexError  # noqa: E402
+
+_DAMAGE = (OSError, EOFError, _struct.error, _pickle.UnpicklingError, zlib.error, ValueError,
+           KeyError, IndexError, _EmptyIndexError, _WhooshIndexError, UnicodeDecodeError)
+
+
+def _damaged(exc: BaseException) -> Exception:
+    """The error to raise for an exception from Whoosh: a full or unwritable disk says so; a
+    damaged file says the index is damaged."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return exc
+    if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM):
+        return exc
+    return IndexDamaged(f"the search index cannot be read ({exc})")
+
+
+class QueryRefused(QueryError):
+    """A query over the size or time a query may cost (a subclass of QueryError)."""
 
 
 class IndexDamaged(RuntimeError):
@@ -282,6 +316,21 @@ class Hit:
 _FIELD_RE = re.compile(r"(?<![\w\"'])([A-Za-z_]\w*):(?=\S)")
 
 
+def check_size(text: str) -> None:
+    """Raise :class:`QueryError` for a query too big to be a person's question."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryRefused(f"the query is too long ({len(text):,} characters; at most "
+                         f"{MAX_QUERY_CHARS:,})")
+    words = text.split()
+    if len(words) > MAX_QUERY_WORDS:
+        raise QueryRefused(f"the query has too many words ({len(words):,}; at most "
+                         f"{MAX_QUERY_WORDS})")
+    longest = max((len(w) for w in re.split(r'[\s"():\[\]{}]+', text)), default=0)
+    if longest > MAX_WORD_CHARS:
+        raise QueryRefused(f"a word of the query is too long ({longest} characters; at most "
+                         f"{MAX_WORD_CHARS})")
+
+
 def check_syntax(text: str) -> None:
     """Raise :class:`QueryError` for what Whoosh would silently misread: unbalanced quotes,
     parentheses or brackets, and unknown field names."""
@@ -337,7 +386,7 @@ class SearchIndex:
         """True when a Whoosh index is present in the folder."""
         try:
             return self.path.is_dir() and whoosh_index.exists_in(str(self.path))
-        except Exception:  # a table of contents is there but unreadable: opening reports it
+        except _DAMAGE:  # a table of contents is there but unreadable: opening reports it
             return True
 
     def create(self) -> None:
@@ -354,9 +403,10 @@ class SearchIndex:
             if not self.exists():
                 raise IndexDamaged(f"the search index is missing ({self.path})")
             try:
-                ix = whoosh_index.open_dir(str(self.path))
-            except Exception as exc:  # whoosh raises many kinds on damaged files
-                raise IndexDamaged(f"the search index cannot be read ({exc})") from exc
+                ix = whoosh_index.open_dir(str(self.path),
+                                          readonly=not os.access(self.path, os.W_OK))
+            except _DAMAGE as exc:  # whoosh raises many kinds on damaged files
+                raise _damaged(exc) from exc
             if ix.schema.names() != make_schema().names() or not isinstance(
                 ix.schema["published"], ID
             ):
@@ -397,8 +447,8 @@ class SearchIndex:
         """Number of live documents."""
         try:
             return self.ix.doc_count()
-        except Exception as exc:
-            raise IndexDamaged(f"the search index cannot be read ({exc})") from exc
+        except _DAMAGE as exc:
+            raise _damaged(exc) from exc
 
     # --- searching -----------------------------------------------------------------------
     def _get_searcher(self):  # type: ignore[no-untyped-def]
@@ -407,8 +457,8 @@ class SearchIndex:
                 self._searcher = self.ix.searcher()
             elif not self._searcher.up_to_date():
                 self._searcher = self._searcher.refresh()
-        except Exception as exc:
-            raise IndexDamaged(f"the search index cannot be read ({exc})") from exc
+        except _DAMAGE as exc:
+            raise _damaged(exc) from exc
         return self._searcher
 
     def parser(self) -> qparser.QueryParser:
@@ -423,12 +473,13 @@ class SearchIndex:
 
     def parse(self, text: str) -> wq.Query:
         """Parse a user query or raise :class:`QueryError` with one clear line."""
+        check_size(text)
         check_syntax(text)
         text = _rewrite_dates(text)
         parser = self.parser()
         try:
             q = parser.parse(text)
-        except Exception as exc:
+        except Exception as exc:  # whoosh's parser raises assorted errors on odd input
             raise QueryError(f"cannot parse query: {exc}") from exc
         for node in _walk(q):
             error = getattr(node, "error", None)  # whoosh marks unparseable parts this way
@@ -436,15 +487,41 @@ class SearchIndex:
                 raise QueryError(f"cannot parse part of the query ({error})")
         return q
 
+    def _check_expansion(self, q: wq.Query, searcher) -> None:  # type: ignore[no-untyped-def]
+        """QueryError when prefix, wildcard and fuzzy parts stand for too many words."""
+        total = 0
+        reader = searcher.reader()
+        for node in _walk(q):
+            if isinstance(node, (wq.Prefix, wq.Wildcard, wq.FuzzyTerm, wq.Regex)):
+                for _ in node._btexts(reader):
+                    total += 1
+                    if total > MAX_EXPANSION:
+                        raise QueryRefused(
+                            f"the query is too broad: {node} stands for more than "
+                            f"{MAX_EXPANSION:,} words; make the prefix longer")
+
     def search(self, text: str, limit: int | None = 50) -> list[Hit]:
-        """Ranked hits for a query in Whoosh syntax."""
+        """Ranked hits for a query in Whoosh syntax, within a time budget."""
+        from whoosh.collectors import TimeLimit, TimeLimitCollector
+
         q = self.parse(text)
         s = self._get_searcher()
         try:
-            results = s.search(q, limit=limit)
+            self._check_expansion(q, s)
+            collector = TimeLimitCollector(s.collector(limit=limit), timelimit=QUERY_SECONDS,
+                                           use_alarm=False)
+            try:
+                s.search_with_collector(q, collector)
+            except TimeLimit:
+                raise QueryRefused(
+                    f"the query took longer than {QUERY_SECONDS:.0f} s; make it narrower"
+                ) from None
+            results = collector.results()
             return [Hit(r["id"], float(r.score or 0.0)) for r in results]
-        except Exception as exc:
-            raise IndexDamaged(f"the search index cannot be read ({exc})") from exc
+        except QueryError:
+            raise
+        except _DAMAGE as exc:
+            raise _damaged(exc) from exc
 
     def terms(self, text: str) -> set[str]:
         """The analysed body/title terms of a query, for highlighting hits."""

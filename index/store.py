@@ -11,7 +11,10 @@ reading while a writer adds.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -154,36 +157,72 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
+class StoreUnwritable(StoreError):
+    """The store is healthy but cannot be written here (read-only file, folder or mount)."""
+
+
+class StoreFull(StoreError):
+    """The disk holding the library is full."""
+
+
+def diagnose(exc: BaseException, path: Path) -> StoreError:
+    """What a SQLite error really means, as a StoreError of the right kind with one line:
+    full, unwritable, busy and damaged are told apart, and only damage gets restore advice."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc)
+    if name == "SQLITE_FULL" or "disk is full" in text:
+        return StoreFull(f"no space left on the disk holding {path.parent}")
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")) or (
+        "readonly" in text or "read-only" in text or "unable to open" in text
+    ):
+        return StoreUnwritable(
+            f"the library store {path} cannot be written here (read-only file, folder or disk)")
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+        return StoreError(f"the library store {path} is busy ({text})")
+    if name.startswith("SQLITE_IOERR"):
+        return StoreError(f"the disk holding {path} reported an input/output error ({text})")
+    return StoreError(
+        f"the library store {path} is damaged ({text}); restore it from a backup or move it "
+        "aside and add the articles again"
+    )
+
+
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    """Open the store at ``path`` (created if missing unless ``readonly``), schema checked."""
+    """Open the store at ``path``, schema checked. Opening an existing store writes nothing;
+    a missing store is created (with its schema) unless ``readonly``. A store that cannot be
+    written here (a read-only file, folder or mount) is opened read-only."""
     if readonly and not path.exists():
         raise StoreError(f"no library store at {path}")
     try:
-        conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=OFF")
+        conn = _open(path, readonly=readonly)
         version = _schema_version(conn)
     except sqlite3.DatabaseError as exc:
-        raise StoreError(
-            f"the library store {path} is damaged ({exc}); restore it from a backup or move it "
-            "aside and add the articles again"
-        ) from exc
+        raise diagnose(exc, path) from exc
     if version is not None and version > SCHEMA_VERSION:
         conn.close()
         raise StoreError(
             f"the library at {path.parent} was written by a newer version of reader "
             f"(store version {version}, this reader knows {SCHEMA_VERSION}); upgrade reader"
         )
-    if version is None and not readonly:
-        with transaction(conn):
-            for stmt in _SCHEMA.split(";"):
-                if stmt.strip():
-                    conn.execute(stmt)
-            conn.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
-                (str(SCHEMA_VERSION),),
-            )
+    if (version is None or _missing_tables(conn)) and not is_readonly(conn):
+        # A new store, or one made before a table was added: created once. A writer busy
+        # with a batch must not make this open wait: then a later open creates them.
+        conn.execute("PRAGMA busy_timeout=100" if version is not None else "PRAGMA busy_timeout=30000")
+        try:
+            with transaction(conn):
+                for stmt in _SCHEMA.split(";"):
+                    if stmt.strip():
+                        conn.execute(stmt)
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+        except sqlite3.DatabaseError as exc:
+            if not (version is not None and "locked" in str(exc)):
+                conn.close()
+                raise diagnose(exc, path) from exc
+        finally:
+            conn.execute("PRAGMA busy_timeout=30000")
     return conn
 
 
@@ -204,6 +243,54 @@ def has_feeds(conn: sqlite3.Connection) -> bool:
     ).fetchone() is not None
 
 
+def _open(path: Path, *, readonly: bool) -> sqlite3.Connection:
+    """A connection in WAL mode; read-only (``mode=ro``, else ``immutable``) where the file or
+    its folder cannot be written."""
+    writable = os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+    if writable and not readonly:
+        try:
+            conn = sqlite3.connect(path, timeout=30.0, isolation_level=None,
+                                   check_same_thread=False)
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if mode != "wal":  # a new store (or an old one): switching is a write, once
+                conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            return conn
+        except sqlite3.OperationalError as exc:
+            if diagnose(exc, path).__class__ is not StoreUnwritable:
+                raise
+    # Read-only: a read-only mount or folder may not allow the -shm file WAL readers need;
+    # then the file is read as immutable (nothing can be writing it there).
+    uri = path.resolve().as_uri()
+    for q in ("?mode=ro", "?mode=ro&immutable=1"):
+        try:
+            conn = sqlite3.connect(uri + q, uri=True, timeout=30.0, isolation_level=None,
+                                   check_same_thread=False, factory=_ReadOnlyConnection)
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            continue
+    raise sqlite3.OperationalError("unable to open database file (read-only)")
+
+
+class _ReadOnlyConnection(sqlite3.Connection):
+    """A connection to a store opened read-only."""
+
+    readonly = True
+
+
+def is_readonly(conn: sqlite3.Connection) -> bool:
+    """True for a store opened read-only (see :func:`connect`)."""
+    return bool(getattr(conn, "readonly", False))
+
+
+def _missing_tables(conn: sqlite3.Connection) -> bool:
+    """True when a table of the schema is missing (tables added since the store was made)."""
+    have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    want = set(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", _SCHEMA))
+    return not want <= have
+
+
 def _schema_version(conn: sqlite3.Connection) -> int | None:
     row = conn.execute(
         "SELECT name FROM sqlite_master WHERE type='table' AND name='meta'"
@@ -215,7 +302,10 @@ def _schema_version(conn: sqlite3.Connection) -> int | None:
 
 
 class transaction:
-    """``with transaction(conn):`` — BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
+    """``with transaction(conn):`` — BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception.
+
+    SQLite rolls a transaction back by itself on some errors (a full disk): then there is
+    nothing left to roll back, and the original error is what the caller sees."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -226,9 +316,18 @@ class transaction:
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is None:
-            self.conn.execute("COMMIT")
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
         else:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            with contextlib.suppress(sqlite3.DatabaseError):
+                self.conn.execute("ROLLBACK")
 
 
 def get_meta(conn: sqlite3.Connection, key: str, default: str | None = None) -> str | None:

@@ -1,9 +1,10 @@
 """The ``reader`` command: a thin, scriptable layer over :class:`index.library.Library`.
 
 ``reader [--library DIR] [PATH ...]`` opens the app; the subcommands print for a person (Rich
-tables) or, with ``--json``, for a program. Errors are one line on stderr. Exit status: 0 ok,
-1 something was skipped or not found, 2 a usage error or a malformed query, 3 a damaged or busy
-library.
+tables) or, with ``--json``, for a program. Errors are one line on stderr, never a traceback
+(``--debug`` or ``READER_DEBUG=1`` adds it). Exit status: 0 ok, 1 something was skipped or not
+found, 2 a usage error or a malformed query, 3 the library cannot be used (damaged, busy,
+unwritable, a full disk), 70 a bug in reader, 130/143 interrupted (Ctrl-C / SIGTERM).
 """
 
 from __future__ import annotations
@@ -21,14 +22,17 @@ from typing import Any
 from index.library import (
     AddReport,
     IndexDamaged,
+    Interrupted,
     Library,
     LibraryBusy,
+    NotFound,
     Progress,
     QueryError,
     StoreError,
     default_library_path,
 )
-from reader.safe import safe_text
+from index.search import QueryRefused
+from reader.safe import safe_text, shown_name
 
 COMMANDS = {
     "add": "add files, folders and JSON Lines files to the library",
@@ -62,6 +66,34 @@ LIMITS = {"list": 100, "search": 20, "entities": 50, "events": 100}
 
 class UsageError(Exception):
     """Bad arguments; exit status 2."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an interrupt so a command ends as cleanly as on Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors as one line (exit 2), not a usage block."""
+
+    def error(self, message: str):  # type: ignore[no-untyped-def]
+        name = self.prog.split()[-1] if self.prog.split()[-1] in COMMANDS else ""
+        raise UsageError(f"{message} (see `reader {name + ' ' if name else ''}--help`)")
+
+
+def _limit_type(text: str) -> int:
+    """An argparse type for ``--limit``: a whole number, 0 meaning all (``-5`` is a usage
+    error, not "all but five")."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (all) or more, got {n}")
+    return n
 
 
 def _console(stderr: bool = False):  # type: ignore[no-untyped-def]
@@ -122,7 +154,7 @@ def _limit(args: argparse.Namespace, command: str) -> int | None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for the subcommands (the app form is handled in :func:`main`)."""
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="reader",
         usage="reader [--library DIR] [PATH ...]\n       reader [--library DIR] COMMAND ...",
         description="Read one news story as many outlets tell it.",
@@ -132,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--library", metavar="DIR", help="library folder (default: $READER_LIBRARY "
                    "or the user data folder)")
     p.add_argument("--version", action="version", version="reader 0.1.0")
+    p.add_argument("--debug", action="store_true", help="print a traceback for unexpected errors")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     def cmd(name: str) -> argparse.ArgumentParser:
@@ -145,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ls = cmd("list")
     ls.add_argument("--json", action="store_true", help="print JSON (every article)")
-    ls.add_argument("--limit", type=int, default=None, metavar="N",
+    ls.add_argument("--limit", type=_limit_type, default=None, metavar="N",
                     help=f"at most N articles (default {LIMITS['list']} in a table, all in "
                     "JSON; 0: all)")
     _pager_flag(ls)
@@ -159,14 +192,14 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("query", nargs="+", metavar="QUERY",
                     help='Whoosh syntax: words, "phrases", title:, source:, entity:, '
                     "published:[2017-10-01 to 2017-10-31], AND/OR/NOT")
-    se.add_argument("--limit", type=int, default=None, metavar="N",
+    se.add_argument("--limit", type=_limit_type, default=None, metavar="N",
                     help=f"at most N results (default {LIMITS['search']}; 0: all)")
     se.add_argument("--json", action="store_true", help="print JSON")
     _pager_flag(se)
 
     en = cmd("entities")
     en.add_argument("--article", metavar="ID", help="only the entities one article names")
-    en.add_argument("--limit", type=int, default=None, metavar="N",
+    en.add_argument("--limit", type=_limit_type, default=None, metavar="N",
                     help=f"at most N entities (default {LIMITS['entities']} in a table, all in "
                     "JSON; 0: all)")
     en.add_argument("--json", action="store_true", help="print JSON")
@@ -237,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _app_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="reader",
         usage="reader [--library DIR] [PATH ...]\n       reader [--library DIR] COMMAND ...",
         description="Open the reader app (PATHs are added first). Commands: "
@@ -247,6 +280,7 @@ def _app_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--library", metavar="DIR", help="library folder")
     p.add_argument("--version", action="version", version="reader 0.1.0")
+    p.add_argument("--debug", action="store_true", help="print a traceback for unexpected errors")
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to add first")
     return p
 
@@ -276,10 +310,16 @@ def _first_positional(argv: Sequence[str]) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    import signal
+
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("READER_DEBUG", "") not in ("", "0")
     first = _first_positional(argv)
+    is_command = first in COMMANDS
+    if is_command and threading_main():
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        if first in COMMANDS:
+        if is_command:
             args = build_parser().parse_args(argv)
             return _run_command(args)
         if any(a in ("-h", "--help") for a in argv) and first is None:
@@ -287,12 +327,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         args = _app_parser().parse_args(argv)
         return _run_app(args)
-    except KeyboardInterrupt:
-        _err("interrupted; nothing from the unfinished batch was kept")
-        return 130
+    except Interrupted as exc:
+        _err(str(exc))
+        return 143 if isinstance(exc.__cause__, Terminated) else 130
+    except KeyboardInterrupt as exc:
+        _err("terminated" if isinstance(exc, Terminated) else "interrupted")
+        return 143 if isinstance(exc, Terminated) else 130
     except UsageError as exc:
         _err(str(exc))
         return 2
+    except QueryError as exc:
+        _err(str(exc) if isinstance(exc, QueryRefused) else f"malformed query: {exc}")
+        return 2
+    except NotFound as exc:
+        _err(str(exc))
+        return 1
     except IndexDamaged as exc:
         _err(f"{exc}; run `reader reindex` to rebuild it from the article store")
         return 3
@@ -303,6 +352,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        import errno
+
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            _err(f"no space left on the disk ({exc.filename or 'writing'})")
+            return 3
+        if exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM):
+            _err(f"cannot write {shown_name(str(exc.filename or 'the library'))}: "
+                 f"{exc.strerror}")
+            return 3
+        return _bug(exc, debug)
+    except Exception as exc:
+        return _bug(exc, debug)
+
+
+def threading_main() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _bug(exc: BaseException, debug: bool) -> int:
+    """An unexpected error: one line saying it is a bug (the traceback with --debug)."""
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc)
+    _err(f"internal error, a bug in reader: {type(exc).__name__}: {exc}"
+         + ("" if debug else " (run with --debug or READER_DEBUG=1 for the traceback)"))
+    return 70
 
 
 def _library(args: argparse.Namespace, *, create: bool = True) -> Library:
@@ -336,11 +415,7 @@ def _run_command(args: argparse.Namespace) -> int:
         }[args.command]
         if args.command not in ("add", "reindex", "feed", "refresh"):
             lib.ensure_indexed()
-        try:
-            return handler(lib, args)
-        except KeyError as exc:
-            _err(exc.args[0] if exc.args else str(exc))
-            return 1
+        return handler(lib, args)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -357,10 +432,11 @@ def cmd_add(lib: Library, args: argparse.Namespace) -> int:
         _merge_report(report, add_urls(lib, urls))
     if args.json:
         _dump({"added": report.added, "duplicates": report.duplicates,
-               "skipped": [{"path": n, "reason": r} for n, r in report.skipped]})
+               "skipped": [{"path": n, "reason": r} for n, r in report.skipped],
+               "skipped_more": report.skipped_more})
     else:
         _print_report(report)
-    return 1 if report.skipped else 0
+    return 1 if report.skipped_count else 0
 
 
 def add_with_progress(lib: Library, paths: Sequence[str], *, source: str | None = None,
@@ -376,7 +452,7 @@ def add_with_progress(lib: Library, paths: Sequence[str], *, source: str | None 
     from rich.progress import Progress as Bar
 
     def busy() -> None:
-        _err("the library is busy: another reader is adding to it; waiting for it to finish…")
+        _err(f"the library is busy: {lib.busy_with()}; waiting for it to finish…")
 
     console = _console(stderr=True)
     show = console.is_terminal and not quiet
@@ -419,12 +495,14 @@ def _merge_report(into: AddReport, other: AddReport) -> None:
 
 def _print_report(report: AddReport) -> None:
     for name, reason in report.skipped:
-        _err(f"skipped {name}: {reason}")
+        _err(f"skipped {shown_name(name)}: {reason}")
+    if report.skipped_more:
+        _err(f"… and {report.skipped_more} more skipped")
     parts = [f"added {len(report.added)} article{'s' if len(report.added) != 1 else ''}"]
     if report.duplicates:
         parts.append(f"{report.duplicates} already in the library")
-    if report.skipped:
-        parts.append(f"{len(report.skipped)} skipped")
+    if report.skipped_count:
+        parts.append(f"{report.skipped_count} skipped")
     _console().print(_T(", ".join(parts)))
 
 
@@ -554,11 +632,8 @@ def cmd_search(lib: Library, args: argparse.Namespace) -> int:
     query = " ".join(args.query)
     limit = _limit(args, "search")
     with _output(args) as out:
-        try:
-            # a table says how many more there are: it reads every hit (ranking does anyway)
-            rows = lib.search(query, limit=limit if args.json else None)
-        except QueryError as exc:
-            raise UsageError(f"malformed query: {exc}") from None
+        # a table says how many more there are: it reads every hit (ranking does anyway)
+        rows = lib.search(query, limit=limit if args.json else None)
         if args.json:
             out.json([{"id": r.id, "title": r.title, "source": r.source,
                        "published": r.published, "score": round(r.score, 4)} for r in rows])
@@ -676,6 +751,10 @@ def cmd_stats(lib: Library, args: argparse.Namespace) -> int:
     for k, v in s.items():
         if k == "size_bytes" and isinstance(v, int):
             v = f"{v / 2**20:.1f} MiB"
+        elif k == "swallowed_errors" and isinstance(v, dict):
+            v = ", ".join(f"{name} {n}" for name, n in sorted(v.items())) or "none"
+        elif isinstance(v, bool):
+            v = "yes" if v else "no"
         t.add_row(_T(k.replace("_", " "), "bold"), _T("—" if v is None else v))
     _console().print(t)
     for problem in lib.check():
@@ -684,8 +763,12 @@ def cmd_stats(lib: Library, args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(lib: Library, args: argparse.Namespace) -> int:
-    """``reader reindex``: rebuild the Whoosh index from the store."""
-    n = lib.reindex()
+    """``reader reindex``: rebuild the Whoosh index from the store (waits for a writer)."""
+
+    def busy() -> None:
+        _err(f"the library is busy: {lib.busy_with()}; waiting for it to finish…")
+
+    n = lib.reindex(on_busy=busy)
     _console().print(_T(f"reindexed {n} articles"))
     return 0
 

@@ -142,7 +142,7 @@ def search_counts(lib: Library, query: str) -> tuple[int, int]:
 
 def cmd_searches(lib: Library, args: argparse.Namespace) -> int:
     """``reader searches [--save NAME QUERY | --delete NAME]``: saved searches with counts."""
-    from reader.cli import UsageError, _T, _console, _dump, _table
+    from reader.cli import _T, UsageError, _console, _dump, _table
 
     if args.save:
         name, query = args.save

@@ -20,3 +20,22 @@ def safe_text(value: str) -> str:
 def one_line(value: str) -> str:
     """``safe_text`` folded onto one line (for list cells and titles)."""
     return " ".join(safe_text(value).split())
+
+
+def shown_name(value: str) -> str:
+    """A file name or path as one visible line: control, format and bidi characters (a
+    newline, an escape sequence's ESC, U+202E) shown escaped (``\\n``, ``\\x1b``, ``\\u202e``)
+    rather than removed or obeyed, so the name on screen is the name on disk."""
+    import unicodedata
+
+    out = []
+    for ch in value:
+        if ch == "\\":
+            out.append(ch)
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co"):
+            code = ord(ch)
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(ch)
+                       or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"))
+        else:
+            out.append(ch)
+    return "".join(out)

@@ -11,7 +11,6 @@ import contextlib
 import gzip
 import json
 import os
-import random
 import shutil
 import signal
 import sqlite3
@@ -26,8 +25,6 @@ from index.parse import content_id, iter_jsonl
 from tests.conftest import CLI, REPO, SEEDS, data_file
 
 N_ARTICLES = 600  # >= BULK_THRESHOLD, so the add forks its worker pool and Whoosh's sub-writers
-KILLS = 20
-SEED = 20171026
 
 
 def _sample(tmp_path: Path, n: int, name: str = "sample.jsonl", skip: int = 0) -> Path:
@@ -138,11 +135,31 @@ def _readd(cli: CLI, sample: Path, expected: set[str]) -> float:
     return took
 
 
+def _popen_add_at(lib: Path, sample: Path, point: str, mark: Path, log: Path) -> subprocess.Popen:
+    """``reader add`` that stops at fault point ``point`` and touches ``mark`` when there."""
+    out = open(log, "w")  # noqa: SIM115
+    env = {**os.environ, "COLUMNS": "200", "READER_FAULT_PAUSE": point,
+           "READER_FAULT_MARK": str(mark)}
+    env.pop("READER_LIBRARY", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reader", "--library", str(lib), "add", str(sample)],
+        cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        start_new_session=True)
+    out.close()
+    return proc
+
+
+# Where a kill lands: in the middle of the batch (workers running, the store transaction
+# open), just before the store commits, and between the store commit and the index commit.
+KILL_POINTS = ("in-store-batch", "before-store-commit", "after-store-commit")
+
+
 def test_sigkill_during_add_loses_and_duplicates_nothing(tmp_path: Path) -> None:
-    """SIGKILL ``reader add`` at 20 random moments (pool/parse phase, store commit, Whoosh
-    commit; the whole process group, or only the parent so its workers are orphaned). After each
-    kill the library opens, a new writer is not blocked, list/search/stats work, no article is
-    duplicated and the index matches the store; a re-add completes with exactly the articles."""
+    """SIGKILL ``reader add`` at each fault point, the whole process group or only the parent
+    (so its workers are orphaned). After each kill the library opens, a new writer is not
+    blocked, list/search/stats work, no article is duplicated and the index matches the store;
+    the batch is wholly there (a kill after the store commit) or wholly absent; a re-add
+    completes with exactly the articles."""
     sample = _sample(tmp_path, N_ARTICLES)
     expected = _expected_ids(sample)
     assert len(expected) > 500
@@ -150,62 +167,36 @@ def test_sigkill_during_add_loses_and_duplicates_nothing(tmp_path: Path) -> None
     probe.write_text("")
     lib = tmp_path / "lib"
     cli = CLI(lib)
-    rng = random.Random(SEED)
-
-    duration = _readd(cli, sample, expected)  # how long an uninterrupted add takes
-    shutil.rmtree(lib)
-
-    plan = []
-    for i in range(KILLS):
-        # every 4th kill waits for the store commit and kills in the index commit after it
-        when = "commit" if i % 4 == 3 else "random"
-        mode = "parent" if i % 5 == 2 else "group"
-        plan.append((when, mode, rng.uniform(0.15, 1.0) * duration))
-    hit_commit = eligible = 0
-    for i, (when, mode, delay) in enumerate(plan):
-        before = _store_count(lib)
-        # "commit" kills stop the writer between the store commit and the index commit
-        proc = _popen_add(lib, sample, pause="after-store-commit" if when == "commit" else None)
-        t0 = time.monotonic()
-        if when == "commit" and before < len(expected):
-            eligible += 1
-            # the store commits the batch, then Whoosh commits: kill in between. The writer
-            # pauses at the fault point, so waiting long costs nothing when the machine is slow
-            while time.monotonic() - t0 < max(duration * 4, 120) and proc.poll() is None:
-                if _store_count(lib) > before:
-                    break
-                time.sleep(0.02)
-        else:
-            while time.monotonic() - t0 < delay and proc.poll() is None:
-                time.sleep(0.02)
-        finished = proc.poll() is not None
-        if mode == "group":
-            _killpg(proc.pid)
-        else:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=60)
+    for i, (point, mode) in enumerate((p, m) for p in KILL_POINTS for m in ("group", "parent")):
+        if lib.exists():
+            shutil.rmtree(lib)
+        mark = tmp_path / f"mark-{i}"
+        log = tmp_path / f"add-{i}.log"
+        proc = _popen_add_at(lib, sample, point, mark, log)
         try:
-            if when == "commit" and not finished and _store_count(lib) > before:
-                hit_commit += 1
-            present = _assert_healthy(cli, expected, probe)
+            t0 = time.monotonic()
+            while not mark.exists():
+                assert proc.poll() is None, log.read_text()
+                assert time.monotonic() - t0 < 240, "the add never reached its fault point"
+                time.sleep(0.02)
+            if mode == "group":
+                _killpg(proc.pid)
+            else:
+                os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=60)
             if mode == "parent":
                 # orphaned workers must not outlive their writer holding its locks
                 deadline = time.monotonic() + 5
                 while _group_alive(proc.pid) and time.monotonic() < deadline:
                     time.sleep(0.1)
                 assert not _group_alive(proc.pid), "workers outlived the killed writer"
-            if i % 5 == 4:
+            present = _assert_healthy(cli, expected, probe)
+            want = expected if point == "after-store-commit" else set()
+            assert present == want, f"{len(present)} of {len(expected)} kept after {point}"
+            if i % 2 == 1:
                 _readd(cli, sample, expected)
-                if i % 10 == 4:  # start over on an empty library half of the time
-                    shutil.rmtree(lib)
-            else:  # atomic: the batch is wholly there or wholly absent
-                assert present in (set(), expected), f"{len(present)} of {len(expected)} kept"
         finally:
             _killpg(proc.pid)
-    assert eligible >= 2 and hit_commit == eligible, (
-        f"{hit_commit} of {eligible} kills landed between the store and the index commits")
-    _readd(cli, sample, expected)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -115,6 +115,12 @@ def _assert_clean(out: str) -> None:
     assert "\x1b" not in rest, f"escape sequence reached the terminal: {rest[rest.index(chr(27)):][:40]!r}"
     bad = set(rest) & (set(C0) - {"\r"} | set(C1) | {"\x9b", BIDI, "\u200b", "\u200d", "\ufeff"})
     assert not bad, f"control/bidi/zero-width characters reached the terminal: {bad!r}"
+    # a skipped file is named as it is on disk, its control characters shown escaped (\\x1b),
+    # so the name's payload is visible text there and nowhere else
+    names = [ln for ln in rest.splitlines() if ln.startswith("reader: skipped ")]
+    for ln in names:
+        assert "pwned" not in ln or "\\x1b]0;pwned\\x07" in ln, ln
+    rest = "\n".join(ln for ln in rest.splitlines() if not ln.startswith("reader: skipped "))
     assert "pwned" not in rest and "evil.example" not in rest.replace("[link=http://evil.example]", "")
 
 

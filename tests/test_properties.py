@@ -147,7 +147,11 @@ def test_passage_functions_stay_in_bounds(a: str, b: str) -> None:
     passages.normalise(a)
     passages.fingerprint(a)
     passages.match_texts(a, b)
-    assert passages.match_texts(a, a) is None or passages.match_texts(a, a) is not None
+    # a paragraph long enough to be a passage shares it, whole, with itself
+    fp = passages.fingerprint(a)
+    if len(fp.shingles) >= passages.MIN_PARAGRAPH and fp.size >= passages.MIN_PARAGRAPH:
+        m = passages.match_texts(a, a)
+        assert m is not None and m.similarity >= 0.99, (a, m)
 
 
 @settings(settings.get_profile("reader"), max_examples=25)

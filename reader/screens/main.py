@@ -428,7 +428,6 @@ class MainScreen(Screen[None]):
 
         try:
             with Library(self.gate.library.path) as lib:
-                _ = lib.index  # create the index before add() takes the writer lock
                 report = lib.add(paths, progress=progress, cancel=lambda: worker.is_cancelled,
                                  on_busy=busy)
         except LibraryBusy as exc:

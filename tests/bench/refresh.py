@@ -36,8 +36,8 @@ import shutil
 import sys
 import tempfile
 import time
-from email.utils import format_datetime
 from datetime import datetime, timezone
+from email.utils import format_datetime
 from html import escape
 from pathlib import Path
 
