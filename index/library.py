@@ -1183,11 +1183,11 @@ class Library:
         return user.saved_searches(self.conn)
 
     def saved_search(self, name: str) -> str:
-        """The query saved under ``name`` (KeyError with a clear message if none)."""
+        """The query saved under ``name`` (NotFound with a clear message if none)."""
         for n, q in self.saved_searches():
             if n == name:
                 return q
-        raise KeyError(f"no saved search named {name!r}")
+        raise NotFound(f"no saved search named {name!r}")
 
     def save_search(self, name: str, query: str,
                     on_busy: Callable[[], None] | None = None) -> None:
@@ -1203,12 +1203,12 @@ class Library:
             user.save_search(self.conn, name, query)
 
     def delete_search(self, name: str, on_busy: Callable[[], None] | None = None) -> None:
-        """Forget a saved search (KeyError if there is none of that name)."""
+        """Forget a saved search (NotFound if there is none of that name)."""
         from index import user
 
         with self._write_lock(on_busy), store.transaction(self.conn):
             if not user.delete_search(self.conn, name):
-                raise KeyError(f"no saved search named {name!r}")
+                raise NotFound(f"no saved search named {name!r}")
 
     def _search_marked(self, query: str, states: frozenset[str],
                        limit: int | None) -> list[SearchRow]:
@@ -1248,7 +1248,7 @@ class Library:
         return store.rows_by_id(self.conn, ids)
 
     def resolve(self, ref: str) -> str:
-        """The full id for an id or a unique id prefix; KeyError with a clear message if none."""
+        """The full id for an id or a unique id prefix; NotFound (a KeyError) with a clear message if none."""
         ref = ref.strip()
         row = self.conn.execute("SELECT id FROM articles WHERE id=?", (ref,)).fetchone()
         if row:
@@ -1264,7 +1264,7 @@ class Library:
         raise NotFound(f"no article with id {ref!r}")
 
     def article(self, article_id: str) -> Article:
-        """The full article (KeyError if missing)."""
+        """The full article (NotFound if missing)."""
         a = store.get_article(self.conn, self.resolve(article_id))
         if a is None:
             raise NotFound(f"no article with id {article_id!r}")

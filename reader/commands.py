@@ -2,7 +2,7 @@
 
 Each command is a parser (``register``) and a handler (``HANDLERS``) over
 :class:`index.library.Library`; :mod:`reader.cli` routes to them and owns the error handling
-(a ``KeyError`` is one line and exit status 1, a ``UsageError`` exit status 2).
+(a ``NotFound`` is one line and exit status 1, a ``UsageError`` exit status 2).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def _selection(p: argparse.ArgumentParser, what: str) -> None:
 def select(lib: Library, args: argparse.Namespace) -> list[str]:
     """The full ids named by ``ID ...`` or ``--search QUERY`` (one of them, not both).
 
-    Every id must resolve: one unknown id is a KeyError and nothing is selected, so a typo
+    Every id must resolve: one unknown id is a NotFound and nothing is selected, so a typo
     never acts on the rest of the list."""
     from reader.cli import UsageError
 
