@@ -31,7 +31,7 @@ from index.enrich import enrichable
 from index.model import Article, EntityMention
 from index.parse import ParsedArticle
 from index.search import Hit, IndexDamaged, QueryError, SearchIndex, document, hit_spans
-from index.store import ArticleRow, StoreError, StoreFull, StoreUnwritable
+from index.store import ArticleRow, NotFound, StoreError, StoreFull, StoreUnwritable
 
 __all__ = [
     "AddReport",
@@ -76,13 +76,6 @@ class Cancelled(Exception):
 
 class Interrupted(KeyboardInterrupt):
     """An add or reindex was interrupted (Ctrl-C, SIGTERM); the message says what was kept."""
-
-
-class NotFound(KeyError):
-    """No article with that id (or the prefix is ambiguous); the message says which."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "not found"
 
 
 class LibraryBusy(RuntimeError):

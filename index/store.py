@@ -122,6 +122,14 @@ class StoreError(RuntimeError):
     """The store cannot be used; the message says what is wrong and what to run."""
 
 
+class NotFound(KeyError):
+    """No such article, feed or saved search (or an ambiguous prefix); the message says which.
+    The command line's only "not found" (exit 1): any other KeyError is a bug."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "not found"
+
+
 @dataclass(frozen=True, slots=True)
 class ArticleRow:
     """The light view of an article used by lists: no body."""

@@ -271,7 +271,7 @@ class Subscriptions:
             articles=int(r[14]), etag=r[15], last_modified=r[16])
 
     def get(self, ref: str) -> FeedRow:
-        """A feed by name or address (KeyError with a clear message if none)."""
+        """A feed by name or address (NotFound with a clear message if none)."""
         if store.has_feeds(self.conn):
             ref = ref.strip()
             for sql in (" WHERE f.name = ?", " WHERE f.url = ?",
@@ -284,7 +284,7 @@ class Subscriptions:
                 rows = self.conn.execute(_ROW + " WHERE f.url = ?", (path,)).fetchall()
                 if rows:
                     return self._row(rows[0])
-        raise KeyError(f"no feed named {ref!r} (see `reader feed list`)")
+        raise store.NotFound(f"no feed named {ref!r} (see `reader feed list`)")
 
     def article_ids(self, ref: str | int) -> list[str]:
         """The articles of one feed (by name, address or row id), newest first."""
