@@ -309,6 +309,7 @@ class _Workers:
         ctx = mp.get_context("fork")
         self.procs: list = []
         self.conns: list = []
+        self._threads: list[threading.Thread] = []
         for _ in range(procs):
             parent, child = ctx.Pipe(duplex=True)
             p = ctx.Process(target=_worker_main, args=(child,), daemon=True)
@@ -318,50 +319,79 @@ class _Workers:
             self.conns.append(parent)
 
     def run(self, chunks: Iterator[list[_Unit]]) -> Iterator[tuple[list[_Result], dict[str, int]]]:
-        """Results of each chunk, in order."""
-        from multiprocessing.connection import wait
+        """Results of each chunk, in order. A thread per worker sends it a chunk and takes its
+        result back at once, so workers never wait for the writer; at most three chunks per
+        worker run ahead of what the writer has taken."""
+        results: dict[int, tuple[list[_Result], dict[str, int]]] = {}
+        cond = threading.Condition()
+        take = threading.Lock()
+        ahead = threading.Semaphore(3 * len(self.conns))
+        st = {"taken": 0, "live": len(self.conns), "end": False}
+        errors: list[BaseException] = []
+        self._ahead = ahead
+        self._state = st
 
-        busy: dict[int, int] = {}  # worker -> chunk number
-        ready: dict[int, tuple[list[_Result], dict[str, int]]] = {}
-        sent = 0
+        def pump(conn) -> None:  # type: ignore[no-untyped-def]
+            try:
+                while True:
+                    ahead.acquire()
+                    with take:
+                        chunk = None if st["end"] else next(chunks, None)
+                        if chunk is None:
+                            st["end"] = True
+                            return
+                        k = st["taken"]
+                        st["taken"] += 1
+                    conn.send(chunk)
+                    result = conn.recv()
+                    with cond:
+                        results[k] = result
+                        cond.notify_all()
+            except BaseException as exc:  # a dead worker, or an input that cannot be read
+                with cond:
+                    errors.append(exc)
+                    st["end"] = True
+                    cond.notify_all()
+            finally:
+                with cond:
+                    st["live"] -= 1
+                    cond.notify_all()
+
+        self._threads = [threading.Thread(target=pump, args=(c,), daemon=True,
+                                          name="reader-worker-pump") for c in self.conns]
+        for t in self._threads:
+            t.start()
         nxt = 0
-        more = True
-
-        def feed(w: int) -> None:
-            nonlocal sent, more
-            if not more:
-                return
-            chunk = next(chunks, None)
-            if chunk is None:
-                more = False
-                return
-            self.conns[w].send(chunk)
-            busy[w] = sent
-            sent += 1
-
-        for w in range(len(self.conns)):
-            feed(w)
-        while busy or nxt in ready:
-            while nxt in ready:
-                yield ready.pop(nxt)
-                nxt += 1
-            if not busy:
-                continue
-            by_conn = {id(self.conns[w]): w for w in busy}
-            for c in wait([self.conns[w] for w in busy]):
-                w = by_conn[id(c)]
-                try:
-                    result = self.conns[w].recv()
-                except EOFError:
-                    raise RuntimeError("a worker process died") from None
-                ready[busy.pop(w)] = result
-                feed(w)
+        while True:
+            with cond:
+                while nxt not in results and not errors and (st["live"] or nxt < st["taken"]):
+                    cond.wait()
+                if nxt in results:
+                    result = results.pop(nxt)
+                elif errors:
+                    exc = errors[0]
+                    if isinstance(exc, (EOFError, ConnectionError)):
+                        raise RuntimeError("a worker process died") from exc
+                    raise exc
+                else:
+                    return
+            ahead.release()
+            yield result
+            nxt += 1
 
     def stop(self) -> None:
-        """Kill every worker and reap it (at once: nothing a worker holds is worth waiting)."""
+        """Kill every worker and reap it (at once: nothing a worker holds is worth waiting);
+        their pump threads then end."""
         for p in self.procs:
             with contextlib.suppress(Exception):
                 p.kill()
+        state = getattr(self, "_state", None)
+        if state is not None:
+            state["end"] = True
+        ahead = getattr(self, "_ahead", None)
+        if ahead is not None:
+            for _ in range(len(self.conns) * 4):
+                ahead.release()
         for p in self.procs:
             with contextlib.suppress(Exception):
                 p.join(timeout=2)

@@ -13,7 +13,6 @@ import fcntl
 import gzip
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -307,11 +306,25 @@ def test_a_really_full_disk_ends_in_one_line_and_loses_nothing(tmp_path: Path) -
         assert stats["articles"] == stats["indexed"] == 5 + len(_expected_ids(sample))
 
 
+_MEASURE = """
+import json, resource, subprocess, sys
+r = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+print(json.dumps({"status": r.returncode, "stdout": r.stdout, "stderr": r.stderr,
+                  "peak_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+"""
+
+
 def _peak_rss_mb_of(cli: CLI, *args: str) -> tuple[subprocess.CompletedProcess, float]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    r = cli(*args, timeout=600)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return r, max(after, before) / 1024
+    """Run the command under a fresh parent, so the peak is its own (and its workers')."""
+    env = {**os.environ, "COLUMNS": "200"}
+    env.pop("READER_LIBRARY", None)
+    out = subprocess.run(
+        [sys.executable, "-c", _MEASURE, sys.executable, "-m", "reader", "--library",
+         str(cli.library), *args], capture_output=True, text=True, timeout=600, cwd=REPO,
+        env=env)
+    got = json.loads(out.stdout)
+    r = subprocess.CompletedProcess(args, got["status"], got["stdout"], got["stderr"])
+    return r, got["peak_kb"] / 1024
 
 
 def test_memory_stays_bounded_on_small_hostile_inputs(tmp_path: Path) -> None:
