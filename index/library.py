@@ -1572,6 +1572,13 @@ class Library:
         """Paragraph index -> number of other sources carrying it."""
         return self.passages.paragraph_sources(self.resolve(article_id))
 
+    def coverage(self, article_id: str):  # type: ignore[no-untyped-def]
+        """Who carries the article's story, who does not, and what only this article says
+        (an :class:`index.coverage.Coverage`)."""
+        from index.coverage import coverage
+
+        return coverage(self, article_id)
+
     # --- summary --------------------------------------------------------------------------
     def stats(self) -> dict[str, object]:
         """Counts and sizes for ``reader stats``."""

@@ -17,6 +17,8 @@ COMMANDS = {
     "remove": "remove articles from the library (store and search index together)",
     "mark": "mark articles read or unread, starred or unstarred",
     "searches": "list, save and delete saved searches (with their unread counts)",
+    "export": "write articles, a story or a search out as Markdown, JSON or text",
+    "coverage": "which outlets carry an article's story, which do not, what only it says",
 }
 
 #: ``reader mark ACTION``: (read, starred) to set; None leaves that mark alone
@@ -43,6 +45,18 @@ def register(cmd: Callable[[str], argparse.ArgumentParser]) -> None:
                       help="save QUERY under NAME (replacing a search of that name)")
     what.add_argument("--delete", metavar="NAME", help="forget the saved search NAME")
     ss.add_argument("--json", action="store_true", help="print JSON")
+
+    ex = cmd("export")
+    ex.add_argument("ids", nargs="*", metavar="ID", help="articles to export: ids or prefixes")
+    ex.add_argument("--story", metavar="ID", help="every article of this article's story")
+    ex.add_argument("--search", metavar="QUERY", help="every article matching this query")
+    ex.add_argument("--format", choices=["md", "json", "txt"], default="md",
+                    help="Markdown (default), JSON or plain text")
+    ex.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
+
+    co = cmd("coverage")
+    co.add_argument("id", metavar="ID", help="article id (or a unique prefix)")
+    co.add_argument("--json", action="store_true", help="print JSON")
 
 
 def _selection(p: argparse.ArgumentParser, what: str) -> None:
@@ -181,6 +195,94 @@ def cmd_searches(lib: Library, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(lib: Library, args: argparse.Namespace) -> int:
+    """``reader export ID ... | --story ID | --search QUERY [--format md|json|txt] [-o FILE]``."""
+    from index.export import export
+    from reader.cli import UsageError, _err
+    from reader.safe import safe_text
+
+    if sum(map(bool, (args.ids, args.story, args.search))) != 1:
+        raise UsageError("name articles by ID ..., --story ID or --search QUERY (one of them)")
+    title = None
+    if args.story:
+        from index.coverage import story_members
+
+        first = lib.resolve(args.story)
+        ids = story_members(lib, first)
+        rows = lib.rows_by_id(ids)
+        ids.sort(key=lambda i: (rows[i].published is None, rows[i].published or "",
+                                rows[i].source, i))
+        title = f"Story: {lib.article(first).title}"
+    else:
+        ids = select(lib, args)
+        if args.search:
+            title = f"Search: {args.search}"
+    if not ids:
+        _err("no articles matched; nothing exported")
+        return 1
+    text = export(lib, ids, args.format, title=title)
+    if args.output:
+        from pathlib import Path
+
+        try:
+            Path(args.output).expanduser().write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _err(f"cannot write {args.output}: {exc.strerror or exc}")
+            return 1
+        _err(f"exported {_plural(len(ids), 'article')} to {args.output}")
+        return 0
+    sys.stdout.write(safe_text(text) if sys.stdout.isatty() else text)
+    return 0
+
+
+def cmd_coverage(lib: Library, args: argparse.Namespace) -> int:
+    """``reader coverage ID``: the story's outlets with dates, the regular outlets missing it,
+    and the article's paragraphs only it carries / every outlet carries."""
+    from rich.padding import Padding
+
+    from reader.cli import _T, _console, _dump, _table
+
+    cov = lib.coverage(args.id)
+    if args.json:
+        _dump(cov.to_json())
+        return 0
+    con = _console()
+    article = lib.article(cov.article)
+    con.print(_T(article.title, "bold"))
+    n = len(cov.outlets)
+    con.print(_T(f"{n} outlet{'s' if n != 1 else ''} carry this story"
+                 + (f" · {cov.story}" if cov.story else ""), "dim"))
+    t = _table("id", "date", "source", "paras", "shared", "only here", "title")
+    for c in cov.carriers:
+        here = c.id == cov.article
+        t.add_row(_T(c.id[:12], "dim"), _T(c.published or "—"),
+                  _T(c.source + (" (this)" if here else ""), "cyan"), _T(c.paragraphs),
+                  _T("—" if here else c.shared), _T(c.only), _T(c.title))
+    con.print(Padding(t, (1, 0, 1, 2), expand=False))
+    if cov.missing:
+        when = f"{cov.window[0]} to {cov.window[1]}" if cov.window else "ever"
+        con.print(_T(f"Regular outlets with nothing on it (publishing {when})", "bold"))
+        m = _table("source", "articles then")
+        for s, k in cov.missing:
+            m.add_row(_T(s, "cyan"), _T(k))
+        con.print(Padding(m, (0, 0, 1, 2), expand=False))
+    else:
+        con.print(_T("Every outlet publishing then carries it.", "dim"))
+        con.print()
+    if len(cov.outlets) > 1:
+        for label, paras in (("Only here", cov.only_here), ("Everywhere", cov.everywhere)):
+            con.print(_T(f"{label}: {len(paras)} paragraph{'s' if len(paras) != 1 else ''}",
+                         "bold"))
+            for p in paras:
+                text = article.paragraphs[p]
+                con.print(Padding(_T(f"¶{p + 1}  " + (text if len(text) <= 160
+                                                        else text[:159] + "…")), (0, 0, 0, 2)))
+            con.print()
+    else:
+        con.print(_T("No other outlet carries this story.", "dim"))
+    return 0
+
+
 def _one(text: str) -> str:
     from reader.safe import one_line
 
@@ -191,4 +293,6 @@ HANDLERS: dict[str, Callable[[Library, argparse.Namespace], int]] = {
     "remove": cmd_remove,
     "mark": cmd_mark,
     "searches": cmd_searches,
+    "export": cmd_export,
+    "coverage": cmd_coverage,
 }
