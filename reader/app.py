@@ -99,6 +99,7 @@ class ReaderApp(App[int]):
                                 m.action_refresh_feeds)
             yield SystemCommand("Feeds", "The feeds you follow; show one feed's articles (F)",
                                 m.action_feeds)
+            yield from m.daily_commands()
             yield SystemCommand("Help", "Every key binding (?)", self.action_help)
         yield from super().get_system_commands(screen)
 
@@ -110,4 +111,10 @@ def run_app(library: Library, paths: list[Path]) -> int:
         app.run()
     finally:
         library.close()
+    problem = getattr(app, "removal_error", None)  # removals the app could not apply
+    if problem:
+        import sys
+
+        sys.stderr.write(f"reader: {problem}\n")
+        return 1
     return app.return_code or 0

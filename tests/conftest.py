@@ -40,6 +40,13 @@ class CLI:
         )
 
 
+@pytest.fixture(autouse=True)
+def _private_state_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apps under test keep their state file (reader/state.py) in the test's folder, never in
+    the user's state folder."""
+    monkeypatch.setenv("READER_STATE", str(tmp_path / "state.json"))
+
+
 @pytest.fixture
 def seeds_dir(tmp_path: Path) -> Path:
     """A private copy of the bundled seeds (with their sources.tsv)."""

@@ -158,4 +158,4 @@ def test_a_key_shared_by_a_pane_and_the_screen_is_told() -> None:
     assert clashes(km, binding_sections()) == [
         "l is Read (list.read) in the article list and Next source (main.next_source) elsewhere"
     ]
-    assert clashes(parse_keys('[keys]\n"list.read" = "enter, x"\n', IDS), binding_sections()) == []
+    assert clashes(parse_keys('[keys]\n"list.read" = "enter, v"\n', IDS), binding_sections()) == []

@@ -22,10 +22,14 @@ from reader.safe import one_line
 
 DATE_WIDTH = 10
 COUNT_WIDTH = 4
+MARKS_WIDTH = 2  # unread, starred
+UNREAD_MARK = "•"
+STAR_MARK = "★"
 
 
 class ArticleList(ScrollView, can_focus=True):
-    """Articles with date, source, title and how many other sources the story has.
+    """Articles with date, source, title and how many other sources the story has; ``•`` marks
+    an unread article (its title bold), ``★`` a starred one.
 
     | Key | Action |
     | :- | :- |
@@ -54,6 +58,8 @@ class ArticleList(ScrollView, can_focus=True):
         "article-list--source",
         "article-list--count",
         "article-list--empty",
+        "article-list--unread",
+        "article-list--star",
     }
 
     DEFAULT_CSS = """
@@ -72,6 +78,8 @@ class ArticleList(ScrollView, can_focus=True):
     ArticleList > .article-list--source { color: $text-secondary; }
     ArticleList > .article-list--count { color: $text-accent; text-style: bold; }
     ArticleList > .article-list--empty { color: $text-muted; text-style: italic; }
+    ArticleList > .article-list--unread { color: $text-accent; text-style: bold; }
+    ArticleList > .article-list--star { color: #e5c07b; text-style: bold; }
     """
 
     cursor: reactive[int] = reactive(-1, always_update=False)
@@ -99,6 +107,9 @@ class ArticleList(ScrollView, can_focus=True):
         """Row index by article id, built on first lookup after :meth:`set_rows`."""
         self.empty_text = "No articles."
         self._quiet = False
+        self.read_ids: set[str] | None = None
+        """Articles marked read (None: marks not known yet, so none is shown unread)."""
+        self.starred_ids: set[str] = set()
 
     # --- data -----------------------------------------------------------------------------
     @property
@@ -210,8 +221,19 @@ class ArticleList(ScrollView, can_focus=True):
         if cursor:
             date_style = source_style = line_style
             count_style = line_style + Style(bold=True)
-        return Strip(self._segments(row, width, line_style, date_style, source_style,
-                                    count_style), width)
+        unread = self.read_ids is not None and row.id not in self.read_ids
+        mark_style = line_style + self.get_component_rich_style("article-list--unread",
+                                                                 partial=True)
+        star_style = line_style + self.get_component_rich_style("article-list--star",
+                                                                partial=True)
+        marks = [Segment(UNREAD_MARK if unread else " ", mark_style),
+                 Segment(STAR_MARK if row.id in self.starred_ids else " ", star_style)]
+        # an unread title is bold, as in a mail reader
+        title_style = line_style + Style(bold=True) if unread else line_style
+        segments = self._segments(row, width - MARKS_WIDTH, line_style, date_style,
+                                  source_style, count_style)
+        segments[-1] = Segment(segments[-1].text, title_style)
+        return Strip([*marks, *segments], width)
 
     @staticmethod
     def _segments(row: ListRow, width: int, line: Style, date_style: Style, source_style: Style,

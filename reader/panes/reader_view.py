@@ -31,7 +31,9 @@ from reader.panes.model import (
     styled,
 )
 
-MARGIN = 4
+MARGIN = 6
+ONLY_HERE = "◆"  # no other outlet carries the paragraph
+EVERYWHERE = "≡"  # every other outlet of the story carries it
 
 
 class Paragraph(Widget):
@@ -43,19 +45,23 @@ class Paragraph(Widget):
     """
 
     DEFAULT_CSS = """
-    Paragraph { height: auto; padding: 0 1 1 4; }
+    Paragraph { height: auto; padding: 0 1 1 6; }
     Paragraph.-cursor { background: $boost; }
     ReaderView:focus Paragraph.-cursor { background: $primary 20%; }
     """
 
     _BAR = Style(bold=True, color="#61afef")
     _CARRIED = Style(bold=True, color="#ff875f")
+    _ONLY_HERE = Style(bold=True, color="#c678dd")
+    _EVERYWHERE = Style(bold=True, color="#98c379")
 
     def __init__(self, index: int, text: Text, carried: int) -> None:
         super().__init__(classes="paragraph")
         self.index = index
         self.text = text
         self.carried = carried
+        self.coverage = ""
+        """``◆`` no other outlet carries it, ``≡`` every outlet of the story does, or ""."""
 
     def render(self) -> RenderableType:
         return self.text
@@ -70,7 +76,12 @@ class Paragraph(Widget):
         bar = "▌" if self.has_class("-cursor") else " "
         mark = [Segment(bar, style + self._BAR)]
         if self.carried:
-            mark.append(Segment(f"+{self.carried}"[: MARGIN - 1], style + self._CARRIED))
+            mark.append(Segment(f"+{self.carried}"[: MARGIN - 3], style + self._CARRIED))
+        if self.coverage:
+            used = sum(cell_len(seg.text) for seg in mark)
+            mark.append(Segment(" " * max(0, MARGIN - 2 - used), style))
+            mark.append(Segment(self.coverage, style + (
+                self._EVERYWHERE if self.coverage == EVERYWHERE else self._ONLY_HERE)))
         width = sum(cell_len(seg.text) for seg in mark)
         lines[0] = Strip([*mark, *first.crop(width, first.cell_length)], first.cell_length)
         return lines
@@ -79,6 +90,7 @@ class Paragraph(Widget):
         """Show another article's paragraph in this widget."""
         self.text = text
         self.carried = carried
+        self.coverage = ""
         self.refresh(layout=True)
 
     def update(self, text: Text) -> None:
@@ -132,6 +144,8 @@ class ReaderView(VerticalScroll, can_focus=True):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.article: ArticleView | None = None
+        self.link: str | None = None
+        """The open article's URL, shown under its title."""
         self.terms: set[str] = set()
         self.hits: list[tuple[int, int, int]] = []
         """(paragraph, start, end) of every search hit in the open article (paragraph -1: title)."""
@@ -154,6 +168,7 @@ class ReaderView(VerticalScroll, can_focus=True):
         or removed), so opening an article costs little.
         """
         self.article = article
+        self.link = None
         if terms is not None:
             self.terms = terms
         self._compute_hits()
@@ -177,6 +192,21 @@ class ReaderView(VerticalScroll, can_focus=True):
                     para.remove()
         self.scroll_home(animate=False, immediate=True)
         self.set_paragraph(paragraph, force=True)
+
+    def set_link(self, url: str | None) -> None:
+        """Show the article's URL under its title (nothing is opened without a key press)."""
+        self.link = url
+        if self.article is not None:
+            self.query_one("#reader-head", Static).update(self._head(self.article))
+
+    def set_coverage(self, only_here: tuple[int, ...], everywhere: tuple[int, ...]) -> None:
+        """Mark the paragraphs no other outlet carries and those every outlet carries."""
+        only, every = set(only_here), set(everywhere)
+        for p in self._paras:
+            mark = ONLY_HERE if p.index in only else EVERYWHERE if p.index in every else ""
+            if mark != p.coverage:
+                p.coverage = mark
+                p.refresh()
 
     def clear(self) -> None:
         """Show nothing."""
@@ -281,6 +311,10 @@ class ReaderView(VerticalScroll, can_focus=True):
             if i:
                 out.append(" · ", style="dim")
             out.append_text(part)
+        if self.link:
+            out.append("\n")
+            out.append_text(plain(self.link, "underline #56b6c2"))
+            out.append("  o: open · y: copy", style="dim")
         return out
 
     def _paragraph_text(self, index: int) -> Text:

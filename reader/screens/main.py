@@ -42,6 +42,7 @@ from reader.screens.feeds import (
     refresh_in_worker,
     report_text,
 )
+from reader.screens.daily import DAILY_BINDINGS, DailyActions
 from reader.screens.gate import Gate, first_mention, seeds_dir
 
 SEARCH_LIMIT = 200
@@ -180,7 +181,7 @@ class StatusLine(Widget):
         return self.text
 
 
-class MainScreen(Screen[None]):
+class MainScreen(DailyActions, Screen[None]):
     """Article list, reader view, entity sidebar, event strip and the search line.
 
     | Key | Action |
@@ -223,6 +224,7 @@ class MainScreen(Screen[None]):
         Binding("3", "pane('entities')", "Focus the entities", id="main.pane_entities",
                 show=False),
         Binding("4", "pane('events')", "Focus the events", id="main.pane_events", show=False),
+        *DAILY_BINDINGS,
     ]
 
     def __init__(self, gate: Gate, paths: Sequence[Path] = (), *, seed: bool = True,
@@ -259,6 +261,7 @@ class MainScreen(Screen[None]):
         self._typed_at: float | None = None
         self.search_latencies: list[float] = []
         """Seconds from each query change to its results on screen (for the benchmark)."""
+        self.daily_init()
 
     # --- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -282,6 +285,7 @@ class MainScreen(Screen[None]):
         self.query_one(ArticleList).empty_text = "Loading the library…"
         self.set_focus(self.query_one(ArticleList))
         self.load_rows()
+        self.daily_mount()
         if self.paths:
             self.start_ingest(self.paths, "your files")
         if self.poll_interval:
@@ -464,7 +468,7 @@ class MainScreen(Screen[None]):
             if not message.rows else "No articles match."
         )
         self._refresh_list()
-        if self.view is None and article_list.current is not None:
+        if self.view is None and not self.daily_restore() and article_list.current is not None:
             self.open_article(article_list.current.id)
         elif self.view is None:
             self.query_one(ReaderView).clear()
@@ -518,6 +522,7 @@ class MainScreen(Screen[None]):
             self.set_status(f"Hit {k}/{n} in this article, ¶{reader.paragraph + 1} (n/N for more)")
         if message.focus:
             self.set_focus(reader)
+        self.daily_opened(message.view)
 
     def on_article_extras(self, message: ArticleExtras) -> None:
         if message.seq != self._load_seq or self.view is None \
@@ -682,6 +687,7 @@ class MainScreen(Screen[None]):
             rows = [r for r in rows if r.id in self.entity_ids]
         if self.feed_filter is not None:
             rows = [r for r in rows if r.id in self.feed_ids]
+        rows = self.daily_rows(rows)
         article_list = self.query_one(ArticleList)
         # results put the best match under the cursor; the plain list keeps the open article
         keep = None if self.search_hits is not None else (self.view.id if self.view else None)
@@ -691,7 +697,7 @@ class MainScreen(Screen[None]):
             title += f" · {one_line(self.feed_filter.name)}"
         if self.entity_filter is not None:
             title += " (filtered)"
-        article_list.border_title = f"{title} · {len(rows)}"
+        article_list.border_title = self.daily_title(title, rows)
 
     # --- actions --------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

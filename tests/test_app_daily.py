@@ -1,0 +1,194 @@
+"""Pilot journeys for issue 13 in the app: marks, unread only, sort, links, export, pager,
+remove with undo, saved searches, coverage, the state file, the help legend."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from index.library import Library
+from reader.panes.article_list import STAR_MARK, UNREAD_MARK, ArticleList
+from reader.panes.reader_view import EVERYWHERE, ONLY_HERE, Paragraph, ReaderView
+from tests.test_app import SIZE, library, make_app, seed_library, settle  # noqa: F401
+
+TRT = "d899b682e974f0a3"
+AFP = "662c503237eed907"
+
+
+def _line(app, index: int) -> str:  # type: ignore[no-untyped-def]
+    lst = app.main.query_one(ArticleList)
+    return "".join(s.text for s in lst.render_line(index - int(lst.scroll_offset.y)))
+
+
+async def test_marks_read_star_unread_only_and_counts(library: Library) -> None:
+    app = make_app(library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        m = app.main
+        lst = m.query_one(ArticleList)
+        first = lst.rows[0].id
+        # the first article opened at launch is read; the other four are unread
+        assert m.read_ids == {first}
+        assert "5 · 4 unread" in lst.border_title and "by date" in lst.border_title
+        assert _line(app, 0).startswith("  ") and _line(app, 1).startswith(UNREAD_MARK)
+        await pilot.press("j")
+        await settle(pilot)
+        second = lst.rows[1].id
+        assert library.read_ids() == {first, second}
+        await pilot.press("m")  # back to unread
+        await settle(pilot)
+        assert library.read_ids() == {first}
+        assert _line(app, 1).startswith(UNREAD_MARK)
+        await pilot.press("s")
+        await settle(pilot)
+        assert library.starred_ids() == {second}
+        assert _line(app, 1)[1] == STAR_MARK and "1★" in lst.border_title
+        await pilot.press("u")  # unread only: the read first article goes
+        await settle(pilot)
+        assert first not in [r.id for r in lst.rows] and len(lst.rows) == 4
+        assert "unread only" in lst.border_title
+        await pilot.press("u")
+        await settle(pilot)
+        assert len(lst.rows) == 5
+        # is: queries in the app's search
+        await pilot.press("slash", *"is:starred", "enter")
+        await settle(pilot)
+        assert [r.id for r in lst.rows] == [second]
+    # the marks are in the store: a new session sees them
+    app2 = make_app(library)
+    async with app2.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert second in app2.main.starred_ids
+
+
+async def test_sort_cycles_and_title_says_which(library: Library) -> None:
+    app = make_app(library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        lst = app.main.query_one(ArticleList)
+        dates = [r.published for r in lst.rows]
+        assert dates == sorted(dates, reverse=True)
+        await pilot.press("O")
+        assert "by source" in lst.border_title
+        sources = [r.source.casefold() for r in lst.rows]
+        assert sources == sorted(sources)
+        await pilot.press("O")
+        assert "by date" in lst.border_title
+        await pilot.press("slash", *"Daesh", "enter")
+        await settle(pilot)
+        assert "by relevance" in lst.border_title
+        scores = [r.score for r in lst.rows]
+        assert scores == sorted(scores, reverse=True)
+        await pilot.press("O")  # relevance -> date
+        assert "by date" in lst.border_title
+        assert [r.published for r in lst.rows] == sorted((r.published for r in lst.rows),
+                                                          reverse=True)
+        await pilot.press("O", "O")
+        assert "by relevance" in lst.border_title
+
+
+async def test_link_shown_opened_only_on_key_and_copied(library: Library, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # a "browser" that records what it was asked to open
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f"#!/bin/sh\necho \"$1\" >> {opened}\n")
+    browser.chmod(0o755)
+    monkeypatch.setenv("BROWSER", str(browser))
+    import webbrowser
+
+    monkeypatch.setattr(webbrowser, "_tryorder", None)
+    library.conn.execute("UPDATE articles SET url='https://example.org/afp' WHERE id=?", (AFP,))
+    app = make_app(library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.main.open_article(AFP)
+        await settle(pilot)
+        head = str(app.main.query_one("#reader-head").render())
+        assert "https://example.org/afp" in head
+        assert not opened.exists()  # nothing opened by showing it
+        await pilot.press("y")
+        assert app.clipboard == "https://example.org/afp"
+        await pilot.press("o")
+        await settle(pilot)
+        assert opened.read_text().strip() == "https://example.org/afp"
+        app.main.open_article(TRT)  # no URL
+        await settle(pilot)
+        await pilot.press("o")
+        assert "no URL" in app.main.status_text
+        assert opened.read_text().count("\n") == 1
+
+
+async def test_export_and_pager(library: Library, tmp_path: Path,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("READER_EXPORT_DIR", str(tmp_path / "out"))
+    piped = tmp_path / "piped.txt"
+    monkeypatch.setenv("PAGER", f"{sys.executable} -c \"import sys,shutil; "
+                       f"shutil.copyfileobj(sys.stdin, open({str(piped)!r}, 'w'))\"")
+    app = make_app(library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.main.open_article(AFP)
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        files = list((tmp_path / "out").iterdir())
+        assert len(files) == 1 and files[0].suffix == ".md"
+        assert str(files[0]) in app.main.status_text
+        assert files[0].read_text().startswith("# Iraqi forces open new front in final push")
+        app.main.open_article(TRT)
+        await settle(pilot)
+        await pilot.press("X")
+        await settle(pilot)
+        story = [f for f in (tmp_path / "out").iterdir() if f.name.startswith("story-")]
+        assert len(story) == 1 and story[0].read_text().count("\n---\n") == 3
+        await pilot.press("vertical_line")
+        await settle(pilot)
+        assert piped.read_text().startswith("Iraq launches offensive on last Daesh-held")
+
+
+async def test_remove_with_undo_and_applied_on_quit(library: Library) -> None:
+    app = make_app(library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        lst = app.main.query_one(ArticleList)
+        victim = lst.rows[0].id
+        await pilot.press("d")
+        await settle(pilot)
+        assert victim not in [r.id for r in lst.rows] and len(lst.rows) == 4
+        assert "z: undo" in app.main.status_text
+        await pilot.press("z")
+        await settle(pilot)
+        assert victim in [r.id for r in lst.rows]
+        assert library.count() == 5
+        await pilot.press("j", "d")
+        await settle(pilot)
+        gone = app.main.hidden[-1][0]
+        assert gone != victim and len(lst.rows) == 4
+        assert library.count() == 5  # applied when the app quits
+    with Library(library.path) as again:
+        assert again.count() == 4
+        assert gone not in {r.id for r in again.rows()}
+        assert gone not in {r.id for r in again.search("Daesh", limit=None)}
+
+
+async def test_coverage_marks_in_the_reader(library: Library) -> None:
+    app = make_app(library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.main.open_article(TRT)
+        await settle(pilot)
+        cov = library.coverage(TRT)
+        marks = {p.index: p.coverage for p in app.main.query(Paragraph)}
+        assert {i for i, m in marks.items() if m == ONLY_HERE} == set(cov.only_here)
+        assert {i for i, m in marks.items() if m == EVERYWHERE} == set(cov.everywhere)
+        assert cov.only_here
+        app.main.open_article(AFP)  # a lone article: no marks
+        await settle(pilot)
+        assert all(not p.coverage for p in app.main.query(Paragraph))
+
+
+_ = (os, ReaderView)
