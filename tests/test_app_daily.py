@@ -3,6 +3,7 @@ remove with undo, saved searches, coverage, the state file, the help legend."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -16,6 +17,15 @@ from tests.test_app import SIZE, library, make_app, seed_library, settle  # noqa
 
 TRT = "d899b682e974f0a3"
 AFP = "662c503237eed907"
+
+
+def _text(renderable) -> str:  # type: ignore[no-untyped-def]
+    """What a Rich renderable shows, as plain text."""
+    from rich.console import Console
+
+    con = Console(width=150, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    con.print(renderable)
+    return con.export_text()
 
 
 def _line(app, index: int) -> str:  # type: ignore[no-untyped-def]
@@ -191,4 +201,142 @@ async def test_coverage_marks_in_the_reader(library: Library) -> None:
         assert all(not p.coverage for p in app.main.query(Paragraph))
 
 
-_ = (os, ReaderView)
+
+async def test_coverage_view_and_opening_an_outlet(library: Library) -> None:
+    from textual.widgets import OptionList
+
+    from reader.screens.coverage import CoverageScreen
+
+    app = make_app(library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.main.open_article(TRT)
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CoverageScreen)
+        options = screen.query_one(OptionList)
+        assert options.option_count == 4
+        body = _text(screen._rest())
+        assert "Only here: 2 paragraphs" in body and "Every outlet publishing then" in body
+        # the first outlet (oldest) is Milli Gazete: enter opens its article
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, CoverageScreen)
+        assert app.main.view is not None and app.main.view.source == "Milli Gazete"
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, CoverageScreen)
+
+
+async def test_saved_searches_save_list_run_and_palette(library: Library) -> None:
+    from reader.screens.coverage import SavedSearchesScreen, SaveSearchScreen
+
+    app = make_app(library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("S")
+        assert "Nothing to save" in app.main.status_text
+        await pilot.press("slash", *"source:AFP", "enter")
+        await settle(pilot)
+        await pilot.press("S")
+        await settle(pilot)
+        assert isinstance(app.screen, SaveSearchScreen)
+        await pilot.press(*"afp wire", "enter")
+        await settle(pilot)
+        assert library.saved_searches() == [("afp wire", "source:AFP")]
+        await pilot.press("escape")  # clear the search
+        await settle(pilot)
+        assert len(app.main.query_one(ArticleList).rows) == 5
+        await pilot.press("apostrophe")
+        await settle(pilot)
+        assert isinstance(app.screen, SavedSearchesScreen)
+        # one match, unread unless AFP was the article open at launch
+        total, unread = app.main.saved[0][2], app.main.saved[0][3]
+        assert total == 1 and unread == (0 if AFP in app.main.read_ids else 1)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert [r.id for r in app.main.query_one(ArticleList).rows] == [AFP]
+        titles = [c.title for c in app.main.daily_commands()]
+        assert any(t.startswith("Saved search: afp wire (") for t in titles)
+
+
+def test_state_file_bad_input(tmp_path: Path) -> None:
+    from reader.state import load_state, save_state
+
+    f = tmp_path / "state.json"
+    lib = tmp_path / "lib"
+    assert load_state(lib, f) == {}  # no file
+    for bad in (b"", b"{not json", b"[1, 2]", b'{"libraries": 3}', b"\xff\xfe\x00garbage",
+                b'{"libraries": {"%s": "x"}}' % str(lib.resolve()).encode()):
+        f.write_bytes(bad)
+        assert load_state(lib, f) == {}
+        assert save_state(lib, {"article": "abc", "paragraph": 2}, f)  # replaces it
+        assert load_state(lib, f) == {"article": "abc", "paragraph": 2}
+    # wrong kinds are dropped, the rest kept
+    f.write_text('{"libraries": {"%s": {"article": 5, "paragraph": true, "query": "x", '
+                 '"unread_only": true, "sort": "source", "junk": 1}}}' % lib.resolve())
+    assert load_state(lib, f) == {"query": "x", "unread_only": True, "sort": "source"}
+    # a folder where the file should be: nothing saved, nothing raised
+    (tmp_path / "dir").mkdir()
+    assert save_state(lib, {"article": "a"}, tmp_path / "dir") is False
+    assert load_state(lib, tmp_path / "dir") == {}
+
+
+async def test_the_place_comes_back_and_a_broken_state_file_is_replaced(
+        library: Library, tmp_path: Path) -> None:
+    from reader.panes.search import SearchLine
+
+    state = Path(os.environ["READER_STATE"])
+    state.write_bytes(b"\x00 broken {")
+    app = make_app(library)
+    async with app.run_test(size=SIZE) as pilot:  # a broken file: a first launch
+        await settle(pilot)
+        assert app.main.query_text == ""
+        await pilot.press("slash", *"Daesh", "enter")
+        await settle(pilot)
+        app.main.open_article(TRT, 3)
+        await settle(pilot)
+        await pilot.press("O", "u", "2")  # by date, unread only, focus the reader
+        await settle(pilot)
+    saved = json.loads(state.read_text())["libraries"]
+    entry = next(iter(saved.values()))
+    assert len(saved) == 1 and entry.pop("cursor") in {r.id for r in library.rows()}
+    assert entry == {"article": TRT, "paragraph": 3, "query": "Daesh", "focus": "reader",
+                     "sort": "date", "unread_only": True}
+    app2 = make_app(library)
+    async with app2.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        m = app2.main
+        assert m.query_one(SearchLine).value == "Daesh" and m.search_hits is not None
+        assert m.view is not None and m.view.id == TRT
+        assert m.query_one(ReaderView).paragraph == 3
+        assert m.unread_only and isinstance(app2.focused, ReaderView)
+
+
+async def test_help_has_a_legend_and_lists_remapped_keys_once(library: Library) -> None:
+    from reader.keys import parse_keys
+    from reader.screens.help import HelpScreen, binding_ids, effective_keys
+
+    km = parse_keys('[keys]\n"main.toggle_star" = "f"\n"list.read" = "enter, j"\n',
+                    binding_ids())
+    app = make_app(library, keys=km)
+    async with app.run_test(size=(160, 200)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        text = _text(app.screen._table())
+        for mark in ("•", "★", "◆", "≡", "×3", "4 src", "●", "○", "+3"):
+            assert mark in text, mark
+        await pilot.press("escape")
+        await pilot.press("f")  # the remapped star key works
+        await settle(pilot)
+        assert app.main.starred_ids
+    from reader.panes.article_list import ArticleList as AL
+
+    keys = dict(zip([b.id for b in AL.BINDINGS],
+                    effective_keys(list(AL.BINDINGS), km.keys), strict=True))
+    assert keys["list.read"] == "enter,j" and keys["list.down"] == "down"  # j moved, once

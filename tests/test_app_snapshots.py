@@ -96,3 +96,30 @@ class TestHelp:
             await pilot.pause()
 
         assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+class TestDaily:
+    """Issue 13: the list with unread and starred marks, the coverage view."""
+
+    def test_list_with_marks(self, snap_compare, app: ReaderApp) -> None:
+        async def run_before(pilot: Pilot) -> None:
+            await settle(pilot)
+            await pilot.press("j", "s", "j", "j", "m")  # read two, star one, one back unread
+            await settle(pilot)
+            pilot.app.main.query_one(ArticleList).focus()
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=(160, 45), run_before=run_before)
+
+    def test_coverage_view(self, snap_compare, app: ReaderApp) -> None:
+        async def run_before(pilot: Pilot) -> None:
+            await settle(pilot)
+            main = pilot.app.main
+            target = next(r.id for r in main.query_one(ArticleList).rows
+                          if r.source.startswith("TRT"))
+            main.open_article(target)
+            await settle(pilot)
+            await pilot.press("c")
+            await settle(pilot)
+
+        assert snap_compare(app, terminal_size=(160, 45), run_before=run_before)

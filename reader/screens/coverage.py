@@ -66,7 +66,8 @@ class CoverageScreen(ModalScreen[str | None]):
         t.append_text(plain(self.article_title, "bold"))
         n = len(self.cov.outlets)
         t.append(f"\n{n} outlet{'s' if n != 1 else ''} carry this story", style="dim")
-        t.append("  (¶ shared with this article · ¶ only in that article)", style="dim")
+        t.append("  (shared: its paragraphs this article also carries · own: its paragraphs "
+                 "no other outlet carries)", style="dim")
         return t
 
     def _outlets(self) -> list[Option]:
@@ -76,8 +77,9 @@ class CoverageScreen(ModalScreen[str | None]):
             here = c.id == self.cov.article
             line = Text(end="")
             line.append(f"{c.published or '—':<10}  ", style="dim")
-            line.append_text(plain(c.source.ljust(min(width, 24))[:24], "bold #61afef"))
-            line.append("  ")
+            source = plain(c.source[:24], "bold #61afef")
+            line.append_text(source)
+            line.append(" " * (min(width, 24) - source.cell_len + 2))
             line.append("this article   " if here else
                         f"{c.shared:>2} shared {c.only:>2} own ", style="bold" if here else "")
             line.append_text(plain(c.title))
@@ -146,7 +148,7 @@ class SaveSearchScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="save-box"):
             yield Static(plain(f"Save {self.query_text!r} as:"))
-            yield Input(value=self.query_text[:40], id="save-name", select_on_focus=True)
+            yield Input(placeholder="a name (enter alone: the query itself)", id="save-name")
 
     def on_mount(self) -> None:
         self.query_one("#save-box").border_title = "Save search"
@@ -154,7 +156,7 @@ class SaveSearchScreen(ModalScreen[str | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        name = " ".join(event.value.split())
+        name = " ".join(event.value.split()) or " ".join(self.query_text.split())
         self.dismiss(name or None)
 
     def action_dismiss_none(self) -> None:

@@ -155,6 +155,8 @@ class DailyActions:
         """A Library of the mark writer's own (opened on the first mark)."""
         self._writer_lock = threading.Lock()
         self._restore: dict[str, Any] | None = None
+        self._read_later: str | None = None
+        self._last_focus: Any = None
         self.saved: list[tuple[str, str, int | None, int | None]] = []
         """Saved searches: (name, query, matches, unread), as last counted."""
 
@@ -195,13 +197,16 @@ class DailyActions:
             self.set_focus(self.query_one(pane))  # type: ignore[attr-defined]
         return opened
 
+    def on_descendant_focus(self, event: Any) -> None:
+        self._last_focus = event.widget  # the focus is gone by the time the app quits
+
     def daily_place(self) -> dict[str, Any]:
         """Where the user is now (what the state file keeps)."""
         from reader.panes.article_list import ArticleList
         from reader.panes.reader_view import ReaderView
 
         lst = self.query_one(ArticleList)  # type: ignore[attr-defined]
-        focused = self.focused  # type: ignore[attr-defined]
+        focused = self.focused or self._last_focus  # type: ignore[attr-defined]
         return {
             "article": self.view.id if self.view is not None else None,
             "paragraph": self.query_one(ReaderView).paragraph,  # type: ignore[attr-defined]
@@ -221,7 +226,12 @@ class DailyActions:
 
     def on_marks_loaded(self, message: MarksLoaded) -> None:
         self.read_ids, self.starred_ids = message.read, message.starred
-        self._refresh_list()  # type: ignore[attr-defined]
+        pending, self._read_later = self._read_later, None
+        if pending is not None and self.view is not None and self.view.id == pending \
+                and pending not in self.read_ids:
+            self.set_marks([pending], read=True)
+        else:
+            self._refresh_list()  # type: ignore[attr-defined]
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="mark-write")
     def write_marks(self, ids: list[str], read: bool | None, starred: bool | None) -> None:
@@ -309,7 +319,9 @@ class DailyActions:
 
     def daily_opened(self, view: ArticleView) -> None:
         """An article is shown: mark it read, fetch its link and coverage marks."""
-        if self.read_ids is not None and view.id not in self.read_ids:
+        if self.read_ids is None:
+            self._read_later = view.id  # marked when the marks are known
+        elif view.id not in self.read_ids:
             self.set_marks([view.id], read=True)
         self.load_link(view.id)
 
@@ -689,9 +701,9 @@ class DailyActions:
         line.append_text(plain(row.title if row else batch[0], "bold"))
         self.set_status(line)  # type: ignore[attr-defined]
 
-    def on_unmount(self) -> None:
-        """When the screen goes away (the app quits): save the place, apply the session's
-        removals, close the mark writer."""
+    def on_prune(self) -> None:
+        """The screen is about to go (the app quits), its panes still there: save the place.
+        (Removed articles are not kept as the place.)"""
         from textual.css.query import NoMatches
 
         from reader.state import save_state
@@ -699,14 +711,17 @@ class DailyActions:
         try:
             place = self.daily_place()
         except NoMatches:  # the panes are already gone
-            place = None
-        if place is not None:
-            gone = {i for batch in self.hidden for i in batch}
-            if place["article"] in gone:
-                place["article"] = None
-            if place["cursor"] in gone:
-                place["cursor"] = None
-            save_state(self.gate.library.path, place)
+            return
+        gone = {i for batch in self.hidden for i in batch}
+        if place["article"] in gone:
+            place["article"] = None
+        if place["cursor"] in gone:
+            place["cursor"] = None
+        save_state(self.gate.library.path, place)
+
+    def on_unmount(self) -> None:
+        """The screen is gone (the app quits): apply the session's removals, close the mark
+        writer."""
         ids = [i for batch in self.hidden for i in batch]
         self.hidden = []
         if ids:
