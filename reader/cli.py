@@ -178,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ls = cmd("list")
     ls.add_argument("--json", action="store_true", help="print JSON (every article)")
+    _more.list_flags(ls)
     ls.add_argument("--limit", type=_limit_type, default=None, metavar="N",
                     help=f"at most N articles (default {LIMITS['list']} in a table, all in "
                     "JSON; 0: all)")
@@ -189,12 +190,14 @@ def build_parser() -> argparse.ArgumentParser:
     _pager_flag(sh)
 
     se = cmd("search")
-    se.add_argument("query", nargs="+", metavar="QUERY",
+    se.add_argument("query", nargs="*", metavar="QUERY",
                     help='Whoosh syntax: words, "phrases", title:, source:, entity:, '
                     "published:[2017-10-01 to 2017-10-31], AND/OR/NOT")
     se.add_argument("--limit", type=_limit_type, default=None, metavar="N",
                     help=f"at most N results (default {LIMITS['search']}; 0: all)")
     se.add_argument("--json", action="store_true", help="print JSON")
+    se.add_argument("--saved", metavar="NAME",
+                    help="run the saved search NAME (QUERY words, if any, narrow it)")
     _pager_flag(se)
 
     en = cmd("entities")
@@ -530,7 +533,8 @@ def cmd_list(lib: Library, args: argparse.Namespace) -> int:
     limit = _limit(args, "list")
     with _output(args) as out:
         if args.json:
-            rows = lib.rows(limit)
+            rows, _total = _more.list_rows(lib, args, limit)
+            marks = lib.marks([r.id for r in rows])
             stories = lib.stories()
             size: dict[str, int] = {}
             for sid in stories.values():
@@ -538,26 +542,28 @@ def cmd_list(lib: Library, args: argparse.Namespace) -> int:
             out.json([
                 {"id": r.id, "title": r.title, "source": r.source, "published": r.published,
                  "path": r.path, "story": stories.get(r.id),
-                 "story_size": size.get(stories.get(r.id, ""), 1)}
+                 "story_size": size.get(stories.get(r.id, ""), 1),
+                 "read": marks[r.id][0], "starred": marks[r.id][1]}
                 for r in rows
             ])
             return 0
-        rows = lib.rows(limit)
+        rows, total = _more.list_rows(lib, args, limit)
 
         def lines():  # type: ignore[no-untyped-def]
             for i in range(0, len(rows), 200):
                 chunk = rows[i : i + 200]
                 sizes = lib.story_sizes([r.id for r in chunk])
+                marks = lib.marks([r.id for r in chunk])
                 for r in chunk:
                     n = sizes.get(r.id, ("", 1))[1] - 1
-                    yield (r.id[:12], r.published or "—", r.source, f"+{n}" if n else "",
-                           r.title)
+                    yield (_more.mark_cell(marks[r.id]), r.id[:12], r.published or "—",
+                           r.source, f"+{n}" if n else "", r.title)
 
-        shown = out.table([Column("id", 12, "dim"), Column("date", 10),
+        shown = out.table([Column("", 2, "bold"), Column("id", 12, "dim"), Column("date", 10),
                            Column("source", 18, "cyan"), Column("story", 5, "magenta", True),
                            Column("title")], lines())
         if not out.closed:
-            out.more(shown, lib.count(), "articles")
+            out.more(shown, total, "articles")
     return 0
 
 
@@ -601,6 +607,8 @@ def _print_article(con, a, ents, evs, carried) -> None:  # type: ignore[no-untyp
     meta = " · ".join(x for x in (a.source, a.published.isoformat() if a.published else None,
                                    f"by {a.byline}" if a.byline else None) if x)
     con.print(_T(meta, "dim"))
+    if a.url:
+        con.print(_T(a.url, "underline cyan"))
     con.print(_T(f"id {a.id}", "dim"))
     con.print()
     grid = Table.grid(padding=(0, 1))
@@ -629,14 +637,16 @@ def cmd_search(lib: Library, args: argparse.Namespace) -> int:
     """``reader search QUERY``: ranked results; a malformed query exits 2."""
     from reader.output import Column
 
-    query = " ".join(args.query)
+    query = _more.search_query(lib, args)
     limit = _limit(args, "search")
     with _output(args) as out:
         # a table says how many more there are: it reads every hit (ranking does anyway)
         rows = lib.search(query, limit=limit if args.json else None)
         if args.json:
+            marks = lib.marks([r.id for r in rows])
             out.json([{"id": r.id, "title": r.title, "source": r.source,
-                       "published": r.published, "score": round(r.score, 4)} for r in rows])
+                       "published": r.published, "score": round(r.score, 4),
+                       "read": marks[r.id][0], "starred": marks[r.id][1]} for r in rows])
             return 0
         if not rows:
             out.text("no matches")

@@ -283,6 +283,49 @@ def cmd_coverage(lib: Library, args: argparse.Namespace) -> int:
     return 0
 
 
+def list_flags(p: argparse.ArgumentParser) -> None:
+    """``reader list --unread / --starred``."""
+    p.add_argument("--unread", action="store_true", help="only the unread articles")
+    p.add_argument("--starred", action="store_true", help="only the starred articles")
+
+
+def list_rows(lib: Library, args: argparse.Namespace, limit: int | None) -> tuple[list, int]:
+    """The rows ``reader list`` shows (newest first, ``--unread``/``--starred`` applied, at
+    most ``limit``) and how many there are in all."""
+    if not (args.unread or args.starred):
+        return lib.rows(limit), lib.count()
+    read = lib.read_ids() if args.unread else set()
+    starred = lib.starred_ids() if args.starred else set()
+    rows = [r for r in lib.rows()
+            if (not args.unread or r.id not in read) and (not args.starred or r.id in starred)]
+    return (rows[:limit] if limit is not None else rows), len(rows)
+
+
+def mark_cell(mark: tuple[bool, bool]) -> str:
+    """The list's mark column: ``•`` unread, ``★`` starred."""
+    return ("" if mark[0] else "•") + ("★" if mark[1] else "")
+
+
+def search_query(lib: Library, args: argparse.Namespace) -> str:
+    """The query of ``reader search``: the words, or the saved search ``--saved NAME`` (the
+    words, if any, narrow it)."""
+    from reader.cli import UsageError
+
+    words = " ".join(args.query).strip()
+    if args.saved:
+        saved = lib.saved_search(args.saved)
+        if not words:
+            return saved
+        from index.user import split_filters
+
+        rest, states = split_filters(saved)  # is: must stay outside the parentheses
+        marks = " ".join(f"is:{s}" for s in sorted(states))
+        return " ".join(x for x in (f"({rest})" if rest else "", words, marks) if x)
+    if not words:
+        raise UsageError("search needs a QUERY (or --saved NAME)")
+    return words
+
+
 def _one(text: str) -> str:
     from reader.safe import one_line
 

@@ -340,3 +340,35 @@ async def test_help_has_a_legend_and_lists_remapped_keys_once(library: Library) 
     keys = dict(zip([b.id for b in AL.BINDINGS],
                     effective_keys(list(AL.BINDINGS), km.keys), strict=True))
     assert keys["list.read"] == "enter,j" and keys["list.down"] == "down"  # j moved, once
+
+
+async def test_results_are_not_cut_at_200(tmp_path: Path) -> None:
+    import json as _json
+
+    from reader.screens.main import SEARCH_LIMIT
+
+    src = tmp_path / "many.jsonl"
+    with src.open("w") as f:
+        for i in range(SEARCH_LIMIT * 2 + 50):
+            f.write(_json.dumps({"title": f"Harbour report {i}", "source": f"Outlet {i % 7}",
+                                 "published": f"2021-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                                 "body": f"The harbour master counted {i} ships today."}) + "\n")
+    with Library(tmp_path / "lib") as lib:
+        lib.add([src], enrich=False)
+    lib = Library(tmp_path / "lib")
+    try:
+        app = make_app(lib)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("slash", *"harbour", "enter")
+            await settle(pilot)
+            lst = app.main.query_one(ArticleList)
+            assert len(lst.rows) == SEARCH_LIMIT * 2 + 50
+            assert lst.border_title.startswith(f"Results · {SEARCH_LIMIT * 2 + 50} ·")
+            assert app.main.status_text.startswith(f"{SEARCH_LIMIT * 2 + 50} results for")
+            lst.focus()
+            await pilot.press("end")  # the last one is there to scroll to
+            await settle(pilot)
+            assert lst.cursor == len(lst.rows) - 1
+    finally:
+        lib.close()

@@ -202,3 +202,40 @@ def test_cli_searches(seeded: CLI) -> None:
     assert [r["name"] for r in _ok(gone)] == ["daesh"]
     missing = seeded("searches", "--delete", "afp")
     assert missing.returncode == 1 and "no saved search named 'afp'" in missing.stderr
+
+
+def test_cli_list_unread_starred_and_search_saved(seeded: CLI) -> None:
+    _ok(seeded("mark", "read", AFP, SABAH, "--json"))
+    _ok(seeded("mark", "star", SABAH, TRT, "--json"))
+    rows = _ok(seeded("list", "--json"))
+    assert {r["id"]: (r["read"], r["starred"]) for r in rows}[SABAH] == (True, True)
+    unread = _ok(seeded("list", "--unread", "--json"))
+    assert {r["id"] for r in unread} == {r["id"] for r in rows} - {AFP, SABAH}
+    assert {r["id"] for r in _ok(seeded("list", "--starred", "--json"))} == {SABAH, TRT}
+    assert [r["id"] for r in _ok(seeded("list", "--unread", "--starred", "--json"))] == [TRT]
+    table = seeded("list", "--unread", "--limit", "1")
+    assert table.returncode == 0 and table.stdout.splitlines()[1].startswith("•")
+    assert "2 more articles" in table.stdout  # the total is of the unread ones
+    # search --saved, alone or narrowed by more words (its is: kept at the top level)
+    _ok(seeded("searches", "--save", "fresh", "Daesh is:unread", "--json"))
+    got = _ok(seeded("search", "--saved", "fresh", "--json"))
+    assert {r["id"] for r in got} == {r["id"] for r in rows} - {AFP, SABAH}
+    assert all(not r["read"] for r in got)
+    narrowed = _ok(seeded("search", "--saved", "fresh", "source:TRTWorld", "--json"))
+    assert [r["id"] for r in narrowed] == [TRT] and narrowed[0]["starred"] is True
+    missing = seeded("search", "--saved", "nope")
+    assert missing.returncode == 1 and "no saved search named 'nope'" in missing.stderr
+    empty = seeded("search")
+    assert empty.returncode == 2 and "search needs a QUERY" in empty.stderr
+
+
+def test_cli_show_prints_the_url(tmp_path: Path) -> None:
+    src = tmp_path / "a.jsonl"
+    src.write_text(json.dumps({"title": "Linked", "body": "Officials met in Baghdad on Monday.",
+                               "source": "Wire", "url": "https://example.org/linked"}) + "\n")
+    cli = CLI(tmp_path / "lib")
+    _ok(cli("add", str(src), "--json"))
+    aid = _ok(cli("list", "--json"))[0]["id"]
+    out = cli("show", aid)
+    assert out.returncode == 0 and "https://example.org/linked" in out.stdout.splitlines()[2]
+    assert _ok(cli("show", aid, "--json"))["url"] == "https://example.org/linked"

@@ -231,7 +231,7 @@ class DailyActions:
                 and pending not in self.read_ids:
             self.set_marks([pending], read=True)
         else:
-            self._refresh_list()  # type: ignore[attr-defined]
+            self._refresh_keep()
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="mark-write")
     def write_marks(self, ids: list[str], read: bool | None, starred: bool | None) -> None:
@@ -260,6 +260,17 @@ class DailyActions:
         self.set_status(f"Could not save the mark: {message.error}",  # type: ignore[attr-defined]
                         error=True)
 
+    def _refresh_keep(self) -> None:
+        """Refresh the list, the cursor staying on its article (results would otherwise put
+        the best match under it again)."""
+        from reader.panes.article_list import ArticleList
+
+        lst = self.query_one(ArticleList)  # type: ignore[attr-defined]
+        current = lst.current.id if lst.current is not None else None
+        self._refresh_list()  # type: ignore[attr-defined]
+        if current is not None:
+            lst.select(current)
+
     def _apply_marks(self, ids: list[str], read: bool | None, starred: bool | None) -> None:
         if self.read_ids is None:
             self.read_ids = set()
@@ -272,7 +283,7 @@ class DailyActions:
                 self.starred_ids.add(i)
             elif starred is False:
                 self.starred_ids.discard(i)
-        self._refresh_list()  # type: ignore[attr-defined]
+        self._refresh_keep()
 
     def set_marks(self, ids: list[str], *, read: bool | None = None,
                   starred: bool | None = None) -> None:
@@ -313,7 +324,7 @@ class DailyActions:
     def action_unread_only(self) -> None:
         """Show only the unread articles (again: all)."""
         self.unread_only = not self.unread_only
-        self._refresh_list()  # type: ignore[attr-defined]
+        self._refresh_keep()
         self.set_status("Showing unread articles only (u: all)." if self.unread_only  # type: ignore[attr-defined]
                         else "Showing all articles.")
 
@@ -399,7 +410,7 @@ class DailyActions:
             self.searched_sort = SORTS[(SORTS.index(cur) + 1) % len(SORTS)]
         else:
             self.sort_mode = "source" if self.sort_mode == "date" else "date"
-        self._refresh_list()  # type: ignore[attr-defined]
+        self._refresh_keep()
         self.set_status(f"Sorted by {self.order}.")  # type: ignore[attr-defined]
 
     # --- links, export, pager -------------------------------------------------------------

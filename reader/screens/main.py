@@ -45,7 +45,7 @@ from reader.screens.feeds import (
 from reader.screens.daily import DAILY_BINDINGS, DailyActions
 from reader.screens.gate import Gate, first_mention, seeds_dir
 
-SEARCH_LIMIT = 200
+SEARCH_LIMIT = 200  # results shown at once; the rest follow from a second, complete search
 PROGRESS_EVERY = 0.05  # seconds between progress messages from an ingest
 
 
@@ -63,11 +63,13 @@ class RowsLoaded(Message):
 
 
 class SearchDone(Message):
-    """Results of search number ``seq``."""
+    """Results of search number ``seq``: the first :data:`SEARCH_LIMIT` (``partial``: more
+    are coming), or all of them."""
 
     def __init__(self, seq: int, query: str, hits: list[tuple[str, float]],
-                 terms: set[str]) -> None:
+                 terms: set[str], partial: bool = False) -> None:
         self.seq, self.query, self.hits, self.terms = seq, query, hits, terms
+        self.partial = partial
         super().__init__()
 
 
@@ -333,7 +335,13 @@ class MainScreen(DailyActions, Screen[None]):
         except QueryError as exc:
             self.post_message(SearchFailed(seq, query, str(exc)))
             return
-        self.post_message(SearchDone(seq, query, hits, terms))
+        more = len(hits) >= SEARCH_LIMIT
+        self.post_message(SearchDone(seq, query, hits, terms, partial=more))
+        if more and seq == self._search_seq and not get_current_worker().is_cancelled:
+            # every hit, not cut at the first page: the list is virtual, so all can scroll
+            hits, terms = self.gate.search(query, None)
+            if seq == self._search_seq:
+                self.post_message(SearchDone(seq, query, hits, terms))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def load_article(self, seq: int, article_id: str, paragraph: int | None, note: str | None,
@@ -481,14 +489,21 @@ class MainScreen(DailyActions, Screen[None]):
     def on_search_done(self, message: SearchDone) -> None:
         if message.seq != self._search_seq:
             return  # stale: the user has typed since
+        article_list = self.query_one(ArticleList)
+        # the rest of the hits arriving keeps the cursor where the user has put it
+        stay = (article_list.current.id if self.results_query == message.query
+                and self.search_hits is not None and article_list.current is not None
+                else None)
         self.search_hits = message.hits
         self.terms = message.terms
         self._refresh_list()
+        if stay is not None:
+            article_list.select(stay)
         self.call_after_refresh(self._searched, message.query, self._typed_at)
         self.query_one(ReaderView).set_terms(message.terms)
         n = len(message.hits)
-        line = Text(f"{n}{'+' if n >= SEARCH_LIMIT else ''} result{'s' if n != 1 else ''} for ",
-                    end="")
+        line = Text(f"{n}{'+ (loading the rest)' if message.partial else ''} "
+                    f"result{'s' if n != 1 else ''} for ", end="")
         line.append_text(plain(message.query, "bold"))
         hits = self.query_one(ReaderView).hit_position[1]
         if hits:
