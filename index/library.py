@@ -269,7 +269,7 @@ def _work_many(units: Sequence[_Unit]) -> tuple[list[_Result], dict[str, int]]:
                 enriched = enrich(article, mentions=ms)
                 prints = prepare(article.id, article.source, article.published,
                                  enrichable(article.paragraphs),
-                                 [r.key for r in enriched.entities])
+                                 [r.key for r in enriched.entities], article.title)
                 doc = document(article, search_names(
                     (r.entity.name, r.entity.type, r.entity.aliases) for r in enriched.entities))
                 out[k] = (units[k].name, (article.id, store.rows_of(enriched), doc, prints), None)
@@ -1003,7 +1003,7 @@ class Library:
         with self._write_lock(), store.transaction(self.conn):
             self.passages.add_many(
                 (a.id, a.source, a.published, enrichable(a.paragraphs),
-                 store.entity_keys_of(self.conn, a.id))
+                 store.entity_keys_of(self.conn, a.id), a.title)
                 for _seq, a in store.iter_articles(self.conn, 0)
             )
 
@@ -1261,10 +1261,35 @@ class Library:
         """Number of articles."""
         return int(self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
 
-    def rows(self, limit: int | None = None) -> list[ArticleRow]:
-        """Every article (or the ``limit`` newest) as a light row, newest first."""
+    def rows(self, limit: int | None = None,
+             stories: dict[str, str] | None = None) -> list[ArticleRow]:
+        """Every article (or the ``limit`` newest) as a light row, newest first. An undated
+        article of a story sits right after its story's newest dated article (not at the
+        bottom, away from it); undated articles with no dated story come last. ``stories``:
+        ``self.stories()`` when the caller has it already."""
         _fault_point("rows")
-        return store.list_rows(self.conn, limit)
+        rows = store.list_rows(self.conn, limit)
+        if not rows or rows[-1].published is not None:
+            return rows
+        if stories is None:
+            stories = self.stories()
+        undated: dict[str, list[ArticleRow]] = {}
+        for r in rows:
+            if r.published is None and r.id in stories:
+                undated.setdefault(stories[r.id], []).append(r)
+        if not undated:
+            return rows
+        out: list[ArticleRow] = []
+        for r in rows:
+            if r.published is None:
+                if r.id not in stories:
+                    out.append(r)
+                continue  # placed beside its story, or below if the story has no date
+            out.append(r)
+            out.extend(undated.pop(stories.get(r.id, ""), ()))
+        for rs in undated.values():  # stories with no dated article
+            out.extend(rs)
+        return out
 
     def rows_by_id(self, ids: Sequence[str]) -> dict[str, ArticleRow]:
         """Light rows of the given articles (missing ids are left out)."""
@@ -1540,8 +1565,9 @@ class Library:
         return self.passages.stories()
 
     def story_articles(self, article_id: str) -> list[str]:
-        """The article and the other articles of its story."""
-        return [article_id] + [r.id for r in self.passages.related(article_id)]
+        """The article and the other articles of its story (the story alone: what the list
+        counts is what the jumps visit)."""
+        return self.passages.story_members(article_id)
 
     def story_sizes(self, ids: Sequence[str]) -> dict[str, tuple[str, int]]:
         """article id -> (story id, articles in the story) for the given articles (what

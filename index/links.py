@@ -53,25 +53,36 @@ Rules
     ``idf = -log((df_window + IDF_PRIOR * p_all) / (n_window + IDF_PRIOR))``. So a big old
     corpus does not make every word of this year's news look rare, and a window with few
     articles leans on the library as a whole.
+  * A batch of articles is counted (document frequencies) before any of its articles is
+    placed (``PRECOUNT``): a library added in one go is judged with the IDF of the whole
+    library, not of the few articles that came first (in which every shared word looks
+    common). One-at-a-time adds count as they come, so a batch and the same articles added
+    one by one may group differently.
   * Story similarity = ``STORY_TERM_WEIGHT`` * cosine of term vectors ((1+log tf) * IDF, top
-    ``TERMS``) + the rest * cosine of IDF-weighted entity keys. Candidates are the
-    other-source articles sharing >= ``MIN_ENTITY_SHARED`` non-hub entity keys (hubs: keys in
-    more than ``ENTITY_CAP`` articles) within ``ENTITY_DAYS`` (or undated), plus the articles
-    sharing a passage.
+    ``TERMS``; the title's words count ``TITLE_WEIGHT`` times) + the rest * cosine of
+    IDF-weighted entity keys. Candidates are the other-source articles sharing >=
+    ``MIN_ENTITY_SHARED`` non-hub entity keys (hubs: keys in more than ``ENTITY_CAP``
+    articles) within ``ENTITY_DAYS``, or undated (an undated article: of any date), plus the
+    articles sharing a passage.
   * An article *links* to a candidate of another source when: they share passages totalling
     >= ``STORY_SHINGLES`` shingles (or a shorter passage and similarity >= ``STORY_WEAK``
     times the bar) within ``PASSAGE_DAYS`` (or either date unknown); or their similarity is
-    >= ``STORY_DATED`` within ``ENTITY_DAYS`` days, or >= ``STORY_UNDATED`` when either date
-    is unknown (entity cosine >= ``MIN_ENTITY_SIM`` in both cases).
+    >= ``STORY_DATED`` + ``DAY_STEP`` per day between them within ``ENTITY_DAYS`` days (news
+    of one story is mostly of one day: several stories about the same people on nearby days
+    must not chain), >= ``STORY_UNDATED`` when both dates are unknown, >= ``STORY_MIXED``
+    when one is (entity cosine >= ``MIN_ENTITY_SIM`` in all cases): an undated article joins
+    a story by its content.
   * A link is not enough to join a story of several articles (that chains related but
     different events): the article must also be similar to the story as a whole, its
     similarity to the story's centroid >= ``CENTROID_BAR``. A story it links to no member of
     (a candidate through shared entities, similar as a whole) it may join only if its nearest
     member is similar to it by at least ``NEAREST_BAR`` times the link bar: a centroid is
     denser than any article, and a related event's story scores high against it without any
-    one article being close (mutual-neighbour style). Of the stories it may join it
-    joins the most similar; it merges two stories only if their centroids are similar
-    (>= ``MERGE_BAR``).
+    one article being close (mutual-neighbour style). An undated article uses
+    ``CENTROID_UNDATED``. Of the stories it may join it joins the most similar; it merges
+    two stories only if their centroids are similar (>= ``MERGE_BAR``), or when one of the
+    two is a lone article it links to and the grown story is similar to it (>= ``LONE_BAR``):
+    what that article would have joined had it arrived last.
   * Story ids are stable as articles arrive: a new article founds its own story, and a merged
     story keeps the id of the oldest one (its founding article). They depend on the order of
     arrival: rebuilding a library from the same articles in another order may group a few
@@ -99,7 +110,8 @@ from index.passages import ParagraphPrint, _parts, match
 
 __all__ = ["PassageIndex", "PreparedArticle", "Related", "PassageLink", "prepare"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: titles among the terms, new story rules (re-derived on upgrade)
+TITLE_WEIGHT = 2  # a title word counts as this many occurrences in the article's terms
 SHINGLE_CAP = 40  # a shingle held by more other-source paragraphs than this is boilerplate
 ENTITY_CAP = 300  # keys in more articles than this do not generate story candidates
 ENTITY_CANDIDATES = 30
@@ -112,17 +124,22 @@ ALL_EPOCHS = -1
 IDF_PRIOR = 20.0  # weight (in articles) of the library-wide rate in a window's IDF
 STORY_TERM_WEIGHT = 0.7  # story similarity = w * term cosine + (1 - w) * entity cosine
 STORY_DATED = 0.13
-STORY_UNDATED = 0.16
+STORY_UNDATED = 0.2
+STORY_MIXED = 0.2  # the bar between a dated and an undated article
+DAY_STEP = 0.06  # the dated bar rises by this much for each day between the two articles
 MIN_ENTITY_SIM = 0.05
 STORY_WEAK = 0.75  # a short shared passage joins only with this fraction of the similarity bar
-CENTROID_BAR = 0.14  # similarity to a story's centroid to join a story of 2+ articles
-NEAREST_BAR = 0.85  # joining a story without a link: its nearest member's similarity / bar
+CENTROID_BAR = 0.2  # similarity to a story's centroid to join a story of 2+ articles
+CENTROID_UNDATED = 0.14  # the same for an undated article (content is all it has)
+NEAREST_BAR = 0.7  # joining a story without a link: its nearest member's similarity / bar
 MERGE_BAR = 0.25  # centroid similarity of two stories for an article to merge them
+LONE_BAR = 0.14  # centroid similarity for a lone article the new one links to, to merge it in
 CENTROID_TERMS = 200
 CENTROID_ENTS = 100
 _FLUSH_ROWS = 200_000
+PRECOUNT = True
 STORY_SHINGLES = 6  # shared shingles (over all linked paragraphs) for a passage-only join
-MIN_ENTITY_SHARED = 2  # at least this many shared keys for an entity-only link
+MIN_ENTITY_SHARED = 1  # at least this many shared keys for an entity-only link
 _CHUNK = 900
 _SCALE = 10_000  # stored weights are integers, 1/_SCALE
 STORY_PREFIX = "story:"
@@ -193,9 +210,11 @@ def prepare(
     published: date | None,
     paragraphs: Sequence[str],
     entity_keys: Collection[str],
+    title: str | None = None,
 ) -> PreparedArticle:
     """Fingerprint and count one article: pure (no I/O, no shared state but caches), safe to run
-    in a worker process; the result pickles compactly."""
+    in a worker process; the result pickles compactly. The title's words count among the
+    article's terms (``TITLE_WEIGHT`` times each), not among its passages."""
     hashes = array("q")
     sents = array("i")
     quotes = array("i")
@@ -210,6 +229,8 @@ def prepare(
         ends.append(len(hashes))
         sizes.append([len(sh), ssz, qsz])
         words += hs
+    if title:
+        words += _parts(title)[7] * TITLE_WEIGHT
     tf = Counter(words)
     terms = sorted(tf)
     return PreparedArticle(
@@ -689,19 +710,19 @@ class _Batch:
         if self.db_entities and (self.min_sid < sid or self.max_sid > sid):
             for chunk in _chunks(rare):
                 marks = ",".join("?" * len(chunk))
-                if day is None:
-                    q = f"SELECT key, aid FROM pi_entity WHERE key IN ({marks}) AND day = 0 AND sid != ?"
+                if day is None:  # an undated article may belong with any date
+                    q = f"SELECT key, aid FROM pi_entity WHERE key IN ({marks}) AND sid != ?"
                     res += self.cur.execute(q, (*chunk, sid)).fetchall()
-                else:
+                else:  # a dated one: with articles of days near it, or undated ones
                     q = (f"SELECT key, aid FROM pi_entity WHERE key IN ({marks})"
-                         " AND day BETWEEN ? AND ? AND sid != ?")
+                         " AND (day BETWEEN ? AND ? OR day = 0) AND sid != ?")
                     res += self.cur.execute(
                         q, (*chunk, day - ENTITY_DAYS, day + ENTITY_DAYS, sid)).fetchall()
         if self.entity_mem:
-            lo, hi = (day - ENTITY_DAYS, day + ENTITY_DAYS) if day is not None else (0, 0)
             for k in rare:
                 for d, oaid, osid in self.entity_mem.get(k, ()):
-                    if osid != sid and lo <= d <= hi:
+                    if osid != sid and (day is None or not d
+                                        or day - ENTITY_DAYS <= d <= day + ENTITY_DAYS):
                         res.append((k, oaid))
         for k, oaid in res:
             if oaid != aid:
@@ -931,10 +952,20 @@ class PassageIndex:
         ok = False
         try:
             exists = "SELECT 1 FROM pi_article WHERE id = ?"
+            todo = []
             for p in items:
                 if p.id in st.ids or cur.execute(exists, (p.id,)).fetchone():
                     continue
                 st.ids.add(p.id)
+                todo.append(p)
+            # the batch's articles are counted before any is placed: an article is compared
+            # with the IDF of the library as it will be, the whole batch included (a library
+            # added in one go is not judged by the few articles that came first)
+            for p in todo if PRECOUNT else ():
+                st.count("t", p.terms, p.day)
+                if p.keys:
+                    st.count("e", p.keys, p.day)
+            for p in todo:
                 self._add_one(st, p, st.source_id(p.source))
                 if len(st.shingle_rows) > _FLUSH_ROWS:
                     st.flush_postings()
@@ -1007,7 +1038,7 @@ class PassageIndex:
 
         # ---- term profile: top terms by tf-idf (tf kept; IDF applied when compared)
         tf_of = dict(zip(p.terms, p.tfs, strict=True))
-        idf = st.count("t", p.terms, day)
+        idf = st.idf("t", p.terms, day) if PRECOUNT else st.count("t", p.terms, day)
         log = math.log
         raw = {h: 1 + log(c) for h, c in tf_of.items()}
         top = _top({h: w * idf[h] for h, w in raw.items()}, TERMS)
@@ -1017,7 +1048,7 @@ class PassageIndex:
         # ---- entities: candidates sharing non-hub keys
         candidates: set[int] = set()
         if keys:
-            eidf = st.count("e", keys, day)
+            eidf = st.idf("e", keys, day) if PRECOUNT else st.count("e", keys, day)
             candidates = st.entity_candidates(aid, sid, day, keys, eidf)
             st.add_entities(keys, day, aid, sid)
         candidates |= set(pass_score)
@@ -1084,8 +1115,11 @@ class PassageIndex:
                 nearest[o["story"]] = max(nearest.get(o["story"], 0.0), combined / bar)
             if day is None and oday is None:
                 joined = joined or (combined >= STORY_UNDATED and es >= MIN_ENTITY_SIM)
+            elif day is None or oday is None:  # content alone places an undated article
+                joined = joined or (combined >= STORY_MIXED and es >= MIN_ENTITY_SIM)
             elif gap is not None and gap <= ENTITY_DAYS:
-                joined = joined or (combined >= STORY_DATED and es >= MIN_ENTITY_SIM)
+                joined = joined or (combined >= STORY_DATED + DAY_STEP * gap
+                                    and es >= MIN_ENTITY_SIM)
             if joined or pass_score.get(oaid):
                 neighbours[oaid] = (round(combined + pass_score.get(oaid, 0.0), 4),
                                     round(combined, 4), len([x for x in links if x[2] == oaid]))
@@ -1138,7 +1172,7 @@ class PassageIndex:
         for s, (n, _ct, _ce) in info.items():
             x = sim(mine, weighted[s])
             if (n == 1 and linked[s]) or (
-                    n > 1 and x >= CENTROID_BAR
+                    n > 1 and x >= (CENTROID_BAR if day is not None else CENTROID_UNDATED)
                     and (linked[s] or nearest.get(s, 0.0) >= NEAREST_BAR)) or (
                     len(linked[s]) >= max(2, (n + 1) // 2)):
                 scored.append((-x, s))
@@ -1152,8 +1186,14 @@ class PassageIndex:
         grown = (_add_vec(weighted[best][0], mine[0]), _add_vec(weighted[best][1], mine[1]))
         accepted = {s for _neg, s in scored}
         for s in sorted(info):
-            if s != best and (sim(grown, weighted[s]) >= MERGE_BAR
-                              or (s in accepted and s in strong and best in strong)):
+            if s == best:
+                continue
+            x = sim(grown, weighted[s])
+            # a lone article the new one links to joins the grown story as it would have,
+            # had it arrived last (the order of arrival should not decide the grouping)
+            if (x >= MERGE_BAR or (s in accepted and s in strong and best in strong)
+                    or (linked[s] and (info[s][0] == 1 or info[best][0] == 1)
+                        and (s in accepted or info[s][0] == 1) and x >= LONE_BAR)):
                 merged.append(s)
         total = 1
         for s in merged:
@@ -1198,6 +1238,19 @@ class PassageIndex:
             (article_id,),
         ).fetchone()
         return STORY_PREFIX + row[0] if row else None
+
+    def story_members(self, article_id: str) -> list[str]:
+        """The article and the other articles of its story, in order of arrival (just the
+        article when it stands alone or is unknown). The one answer to "which articles tell
+        this story": the list's count and the next/previous-source jumps both come from it."""
+        row = self.conn.execute("SELECT story FROM pi_article WHERE id = ?",
+                                (article_id,)).fetchone()
+        if row is None:
+            return [article_id]
+        others = [r[0] for r in self.conn.execute(
+            "SELECT id FROM pi_article WHERE story = ? AND id != ? ORDER BY aid",
+            (row[0], article_id))]
+        return [article_id, *others]
 
     def stories(self) -> dict[str, str]:
         """Every indexed article -> its story id."""

@@ -50,8 +50,8 @@ class Gate:
     def list_rows(self) -> list[ListRow]:
         """Every article, newest first, with its story's other-source count."""
         with self._lock:
-            rows = self.library.rows()
             stories = self.library.stories()
+            rows = self.library.rows(stories=stories)
         if not stories:
             return [ListRow(r.id, r.title, r.source, r.published) for r in rows]
         source_of = {r.id: r.source for r in rows}
