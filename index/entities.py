@@ -1555,6 +1555,96 @@ def entity_key(name: str) -> str:
         return name.lower()
 
 
+_ORG_TAILS = _words("inc corp corporation co company llc ltd plc ag sa spa nv gmbh group holdings"
+                    " motor motors computer airlines")
+# one country, many names: the key every one of them joins
+_COUNTRY_KEYS = {
+    "us": "united states", "usa": "united states", "america": "united states",
+    "united states of america": "united states", "uk": "united kingdom",
+    "britain": "united kingdom", "great britain": "united kingdom",
+}
+
+
+def join_names(entries: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str], str]:
+    """One person (organisation, country), one key across articles.
+
+    ``entries`` are (key, type, document) of the entities of a collection (a story, a library,
+    a corpus). Returns {(key, type): joined key} for the keys that change; every other key
+    stands for itself:
+
+    * a person's key that is the tail of longer person keys ("trump" of "donald trump",
+      "comey" of "james b comey"), or failing that the first word of a name of three words
+      or more ("kim" of "kim jong un"), joins the longer one: the only one, or the one named
+      in the most documents when that is at least twice as many as the next;
+    * an organisation's key with a company ending ("apple inc", "general motors corporation",
+      "chrysler llc") joins the same name without it when the collection has that name;
+    * a country's other names ("us", "america", "britain") join its key ("united states").
+    """
+    docs: dict[str, set[str]] = defaultdict(set)
+    orgs: set[str] = set()
+    out: dict[tuple[str, str], str] = {}
+    for key, typ, doc in entries:
+        if not key:
+            continue
+        if typ == "PER":
+            docs[key].add(doc)
+        elif typ == "ORG":
+            orgs.add(key)
+        elif typ == "LOC" and key in _COUNTRY_KEYS:
+            out[(key, "LOC")] = _COUNTRY_KEYS[key]
+    for key in orgs:
+        ws = key.split()
+        while len(ws) > 1 and ws[-1] in _ORG_TAILS:
+            ws = ws[:-1]
+            short = " ".join(ws)
+            if short in orgs:
+                out[(key, "ORG")] = short
+                break
+    by_tail: dict[str, list[str]] = defaultdict(list)
+    by_head: dict[str, list[str]] = defaultdict(list)
+    for key in docs:
+        ws = key.split()
+        for m in range(1, len(ws)):
+            tail = ws[m:]
+            if len(tail) == 1 and (tail[0] in _PARTICLES or len(tail[0]) < 2):
+                continue
+            by_tail[" ".join(tail)].append(key)
+        if len(ws) > 2:  # "kim" of "kim jong un": a family name written first
+            by_head[ws[0]].append(key)
+    for key in docs:
+        cands = by_tail.get(key) or (by_head.get(key) if " " not in key else None)
+        if not cands:
+            continue
+        ranked = sorted(cands, key=lambda k: (-len(docs[k]), k))
+        best = ranked[0]
+        if len(ranked) == 1 or len(docs[best]) >= 2 * len(docs[ranked[1]]):
+            out[(key, "PER")] = best
+    # a chain ("trump" -> "donald trump" -> "donald j trump") ends at its last step
+    for k, v in list(out.items()):
+        seen = {k[0]}
+        while (v, k[1]) in out and v not in seen:
+            seen.add(v)
+            v = out[(v, k[1])]
+        out[k] = v
+    return out
+
+
+def story_keys(entities: Iterable[tuple[str, str]]) -> list[str]:
+    """The keys an article offers story grouping, from its entities' (key, type): every key,
+    and a person's surname besides the full name ("donald trump" also offers "trump"), so an
+    outlet writing "Mr. Trump" and one writing "Donald Trump" share the name."""
+    out = set()
+    for key, typ in entities:
+        if not key:
+            continue
+        out.add(key)
+        if typ == "PER" and " " in key:
+            last = key.rsplit(" ", 1)[1]
+            if len(last) > 1 and last not in _PARTICLES:
+                out.add(last)
+    return sorted(out)
+
+
 def _initials(words: list[str]) -> str:
     return "".join(w[0] for w in words if w[:1].isupper())
 
@@ -1732,7 +1822,10 @@ def _resolve(texts: Sequence[str], raws: list[list[_Raw]]) -> list[list[EntityMe
         nw = {i: len(keys[i].split()) for i in pool}
         maxw = max(nw.values())
         top = [i for i in pool if nw[i] == maxw]
-        pick = max(top, key=lambda i: (tx[i][:1].isupper(), surf[tx[i]], -i))
+        # capitalised, then not all capitals (a dateline's NEW YORK, a shouted TRUMP), then
+        # the most frequent form, then the first seen
+        pick = max(top, key=lambda i: (tx[i][:1].isupper(), not tx[i].isupper(), surf[tx[i]],
+                                       -i))
         names[root] = tx[pick]
         cues = [rs_[i].cue for i in members if rs_[i].cue]
         if cues:
@@ -1778,8 +1871,117 @@ def _dateline_places(text: str, rs: list[_Raw]) -> list[_Raw]:
 
 
 def _text_rules(text: str, rs: list[_Raw]) -> list[_Raw]:
-    """The rules that look at a whole text after tagging: "Name (ACRONYM)", dateline places."""
-    return _dateline_places(text, _add_paren_acronyms(text, rs))
+    """The rules that look at a whole text after tagging: "Name (ACRONYM)", dateline places,
+    then the name rules (see :func:`_name_rules`)."""
+    return _name_rules(text, _dateline_places(text, _add_paren_acronyms(text, rs)))
+
+
+# Titles and honorifics before a person's name: not part of the name ("Mr. Trump", "Lt. Gen.
+# Abdul-Amir Yarallah", "Prime Minister Theresa May"). Abbreviations take an optional dot.
+_TITLE_ABBR = ("Mr|Mrs|Ms|Mx|Dr|Sen|Sens|Rep|Reps|Gov|Gen|Lt|Col|Sgt|Capt|Cpt|Adm|Maj|Prof|Rev"
+               "|Hon|Pres|Cmdr|Brig|Cpl|Pvt|Amb|Supt|Insp|Atty|Fr|Sr|St")
+_TITLE_WORDS = ("President|Vice|Senator|Governor|General|Lieutenant|Colonel|Captain|Sergeant"
+                "|Admiral|Major|Commander|Corporal|Private|Professor|Reverend|Judge|Justice"
+                "|Secretary|Minister|Prime|Chancellor|King|Queen|Prince|Princess|Pope|Sheikh"
+                "|Ambassador|Director|Chairman|Chairwoman|Speaker|Mayor|Rabbi|Imam|Sir|Dame"
+                "|Lord|Chief|Deputy|Attorney|Representative|Congressman|Congresswoman"
+                "|Commissioner|Archbishop|Bishop|Cardinal|Ayatollah|Emir|Crown|Former|Foreign"
+                "|Defense|Defence|Interior|State|Labor|Labour|Health|Finance|Justice|Supreme"
+                "|Leader|Detective|Officer|Agent|Dr|Mr|Mrs|Ms")
+_TITLES_HEAD_RE = re.compile(
+    rf"(?:(?:(?:{_TITLE_ABBR})\.?|(?:{_TITLE_WORDS}))(?:\s+|(?<=\.)(?=\S)))+")
+# an honorific that makes the capitalised words after it a person's name
+_HONORIFIC_RE = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Sgt|Capt|Adm|Prof|Rev)\.?\s+"
+    r"((?:[A-Z][a-z][\w'’]*(?:-[A-Z][\w'’]+)?)(?:\s+(?:[A-Z][a-z][\w'’]*(?:-[A-Z][\w'’]+)?)){0,2})")
+# well-known organisations a tagger trained on 1996 news takes for people or places
+KNOWN_ORGS = _words(
+    """Twitter Facebook Google Apple Microsoft Instagram YouTube TikTok Snapchat WhatsApp
+    Netflix Uber Lyft Airbnb SpaceX Reddit Wikipedia WikiLeaks Wikileaks Huawei Samsung Gazprom
+    Rosneft Pfizer Moderna BioNTech AstraZeneca Novavax Walmart Wal-Mart Chrysler Ryanair
+    Lufthansa Volkswagen Greenpeace Mossad Hezbollah Hizbollah Hamas Taliban ISIS ISIL Daesh
+    Kremlin Pentagon Interpol Europol NATO Reuters Breitbart Politico Axios Buzzfeed BuzzFeed
+    Newsmax MSNBC CNN NPR BBC Xinhua TASS Sputnik Roscosmos NASA FEMA Medicaid Medicare Amtrak
+    Nasdaq OPEC Hashd"""
+) | frozenset(["Al Qaeda", "al Qaeda", "al-Qaeda", "Al-Qaeda", "Boko Haram", "Al Shabaab",
+               "Islamic State", "Fox News", "Johnson & Johnson", "Goldman Sachs", "Morgan Stanley",
+               "Amnesty International", "Human Rights Watch", "Red Cross", "Red Crescent",
+               "Muslim Brotherhood", "Planned Parenthood"])
+_CAPS_WORD_RE = re.compile(r"\b[A-Z][A-Z'’]+\b")
+_SENTENCE_CUT_RE = re.compile(r"[.!?\n]")
+
+
+def _name_rules(text: str, rs: list[_Raw]) -> list[_Raw]:
+    """Rules on names after tagging (issue 14):
+
+    * a person's name split at its hyphen ("Abdul" + "-" + "Amir Yarallah") is one name;
+    * titles and honorifics are not part of a person's name ("Lt. Gen. Abdul-Amir Yarallah"
+      -> "Abdul-Amir Yarallah"; "Sen. Josh Hawley" -> "Josh Hawley");
+    * the capitalised words after an honorific the tagger left out are a person ("Mr. Comey");
+    * all-capital words of a shouted passage ("NO COLLUSION, NO OBSTRUCTION!") are not names
+      unless known as names (places, companies, well-known organisations) or short acronyms;
+    * well-known organisations are never people or places ("Twitter", "Mossad").
+    """
+    if not rs and "." not in text:
+        return rs
+    out: list[_Raw] = []
+    for r in rs:
+        prev = out[-1] if out else None
+        if (prev is not None and prev.type == "PER" and r.type == "PER" and r.start == prev.end + 1
+                and text[prev.end] == "-" and prev.text[-1:].isalpha() and r.text[:1].isupper()):
+            out[-1] = _Raw(prev.start, r.end, "PER", text[prev.start:r.end], prev.initial, prev.cue)
+            continue
+        out.append(r)
+    rs = out
+    out = []
+    for r in rs:
+        if r.type == "PER":
+            m = _TITLES_HEAD_RE.match(r.text)
+            if m and m.end() < len(r.text) and r.text[m.end()].isupper():
+                cut = m.end()
+                r = _Raw(r.start + cut, r.end, r.type, r.text[cut:], False, r.cue)
+        name = r.text
+        if name in KNOWN_ORGS and r.type != "ORG":
+            r = _Raw(r.start, r.end, "ORG", name, r.initial, r.cue)
+        out.append(r)
+    rs = out
+    if "Mr" in text or "Ms" in text or "Dr" in text or "." in text:
+        covered = [(r.start, r.end) for r in rs]
+        extra = []
+        for m in _HONORIFIC_RE.finditer(text):
+            a, b = m.span(1)
+            if _TITLES_HEAD_RE.match(m.group(1) + " ") or any(x < b and a < y for x, y in covered):
+                continue
+            extra.append(_Raw(a, b, "PER", m.group(1), False))
+        if extra:
+            rs = sorted(rs + extra, key=lambda r: r.start)
+    if any(r.text.isupper() and len(r.text) >= 4 for r in rs):
+        rs = [r for r in rs if not _shouted(text, r)]
+    return rs
+
+
+def _shouted(text: str, r: _Raw) -> bool:
+    """Whether an all-capital mention is a word of a shouted passage, not a name: its
+    sentence has other all-capital words outside any name, at least one of them a common
+    word (NO, FAKE, NEWS), and the mention is no known name nor a short acronym."""
+    name = r.text
+    if not name.isupper() or sum(ch.isalpha() for ch in name) < 4 or name in KNOWN_ORGS:
+        return False
+    line = _line_of(text, r.start)
+    if not any(ch.islower() for ch in line):
+        return False  # a headline in capitals: the tagger has read it truecased
+    _, lex = _resources()
+    words = name.split()
+    if (name in lex.company1 or name.title() in lex.place1 or name.title() in lex.places
+            or name.title() in lex.company1 or (len(words) > 1 and name.title() in lex.companies)):
+        return False
+    a = max((m.end() for m in _SENTENCE_CUT_RE.finditer(text, 0, r.start)), default=0)
+    m = _SENTENCE_CUT_RE.search(text, r.end)
+    # "!" and "?" end a shout; a dot may be an abbreviation's: look a little further
+    b = m.end() if m else len(text)
+    others = [w.group() for w in _CAPS_WORD_RE.finditer(text, a, b)
+              if not (r.start <= w.start() < r.end) and len(w.group()) >= 2]
+    return bool(others) and (len(others) >= 2 or any(w.lower() in lex.common for w in others))
 
 
 def _add_paren_acronyms(text: str, rs: list[_Raw]) -> list[_Raw]:

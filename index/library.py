@@ -255,7 +255,7 @@ def _work_many(units: Sequence[_Unit]) -> tuple[list[_Result], dict[str, int]]:
                 guards.note("parse")
             out[k] = (unit.name, None, _failure(exc))
     if todo:
-        from index.entities import annotate_articles
+        from index.entities import annotate_articles, story_keys
         from index.links import prepare
 
         try:
@@ -269,7 +269,8 @@ def _work_many(units: Sequence[_Unit]) -> tuple[list[_Result], dict[str, int]]:
                 enriched = enrich(article, mentions=ms)
                 prints = prepare(article.id, article.source, article.published,
                                  enrichable(article.paragraphs),
-                                 [r.key for r in enriched.entities], article.title)
+                                 story_keys((r.key, r.entity.type) for r in enriched.entities),
+                                 article.title)
                 doc = document(article, search_names(
                     (r.entity.name, r.entity.type, r.entity.aliases) for r in enriched.entities))
                 out[k] = (units[k].name, (article.id, store.rows_of(enriched), doc, prints), None)
@@ -1000,10 +1001,13 @@ class Library:
 
     def _relink_all(self) -> None:
         """Rebuild passages, links and stories from the stored articles (after an upgrade)."""
+        from index.entities import story_keys
+
         with self._write_lock(), store.transaction(self.conn):
             self.passages.add_many(
                 (a.id, a.source, a.published, enrichable(a.paragraphs),
-                 store.entity_keys_of(self.conn, a.id), a.title)
+                 story_keys(self.conn.execute(
+                     "SELECT key, type FROM entities WHERE article=?", (a.id,))), a.title)
                 for _seq, a in store.iter_articles(self.conn, 0)
             )
 
@@ -1381,7 +1385,9 @@ class Library:
             sources[k].add(src)
         out = []
         for k, counter in names.items():
-            best = counter.most_common(1)[0][0]
+            # the name as most often written, but never in capitals (a dateline's NEW YORK)
+            # when it is written otherwise too
+            best = max(counter.items(), key=lambda nc: (not nc[0].isupper(), nc[1]))[0]
             out.append(EntityRow(
                 key=k[0], name=best, type=k[1],
                 aliases=tuple(sorted(aliases[k] - {best})),
@@ -1404,12 +1410,30 @@ class Library:
         }
         if not own:
             return []
-        rows = self._entity_rows(
-            "WHERE EXISTS (SELECT 1 FROM entities x WHERE x.article=? AND x.key=e.key"
-            " AND x.type=e.type)",
-            (aid,),
-        )
-        out = [replace(r, mentions=own.get((r.key, r.type), r.mentions)) for r in rows]
+        # one person, one entity: a surname (a company's short name, a country's other name)
+        # stands for the full name the story gives it ("Mr. Trump" -> "Donald Trump")
+        joined = self._joined_in_story(aid)
+        mine: dict[tuple[str, str], int] = {}
+        for (k, t), n in own.items():
+            j = (joined.get((k, t), k), t)
+            mine[j] = mine.get(j, 0) + n
+        pairs = sorted(mine)
+        rows = []
+        for i in range(0, len(pairs), 400):
+            chunk = pairs[i : i + 400]
+            rows += self._entity_rows(
+                "WHERE (e.key, e.type) IN (VALUES " + ",".join(["(?,?)"] * len(chunk)) + ")",
+                [x for kt in chunk for x in kt],
+            )
+        targets = {(j, t) for (k, t) in own if (j := joined.get((k, t), k)) != k}
+        out = []
+        for r in rows:
+            r = replace(r, mentions=mine.get((r.key, r.type), r.mentions))
+            if (r.key, r.type) in targets:  # count the articles naming it by a short name too
+                arts = self.articles_naming(r.key, r.type)
+                srcs = {x.source for x in store.rows_by_id(self.conn, arts).values()}
+                r = replace(r, articles=len(arts), sources=len(srcs))
+            out.append(r)
         out.sort(key=lambda e: (-e.mentions, -e.sources, e.name))
         return out
 
@@ -1501,12 +1525,66 @@ class Library:
         out.sort(key=lambda e: (-e.mentions, -e.sources, e.name))
         return out
 
+    def _joined_in_story(self, article_id: str) -> dict[tuple[str, str], str]:
+        """:func:`index.entities.join_names` over the entities of an article's story."""
+        from index.entities import join_names
+
+        return join_names(self._entries_of(self.passages.story_members(article_id)))
+
     def articles_naming(self, key: str, type_: str | None = None) -> list[str]:
-        """Ids of articles naming an entity (by merge key), newest first."""
+        """Ids of articles naming an entity (by merge key), newest first: also those naming
+        it by a surname (a short name) that their story joins to it (see ``entities``)."""
         sql = ("SELECT e.article FROM entities e JOIN articles a ON a.id=e.article WHERE e.key=?"
                + (" AND e.type=?" if type_ else "")
                + " ORDER BY a.published IS NULL, a.published DESC, a.seq DESC")
-        return [r[0] for r in self.conn.execute(sql, (key, type_) if type_ else (key,))]
+        found = [r[0] for r in self.conn.execute(sql, (key, type_) if type_ else (key,))]
+        words = key.split()
+        if type_ not in (None, "PER", "ORG") or len(words) < 2:
+            return found
+        from index.entities import join_names
+
+        # candidates: articles naming a tail of the key ("trump" of "donald trump") or the
+        # name without a company ending, in a story with an article naming the key itself
+        shorter = [" ".join(words[m:]) for m in range(1, len(words))]
+        shorter += [" ".join(words[:m]) for m in range(1, len(words))]
+        have = set(found)
+        marks = ",".join("?" * len(shorter))
+        cands = [r for r in self.conn.execute(
+            f"SELECT article, key, type FROM entities WHERE key IN ({marks})"
+            + (" AND type=?" if type_ else ""), (*shorter, *([type_] if type_ else [])))
+            if r[0] not in have]
+        if not cands:
+            return found
+        story_of = self.passages.story_numbers([*have, *(r[0] for r in cands)])
+        named = {story_of[a] for a in found if a in story_of}
+        joined: dict[int, dict] = {}
+        extra = []
+        for art, k, t in cands:
+            story = story_of.get(art)
+            if art in have or story not in named:
+                continue
+            if story not in joined:
+                joined[story] = join_names(self._entries_of(self.passages.story_members(art)))
+            if joined[story].get((k, t)) == key:
+                extra.append(art)
+                have.add(art)
+        return self._newest_first(found + extra) if extra else found
+
+    def _entries_of(self, ids: Sequence[str]) -> list[tuple[str, str, str]]:
+        out: list[tuple[str, str, str]] = []
+        for i in range(0, len(ids), 500):
+            chunk = list(ids[i : i + 500])
+            out += self.conn.execute(
+                "SELECT key, type, article FROM entities WHERE article IN ("
+                + ",".join("?" * len(chunk)) + ")", chunk).fetchall()
+        return out
+
+    def _newest_first(self, ids: Sequence[str]) -> list[str]:
+        rows = store.rows_by_id(self.conn, list(ids))
+        out = sorted((i for i in ids if i in rows),
+                     key=lambda i: (rows[i].published or "", rows[i].seq), reverse=True)
+        out.sort(key=lambda i: rows[i].published is None)
+        return out
 
     def events(
         self, article_id: str | None = None, *, story_of: str | None = None

@@ -138,6 +138,7 @@ CENTROID_TERMS = 200
 CENTROID_ENTS = 100
 _FLUSH_ROWS = 200_000
 PRECOUNT = True
+PRECOUNT_BATCH = 8192  # articles counted ahead at most
 STORY_SHINGLES = 6  # shared shingles (over all linked paragraphs) for a passage-only join
 MIN_ENTITY_SHARED = 1  # at least this many shared keys for an entity-only link
 _CHUNK = 900
@@ -952,23 +953,30 @@ class PassageIndex:
         ok = False
         try:
             exists = "SELECT 1 FROM pi_article WHERE id = ?"
-            todo = []
-            for p in items:
-                if p.id in st.ids or cur.execute(exists, (p.id,)).fetchone():
-                    continue
-                st.ids.add(p.id)
-                todo.append(p)
-            # the batch's articles are counted before any is placed: an article is compared
-            # with the IDF of the library as it will be, the whole batch included (a library
-            # added in one go is not judged by the few articles that came first)
-            for p in todo if PRECOUNT else ():
-                st.count("t", p.terms, p.day)
-                if p.keys:
-                    st.count("e", p.keys, p.day)
-            for p in todo:
-                self._add_one(st, p, st.source_id(p.source))
-                if len(st.shingle_rows) > _FLUSH_ROWS:
-                    st.flush_postings()
+            it = iter(items)
+            while True:
+                todo = []
+                for p in it:
+                    if p.id in st.ids or cur.execute(exists, (p.id,)).fetchone():
+                        continue
+                    st.ids.add(p.id)
+                    todo.append(p)
+                    if len(todo) >= PRECOUNT_BATCH:
+                        break
+                if not todo:
+                    break
+                # the batch's articles are counted before any is placed: an article is
+                # compared with the IDF of the library as it will be, the whole batch
+                # included (a library added in one go is not judged by the few articles that
+                # came first); batches of PRECOUNT_BATCH bound the memory
+                for p in todo if PRECOUNT else ():
+                    st.count("t", p.terms, p.day)
+                    if p.keys:
+                        st.count("e", p.keys, p.day)
+                for p in todo:
+                    self._add_one(st, p, st.source_id(p.source))
+                    if len(st.shingle_rows) > _FLUSH_ROWS:
+                        st.flush_postings()
             ok = True
         finally:
             try:
@@ -1251,6 +1259,15 @@ class PassageIndex:
             "SELECT id FROM pi_article WHERE story = ? AND id != ? ORDER BY aid",
             (row[0], article_id))]
         return [article_id, *others]
+
+    def story_numbers(self, article_ids: Sequence[str]) -> dict[str, int]:
+        """Article id -> an integer naming its story (equal for the articles of one story)."""
+        out: dict[str, int] = {}
+        ids = list(article_ids)
+        for chunk in _chunks(ids):
+            q = "SELECT id, story FROM pi_article WHERE id IN ({})".format(",".join("?" * len(chunk)))
+            out.update(self.conn.execute(q, chunk).fetchall())
+        return out
 
     def stories(self) -> dict[str, str]:
         """Every indexed article -> its story id."""

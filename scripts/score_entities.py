@@ -273,6 +273,138 @@ def meantime_conventions(data: str | Path | None = None) -> dict[str, Any]:
     }
 
 
+# --- one person, one entity: identity of named mentions within and across documents ----------
+#
+# Each gold named mention is matched to the predicted mention over it (same span, a name that
+# ends the gold phrase: "President Vladimir Putin" ends with "Vladimir Putin", or one holding
+# the gold span). A matched mention's predicted
+# entity is its article's entity key (titles out, a surname joined to the full name within the
+# article), then joined across the collection (``entities.join_names``: a surname to the one
+# full name it stands for). B-cubed P/R/F1 of those entities against the gold identities
+# (MEANTIME ``instance_id``, NewsWCL50 ``chain``), over matched mentions, pooled over every
+# document of a collection ("across": MEANTIME's corpus, each NewsWCL50 event, whose chain ids
+# are the event's own) and document by document ("within"); an unmatched gold mention is left
+# out (this measures identity, the span scores above measure finding names) and counted.
+
+
+def _bcubed(pairs: list[tuple[str, str]]) -> tuple[float, float, float]:
+    """B-cubed over (predicted cluster, gold cluster) of each item."""
+    if not pairs:
+        return 0.0, 0.0, 0.0
+    pc: Counter[str] = Counter(p for p, _ in pairs)
+    gc: Counter[str] = Counter(g for _, g in pairs)
+    both: Counter[tuple[str, str]] = Counter(pairs)
+    n = len(pairs)
+    p = sum(both[x] / pc[x[0]] for x in pairs) / n
+    r = sum(both[x] / gc[x[1]] for x in pairs) / n
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def _entity_of(ms: list, start: int, end: int):
+    """The predicted mention over a gold span: the same span, a name ending the gold phrase
+    (the name it heads: "President Vladimir Putin", "Airbus parent EADS"; not "Trump" in
+    "the Trump administration"), or one holding the gold span; else None."""
+    best = None
+    for m in ms:
+        if m.start < end and start < m.end and (
+                (start <= m.start and m.end == end) or (m.start <= start and end <= m.end)) and (
+                best is None or (m.end - m.start) > (best.end - best.start)):
+            best = m
+    return best
+
+
+def _identity(docs: list[tuple[str, str, list[tuple[int, int, str]]]], join: bool = True,
+              group_of: dict[str, str] | None = None) -> dict[str, Any]:
+    """docs: (doc id, text, gold mentions (start, end, gold id)). ``group_of``: doc -> the
+    collection its names are joined across (default: all documents together)."""
+    found: list[tuple[str, str, str]] = []  # (doc, predicted key, gold id)
+    entries = []
+    missed = 0
+    for doc, text, gold in docs:
+        ms = E.extract_entities(text)
+        keyed = [(m, E.entity_key(m.name), m.type) for m in ms]
+        entries += [(k, t, doc) for _m, k, t in keyed]
+        for a, b, g in gold:
+            m = _entity_of(ms, a, b)
+            if m is None:
+                missed += 1
+                continue
+            found.append((doc, f"{m.type}:{E.entity_key(m.name)}", g))
+    joined: dict[str, dict] = {}
+    if join and hasattr(E, "join_names"):
+        groups: dict[str, list] = {}
+        for k, t, doc in entries:
+            groups.setdefault((group_of or {}).get(doc, ""), []).append((k, t, doc))
+        joined = {gname: E.join_names(es) for gname, es in groups.items()}
+
+    def pred(doc: str, key: str) -> str:
+        t, k = key.split(":", 1)
+        j = joined.get((group_of or {}).get(doc, ""), {})
+        return f"{t}:{j.get((k, t), k)}"
+
+    # across: pooled over the documents of each collection (gold ids of NewsWCL50 are per
+    # event), weighted by mentions
+    by_group: dict[str, list] = {}
+    for d, k, g in found:
+        by_group.setdefault((group_of or {}).get(d, ""), []).append((pred(d, k), g))
+    n = len(found) or 1
+    acc = [0.0, 0.0]
+    for ps in by_group.values():
+        p, r, _f = _bcubed(ps)
+        acc[0] += p * len(ps)
+        acc[1] += r * len(ps)
+    ap, ar = acc[0] / n, acc[1] / n
+    across = (ap, ar, 2 * ap * ar / (ap + ar) if ap + ar else 0.0)
+    within_pairs: dict[str, list] = {}
+    for d, k, g in found:
+        within_pairs.setdefault(d, []).append((pred(d, k), g))
+    # within: every document's own B-cubed, weighted by its mentions
+    w = [0.0, 0.0]
+    for ps in within_pairs.values():
+        p, r, _f = _bcubed(ps)
+        w[0] += p * len(ps)
+        w[1] += r * len(ps)
+    wp, wr = w[0] / n, w[1] / n
+    within = (wp, wr, 2 * wp * wr / (wp + wr) if wp + wr else 0.0)
+    return {"across": across, "within": within, "matched": len(found), "missed": missed}
+
+
+def identity_meantime(data: str | Path | None = None, join: bool = True) -> dict[str, Any]:
+    """MEANTIME named PER/LOC/ORG mentions (every line: later lines carry the cross-document
+    mentions) by ``instance_id``, joined across the whole corpus."""
+    docs = []
+    for d in _load(data_dir(data) / "meantime.gold.jsonl.gz"):
+        gold = [(e["start"], e["end"], e["instance_id"]) for e in d["entities"]
+                if e.get("syntactic_type") == "NAM" and e.get("type") in TYPES
+                and e.get("instance_id")]
+        docs.append((str(d["doc"]), d["text"], gold))
+    return _identity(docs, join)
+
+
+def identity_newswcl(data: str | Path | None = None, join: bool = True) -> dict[str, Any]:
+    """NewsWCL50 mentions by ``chain`` (chains cross the five outlets of an event), over the
+    mentions that hold a name we find; names joined across each event's five articles."""
+    d = data_dir(data)
+    texts = {}
+    group_of = {}
+    for r in _load(d / "newswcl50.jsonl.gz"):
+        key = r["file"] if "file" in r else f"{r['story']}/{r['source']}"
+        texts[key] = r["text"]
+        group_of[key] = r["story"]
+    gold: dict[str, list] = {}
+    for m in _load(d / "newswcl50-mentions.jsonl.gz"):
+        gold.setdefault(m["file"], []).append((m["start"], m["end"], m["chain"]))
+    docs = [(k, texts[k], gold.get(k, [])) for k in texts]
+    return _identity(docs, join, group_of)
+
+
+def _print_identity(name: str, r: dict[str, Any]) -> None:
+    a, w = r["across"], r["within"]
+    print(f"{name:10s} identity across documents B-cubed P {a[0]:.3f} R {a[1]:.3f} F1 {a[2]:.3f};"
+          f" within P {w[0]:.3f} R {w[1]:.3f} F1 {w[2]:.3f}  ({r['matched']} gold mentions on "
+          f"a found name, {r['missed']} not)")
+
+
 def _print(name: str, r: dict[str, Any]) -> None:
     print(
         f"{name:10s} F1 {r['f1']:.3f}  P {r['p']:.3f}  R {r['r']:.3f}   "
@@ -312,6 +444,9 @@ def main() -> None:
                 f"{o['f1']:.3f} (P {o['p']:.3f} R {o['r']:.3f}) here"
             )
             _print("  name core", c["name_core"])
+        if name == "meantime":
+            _print_identity("  MEANTIME", identity_meantime(args.data))
+            _print_identity("  NewsWCL50", identity_newswcl(args.data))
         if args.errors:
             import random
 

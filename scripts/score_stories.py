@@ -145,7 +145,11 @@ def entity_keys_fn() -> tuple[Callable[[str], set[str]], str]:
     except Exception:  # module missing, incomplete, or failing to import
         return standin_entity_keys, "stand-in (capitalised n-grams)"
 
+    story_keys = getattr(mod, "story_keys", None)
+
     def keys(text: str) -> set[str]:
+        if story_keys is not None:  # as the library offers them (surnames besides names)
+            return set(story_keys((key(m.name), m.type) for m in extract(text)))
         out = set()
         for m in extract(text):
             name = getattr(m, "name", None) or getattr(m, "text", None) or m
