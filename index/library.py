@@ -1001,15 +1001,18 @@ class Library:
 
     def _relink_all(self) -> None:
         """Rebuild passages, links and stories from the stored articles (after an upgrade)."""
-        from index.entities import story_keys
-
         with self._write_lock(), store.transaction(self.conn):
             self.passages.add_many(
-                (a.id, a.source, a.published, enrichable(a.paragraphs),
-                 story_keys(self.conn.execute(
-                     "SELECT key, type FROM entities WHERE article=?", (a.id,))), a.title)
-                for _seq, a in store.iter_articles(self.conn, 0)
-            )
+                self._link_item(a) for _seq, a in store.iter_articles(self.conn, 0))
+
+    def _link_item(self, a: Article) -> tuple:
+        """What linking takes of a stored article (as the add path gives it: the enriched
+        paragraphs, the entities' story keys, the title), for re-linking and removal."""
+        from index.entities import story_keys
+
+        keys = story_keys(self.conn.execute(
+            "SELECT key, type FROM entities WHERE article=?", (a.id,)).fetchall())
+        return (a.id, a.source, a.published, enrichable(a.paragraphs), keys, a.title)
 
     def _mark_indexed(self) -> None:
         with store.transaction(self.conn):
@@ -1139,11 +1142,7 @@ class Library:
                 if present:
                     store.ensure_user_tables(self.conn)
                     arts = [a for i in present if (a := store.get_article(self.conn, i))]
-                    self.passages.remove(
-                        prepare(a.id, a.source, a.published, enrichable(a.paragraphs),
-                                store.entity_keys_of(self.conn, a.id))
-                        for a in arts
-                    )
+                    self.passages.remove(prepare(*self._link_item(a)) for a in arts)
                     n = store.delete_articles(self.conn, present)
                 else:
                     n = 0
