@@ -647,7 +647,7 @@ class _State:
     itself anaphoric; "the following day" or "a year earlier" count from it.
     """
 
-    __slots__ = ("pub", "anchor", "anchor_prec", "anchor_end")
+    __slots__ = ("pub", "anchor", "anchor_prec", "anchor_end", "year")
 
     #: how far (characters) an anaphor may be from the date it leans on
     REACH = 400
@@ -657,6 +657,9 @@ class _State:
         self.anchor: date | None = None
         self.anchor_prec = ""
         self.anchor_end = 0
+        # the year the text has moved to by naming it ("In 2017, ..."), until it moves again
+        # (another year, or a date counted from publication: "on Thursday", "last week")
+        self.year: int | None = None
 
     def ref(self, pos: int, day: bool = False) -> date | None:
         """The anchor when one is near enough (and fine enough), else the publication date."""
@@ -711,6 +714,8 @@ def _resolve(m: re.Match[str], text: str, st: _State) -> _Resolved | None:
                 if _valid(y, mo, d) and date(y, mo, d).weekday() == wn:
                     got = date(y, mo, d)
                     break
+        if got is None and st.year is not None and st.year != pub.year and _valid(st.year, mo, d):
+            got = date(st.year, mo, d)  # the text is telling another year's events
         if got is None:
             got = _month_day_year(
                 mo,
@@ -1070,6 +1075,11 @@ def _windows(text: str) -> list[tuple[int, int]]:
     return out
 
 
+# expressions that name their year, and expressions counted from publication (the present)
+_YEAR_KINDS = frozenset(("iso", "dmy", "mdy"))
+_PRESENT_KINDS = frozenset(("wd", "kw", "rel", "ago"))
+
+
 def _scan(text: str, st: _State) -> list[DateMention]:
     out: list[DateMention] = []
     last_end = 0
@@ -1093,6 +1103,11 @@ def _scan(text: str, st: _State) -> list[DateMention]:
             out.append(DateMention(s, e, text[s:e], _value(d, prec), prec))
             if anchor:
                 st.anchor, st.anchor_prec, st.anchor_end = d, prec, e
+            kind = m.lastgroup or ""
+            if kind in _YEAR_KINDS or (kind in ("md", "dm") and m.group(kind + "_y")):
+                st.year = d.year  # a full date with its year: "Feb. 8, 2017"
+            elif kind in _PRESENT_KINDS and (kind != "wd" or anchor):
+                st.year = None
             last_end = e
     return out
 
@@ -1286,7 +1301,8 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
 
 def article_events(paragraphs: Sequence[str], published: date | None) -> list[Event]:
-    """One :class:`Event` per date expression in ``paragraphs``.
+    """One :class:`Event` per date a sentence of ``paragraphs`` names (the most precise
+    expression of it: a month is left out when the same sentence names a day of it).
 
     Each event carries the sentence holding the expression, the resolved date and
     precision, the expression itself, the paragraph index and the expression's offsets
@@ -1309,8 +1325,16 @@ def article_events(paragraphs: Sequence[str], published: date | None) -> list[Ev
             if not mentions:
                 continue
             sents = split_sentences(para)
-            for mm in mentions:
-                sent = next(((a, b) for a, b in sents if a <= mm.start < b), (0, len(para)))
+            placed = [(mm, next(((a, b) for a, b in sents if a <= mm.start < b), (0, len(para))))
+                      for mm in mentions]
+            for mm, sent in placed:
+                # one event per date a sentence names, at its most precise: "in November,
+                # on Nov. 25" is 2017-11-25 once, not also 2017-11; the same day twice is once
+                if any(o is not mm and osent == sent and (
+                        (o.value != mm.value and o.value.startswith(mm.value))
+                        or (o.value == mm.value and o.start < mm.start))
+                       for o, osent in placed):
+                    continue
                 events.append(
                     Event(
                         date=mm.value,

@@ -1578,10 +1578,14 @@ def join_names(entries: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str],
       in the most documents when that is at least twice as many as the next;
     * an organisation's key with a company ending ("apple inc", "general motors corporation",
       "chrysler llc") joins the same name without it when the collection has that name;
-    * a country's other names ("us", "america", "britain") join its key ("united states").
+    * a country's other names ("us", "america", "britain") join its key ("united states")
+      when the collection has that key.
+
+    A key only ever joins another key of the collection.
     """
     docs: dict[str, set[str]] = defaultdict(set)
     orgs: set[str] = set()
+    locs: set[str] = set()
     out: dict[tuple[str, str], str] = {}
     for key, typ, doc in entries:
         if not key:
@@ -1590,7 +1594,10 @@ def join_names(entries: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str],
             docs[key].add(doc)
         elif typ == "ORG":
             orgs.add(key)
-        elif typ == "LOC" and key in _COUNTRY_KEYS:
+        elif typ == "LOC":
+            locs.add(key)
+    for key in locs:
+        if key in _COUNTRY_KEYS and _COUNTRY_KEYS[key] in locs:
             out[(key, "LOC")] = _COUNTRY_KEYS[key]
     for key in orgs:
         ws = key.split()

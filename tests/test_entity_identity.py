@@ -86,6 +86,8 @@ def test_join_names_surnames_companies_countries():
     assert j[("apple inc", "ORG")] == "apple"
     assert j[("us", "LOC")] == "united states"
     assert ("donald", "PER") not in j  # a first name alone is not joined to anyone
+    # a key only joins a key the collection has
+    assert join_names([("us", "LOC", "a"), ("iraq", "LOC", "a")]) == {}
     # a surname two people share about equally stays itself
     assert ("smith", "PER") not in join_names([("john smith", "PER", "a"), ("anna smith", "PER", "b"),
                                               ("smith", "PER", "c")])
