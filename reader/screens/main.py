@@ -545,7 +545,8 @@ class MainScreen(DailyActions, Screen[None]):
             return
         self.view = replace(self.view, entities=message.entities, events=message.events)
         self.query_one(EntitySidebar).show(message.entities)
-        self.query_one(EventStrip).show(message.events, message.article_id)
+        self.query_one(EventStrip).show(message.events, message.article_id,
+                                        self.view.published)
 
     def on_jump_to(self, message: JumpTo) -> None:
         self.open_article(message.article_id, message.paragraph, note=message.note,
