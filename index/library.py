@@ -1484,7 +1484,7 @@ class Library:
                 names[name] += n
                 aliases.update(json.loads(al))
                 aliases.add(name)
-            best = names.most_common(1)[0][0]
+            best = max(names.items(), key=lambda nc: (not nc[0].isupper(), nc[1]))[0]
             out.append(EntityRow(key=key, name=best, type=type_,
                                  aliases=tuple(sorted(aliases - {best})), mentions=mentions,
                                  articles=articles, sources=sources))
@@ -1501,9 +1501,29 @@ class Library:
         aid = self.resolve(article_id)
         cache = {} if cache is None else cache
         out = []
-        for key, type_, own_name, n in self.conn.execute(
+        own = self.conn.execute(
             "SELECT key, type, name, mentions FROM entities WHERE article=?", (aid,)
-        ).fetchall():
+        ).fetchall()
+        # one person, one entity: a surname the story gives in full is the full name
+        joined = self._joined_in_story(aid) if own else {}
+        if joined:
+            merged: dict[tuple[str, str], list] = {}
+            for key, type_, own_name, n in own:
+                j = (joined.get((key, type_), key), type_)
+                if j in merged:
+                    merged[j][3] += n
+                else:
+                    merged[j] = [j[0], type_, own_name, n]
+                if j[0] != key and j not in cache:
+                    arts = self.articles_naming(j[0], type_)
+                    names = Counter(name for (name,) in self.conn.execute(
+                        "SELECT name FROM entities WHERE key=? AND type=?", j))
+                    best = max(names.items(), key=lambda nc: (not nc[0].isupper(), nc[1]))[0] \
+                        if names else own_name
+                    srcs = {r.source for r in store.rows_by_id(self.conn, arts).values()}
+                    cache[j] = (best, len(arts), len(srcs))
+            own = [tuple(v) for v in merged.values()]
+        for key, type_, own_name, n in own:
             reach = cache.get((key, type_))
             if reach is None:
                 names: Counter[str] = Counter()
@@ -1517,7 +1537,8 @@ class Library:
                     names[name] += m  # ties go to the first seen, as in :meth:`entities`
                     sources.add(source)
                     articles += 1  # one row per article: (article, type, key) is the key
-                best = names.most_common(1)[0][0] if names else own_name
+                best = max(names.items(), key=lambda nc: (not nc[0].isupper(), nc[1]))[0] \
+                    if names else own_name  # never capitals when written otherwise too
                 reach = cache[(key, type_)] = (best, articles, len(sources))
             out.append(EntityRow(key=key, name=reach[0], type=type_, aliases=(), mentions=n,
                                  articles=reach[1], sources=reach[2]))

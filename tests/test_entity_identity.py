@@ -144,5 +144,10 @@ def test_the_story_joins_a_surname_to_its_full_name(tmp_path):
         assert ents[("james comey", "PER")].sources == 2
         assert ("donald trump", "PER") in ents, ents
         assert set(lib.articles_naming("james comey", "PER")) == set(ids.values())
+        # the app's sidebar (entity_reach) says the same
+        reach = {(e.key, e.type): e for e in lib.entity_reach(ids["Paper B"])}
+        assert ("comey", "PER") not in reach, reach
+        assert (reach[("james comey", "PER")].name, reach[("james comey", "PER")].sources) == (
+            "James Comey", 2)
     finally:
         lib.close()
