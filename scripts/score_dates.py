@@ -336,6 +336,97 @@ RULES = (
 )
 
 
+def timeline_order(directory: Path) -> dict | None:
+    """The event strip's ordering against SemEval-2015 Task 4 gold timelines over MEANTIME.
+
+    Each gold timeline is a target entity's events in date order (gold dates; events dated
+    XXXX are left out). An event is *placed* when the sentence holding it has a dated event
+    of ours (``article_events``; its date, the strip's date for that sentence). Figures:
+    coverage (placed / gold events), date agreement (our date equals the gold date at the
+    gold's precision), and ordering: over pairs of placed events of one timeline whose gold
+    dates differ, the share our dates put in the same order (a tie counts half)."""
+    path = directory / "meantime-timelines.jsonl.gz"
+    mt = directory / "meantime.gold.jsonl.gz"
+    if not path.exists() or not mt.exists():
+        return None
+    from index.dates import split_sentences
+
+    docs = {str(d["doc"]): d for d in _read(mt)}
+    placed_of: dict[str, dict[tuple[int, int], str]] = {}
+
+    def sentence_dates(doc: str) -> dict[tuple[int, int], str]:
+        if doc not in placed_of:
+            d = docs[doc]
+            text = d["text"]
+            pub = _dct(d.get("dct"))
+            sents = split_sentences(text)
+            out: dict[tuple[int, int], str] = {}
+            for ev in article_events([text], pub):
+                for a, b in sents:
+                    if a <= ev.start < b:
+                        out.setdefault((a, b), ev.date)
+                        break
+            placed_of[doc] = out
+        return placed_of[doc]
+
+    gold_n = placed = agree = 0
+    same = ties = pairs = 0
+    for tl in _read(path):
+        items = []
+        for step in tl["timeline"]:
+            gd = step["date"]
+            if not re.fullmatch(r"\d{4}(-\d\d(-\d\d)?)?", gd or ""):
+                continue
+            for ev in step["events"]:
+                if ev["doc"] not in docs:
+                    continue
+                gold_n += 1
+                ours = next((v for (a, b), v in sentence_dates(ev["doc"]).items()
+                             if a <= ev["start"] < b), None)
+                if ours is None:
+                    continue
+                placed += 1
+                agree += ours[: len(gd)] == gd
+                items.append((gd, ours))
+        for i in range(len(items)):
+            for j in range(i + 1, len(items)):
+                (g1, o1), (g2, o2) = items[i], items[j]
+                k = min(len(g1), len(g2))
+                if g1[:k] == g2[:k]:
+                    continue
+                pairs += 1
+                m = min(len(o1), len(o2))
+                if o1[:m] == o2[:m]:
+                    ties += 1
+                elif (o1[:m] < o2[:m]) == (g1[:k] < g2[:k]):
+                    same += 1
+    return {
+        "gold_events": gold_n, "placed": placed,
+        "coverage": placed / gold_n if gold_n else 0.0,
+        "date_agreement": agree / placed if placed else 0.0,
+        "pairs": pairs,
+        "order_accuracy": (same + 0.5 * ties) / pairs if pairs else 0.0,
+    }
+
+
+def _read(path: Path) -> list[dict]:
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _dct(value: str | None) -> date | None:
+    if not value:
+        return None
+    for fmt in ("%Y-%m-%d", "%d-%m-%Y", "%m-%d-%Y"):
+        try:
+            from datetime import datetime as _dt
+
+            return _dt.strptime(value[:10], fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", help="folder holding the gold .jsonl.gz files")
@@ -367,6 +458,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         for line in sc.errors[: args.errors]:
             print("   ", line)
+    tl = timeline_order(directory)
+    if tl is not None:
+        results["meantime_timelines"] = tl
+        if not args.json:
+            print(
+                f"timelines MEANTIME gold timelines (SemEval-2015 Task 4): {tl['placed']}/"
+                f"{tl['gold_events']} dated gold events placed on the strip ({tl['coverage']:.3f}),"
+                f" date agreement {tl['date_agreement']:.3f}, order of {tl['pairs']} pairs "
+                f"{tl['order_accuracy']:.3f}"
+            )
     rs = reuters_speed(args.reuters, directory)
     if rs is not None:
         results["reuters_article_events"] = rs

@@ -47,3 +47,22 @@ def test_one_event_per_date_a_sentence_names_at_its_most_precise():
     twice = _dates(["The offensive began on Saturday, and by Saturday night the town had "
                     "fallen."], date(2017, 11, 26))
     assert [d for _e, d in twice].count("2017-11-25") == 1, twice
+
+
+def test_meantime_timeline_order_floor():
+    """The strip's order against the SemEval-2015 Task 4 gold timelines (score_dates.py).
+    Before issue 14: 0.847 of 3,969 pairs; coverage 383/793 dated gold events."""
+    import sys
+
+    import pytest
+
+    from tests.conftest import DATA, REPO
+
+    if not (DATA / "meantime-timelines.jsonl.gz").exists():
+        pytest.skip(f"shared data not found at {DATA}")
+    sys.path.insert(0, str(REPO / "scripts"))
+    import score_dates
+
+    r = score_dates.timeline_order(DATA)
+    assert r["order_accuracy"] >= 0.845, r
+    assert r["coverage"] >= 0.48, r
