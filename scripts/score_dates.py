@@ -358,7 +358,7 @@ def timeline_order(directory: Path) -> dict | None:
         if doc not in placed_of:
             d = docs[doc]
             text = d["text"]
-            pub = _dct(d.get("dct"))
+            pub = _dct(d)
             sents = split_sentences(text)
             out: dict[tuple[int, int], str] = {}
             for ev in article_events([text], pub):
@@ -412,19 +412,6 @@ def timeline_order(directory: Path) -> dict | None:
 def _read(path: Path) -> list[dict]:
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
-
-
-def _dct(value: str | None) -> date | None:
-    if not value:
-        return None
-    for fmt in ("%Y-%m-%d", "%d-%m-%Y", "%m-%d-%Y"):
-        try:
-            from datetime import datetime as _dt
-
-            return _dt.strptime(value[:10], fmt).date()
-        except ValueError:
-            continue
-    return None
 
 
 def main(argv: list[str] | None = None) -> int:
