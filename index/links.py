@@ -79,7 +79,9 @@ Rules
     member is similar to it by at least ``NEAREST_BAR`` times the link bar: a centroid is
     denser than any article, and a related event's story scores high against it without any
     one article being close (mutual-neighbour style). An undated article uses
-    ``CENTROID_UNDATED``. Of the stories it may join it joins the most similar; it merges
+    ``CENTROID_UNDATED``, and so does a dated one that shares a passage with a member it
+    links to (``PASSAGE_EASES``: the same wire copy is evidence that the centroid of a
+    long-article story, diluted by each outlet's own angle, need not repeat). Of the stories it may join it joins the most similar; it merges
     two stories only if their centroids are similar (>= ``MERGE_BAR``), or when one of the
     two is a lone article it links to and the grown story is similar to it (>= ``LONE_BAR``):
     what that article would have joined had it arrived last.
@@ -138,6 +140,7 @@ CENTROID_TERMS = 200
 CENTROID_ENTS = 100
 _FLUSH_ROWS = 200_000
 PRECOUNT = True
+PASSAGE_EASES = True  # a shared passage with a linked member lowers the centroid bar
 PRECOUNT_BATCH = 8192  # articles counted ahead at most
 STORY_SHINGLES = 6  # shared shingles (over all linked paragraphs) for a passage-only join
 MIN_ENTITY_SHARED = 1  # at least this many shared keys for an entity-only link
@@ -1104,6 +1107,7 @@ class PassageIndex:
         # the candidates' stories -> the members the article links to
         linked: dict[int, list[int]] = defaultdict(list)
         strong: set[int] = set()  # stories with a member sharing a long passage
+        quoted: set[int] = set()  # stories with a linked member sharing any passage
         nearest: dict[int, float] = {}  # story -> its nearest candidate member's similarity / bar
         for oaid in sorted(candidates):
             o = info[oaid]
@@ -1133,6 +1137,8 @@ class PassageIndex:
                                     round(combined, 4), len([x for x in links if x[2] == oaid]))
             if joined:
                 linked[o["story"]].append(oaid)
+                if pass_score.get(oaid):
+                    quoted.add(o["story"])
                 if pass_shared.get(oaid, 0) >= STORY_SHINGLES:
                     strong.add(o["story"])
             elif comparable:
@@ -1143,11 +1149,13 @@ class PassageIndex:
                 [(aid, o, *v) for o, v in neighbours.items()]
                 + [(o, aid, *v) for o, v in neighbours.items()],
             )
-        return self._place(st, linked, strong, nearest, traw, keys, day, idf, eidf)
+        return self._place(st, linked, strong, nearest, traw, keys, day, idf, eidf,
+                           quoted if PASSAGE_EASES else set())
 
     def _place(self, st: _Batch, linked: dict[int, list[int]], strong: set[int],
                nearest: dict[int, float], traw: dict[int, float],
                keys: Sequence[str], day: int | None, idf: dict, eidf: dict,
+               quoted: set[int] = frozenset(),  # type: ignore[assignment]
                ) -> tuple[int | None, int, dict, dict]:
         """Choose the story of a new article linked to members of the ``linked`` stories: the
         most similar (centroid) of those it fits as a whole; merge others into it if their
@@ -1180,7 +1188,8 @@ class PassageIndex:
         for s, (n, _ct, _ce) in info.items():
             x = sim(mine, weighted[s])
             if (n == 1 and linked[s]) or (
-                    n > 1 and x >= (CENTROID_BAR if day is not None else CENTROID_UNDATED)
+                    n > 1 and x >= (CENTROID_BAR if day is not None and s not in quoted
+                                    else CENTROID_UNDATED)
                     and (linked[s] or nearest.get(s, 0.0) >= NEAREST_BAR)) or (
                     len(linked[s]) >= max(2, (n + 1) // 2)):
                 scored.append((-x, s))

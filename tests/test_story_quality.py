@@ -26,18 +26,18 @@ def test_allsides_floor_overall_and_held_out_half():
     chosen on half A; half B is held out. Before issue 14: 0.777 (A 0.753, B 0.798)."""
     res = score.score_prepared(*score.allsides_prepared(data_file("allsides-dev.jsonl.gz")),
                                halves=True)
-    assert res["all"][2] >= 0.86, res
-    assert res["B"][2] >= 0.88, res
-    assert res["A"][2] >= 0.84, res
+    assert res["all"][2] >= 0.87, res
+    assert res["B"][2] >= 0.89, res
+    assert res["A"][2] >= 0.85, res
     assert res["count_jump_disagree"] == 0
 
 
 @pytest.mark.parametrize("dated", [False, True])
 def test_newswcl50_as_text_files_floor(dated):
     """NewsWCL50 as plain text files, and with the URLs' dates (HuffPost's stay undated).
-    Before issue 14: 0.927 both ways."""
+    Before issue 14: 0.927 both ways; the goal is 0.95."""
     res = score.score_prepared(*score.newswcl_prepared(data_file("newswcl50.jsonl.gz"), dated))
-    assert res["all"][2] >= 0.93, res
+    assert res["all"][2] >= 0.95, res
     assert res["all"][0] >= 0.99, res
     assert res["count_jump_disagree"] == 0
 
