@@ -1975,7 +1975,7 @@ def _shouted(text: str, r: _Raw) -> bool:
     if not name.isupper() or sum(ch.isalpha() for ch in name) < 4 or name in KNOWN_ORGS:
         return False
     line = _line_of(text, r.start)
-    if not any(ch.islower() for ch in line):
+    if line == line.upper():
         return False  # a headline in capitals: the tagger has read it truecased
     _, lex = _resources()
     words = name.split()
