@@ -397,7 +397,10 @@ def pipeline_prepared(units: list) -> list:
     from index.library import _work_many
 
     out = []
-    for name, ready, err in _work_many(units):
+    results = _work_many(units)
+    if isinstance(results, tuple):  # (results, what the extractors' guards swallowed)
+        results = results[0]
+    for name, ready, err in results:
         if ready is None:
             raise RuntimeError(f"{name}: {err}")
         out.append(ready[3])
