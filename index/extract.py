@@ -262,6 +262,30 @@ def _date_of(s: str | None) -> date | None:
         return None
 
 
+# A label above a list of links to other stories ("Other Opinion Columns", "More Stories")
+_TEASER_LABEL = re.compile(
+    r"^(?:other|more|latest|recent|popular|top|related|recommended)\b[\w'’ &-]{0,40}"
+    r"\b(?:columns|stories|articles|news|posts|videos|reads|headlines|coverage)\s*[:>»]?$",
+    re.IGNORECASE,
+)
+_PUNCT_END = frozenset(".!?\"”’'…")
+
+
+def _cut_teasers(paras: list[str]) -> list[str]:
+    """Cut a trailing "Other ... Stories" label and the headlines and teasers under it: short
+    lines, at most half of them ending like sentences (teasers), after some article text."""
+    for j in range(1, len(paras)):
+        s = paras[j]
+        if len(s) > 50 or _TEASER_LABEL.match(s.lstrip("• ")) is None:
+            continue
+        rest = paras[j + 1 :]
+        if rest and all(len(r) <= 250 for r in rest):
+            ends = sum(r[-1] in _PUNCT_END for r in rest)
+            if ends * 2 <= len(rest) + 1:
+                return paras[:j]
+    return paras
+
+
 def _paragraphs(text: str, title: str | None) -> tuple[str, ...]:
     """Our rules on trafilatura's text (one block per line): untrusted-text cleaning, metadata
     and boilerplate lines out, title copies out, a trailing headline list cut."""
@@ -294,6 +318,7 @@ def _paragraphs(text: str, title: str | None) -> tuple[str, ...]:
         return ()
     end = _cut_tail(items, texts, set())
     out = [it[2] for it in items[:end] if it[0] == _TEXT]
+    out = _cut_teasers(out)
     # short list items above the first paragraph are the page's header furniture
     # ("24 July 2015", "From the section US & Canada", "941 comments"), not the article
     lead = 0
@@ -307,6 +332,22 @@ def _paragraphs(text: str, title: str | None) -> tuple[str, ...]:
 # --- public API ---------------------------------------------------------------------------------
 
 
+def _trafilatura(source, url: str | None, *, fast: bool):  # type: ignore[no-untyped-def]
+    """trafilatura's document for an lxml tree or a string (None when it finds no text)."""
+    import trafilatura
+
+    try:
+        doc = trafilatura.bare_extraction(
+            source, url=url, fast=fast, with_metadata=True, include_comments=False,
+            include_tables=True, include_images=False, include_links=False, deduplicate=False,
+        )
+    except Exception as exc:  # a bug in the extractor must not stop a batch
+        raise ParseError(f"could not extract the page ({type(exc).__name__})") from None
+    if doc is None or isinstance(doc, dict) or not (doc.text or "").strip():
+        return None
+    return doc
+
+
 def extract_page(
     data: bytes | str, *, url: str | None = None, content_type: str | None = None
 ) -> Page:
@@ -317,7 +358,6 @@ def extract_page(
     page's canonical URL is used). Raises :class:`~index.parse.ParseError`: ``'empty page'``,
     ``'not an HTML page'``, ``'no article text found in the page'``.
     """
-    import trafilatura
     from trafilatura.utils import load_html
 
     text = decode_html(data, content_type) if isinstance(data, bytes) else data
@@ -336,14 +376,13 @@ def extract_page(
     canonical = _canonical(tree)
     og_site = _meta_content(tree, "og:site_name", "application-name")
     og_title = _meta_content(tree, "og:title", "twitter:title")
-    try:
-        doc = trafilatura.bare_extraction(
-            tree, url=url, with_metadata=True, include_comments=False, include_tables=True,
-            include_images=False, include_links=False, deduplicate=False,
-        )
-    except Exception as exc:  # a bug in the extractor must not stop a batch
-        raise ParseError(f"could not extract the page ({type(exc).__name__})") from None
-    if doc is None or isinstance(doc, dict) or not (doc.text or "").strip():
+    # trafilatura's own extractor first; its fallbacks (readability, justext) only when that
+    # finds nothing: on pages where its extractor succeeds, the fallbacks' "better" guess
+    # tends to be a longer block of teasers or comments
+    doc = _trafilatura(tree, url, fast=True)
+    if doc is None or len((doc.text or "").split()) < MIN_WORDS:
+        doc = _trafilatura(text, url, fast=False)
+    if doc is None:
         raise ParseError("no article text found in the page")
     title = _clean_field(doc.title) or _clean_field(og_title)
     paragraphs = _paragraphs(doc.text or "", title)

@@ -312,7 +312,7 @@ def _make_item(
 ) -> FeedItem:
     link_s = _clean(link)
     if link_s is not None and not link_s.lower().startswith(("http://", "https://")):
-        link_s = None if ":" in link_s.split("/", 1)[0] else link_s
+        link_s = None  # a guid feedparser took for a permalink, a relative link without a base
     if content and content.strip():
         body, btype, from_summary = content, content_type, False
     elif summary and summary.strip():

@@ -173,7 +173,8 @@ class _Unit:
     parsed: ParsedArticle | None
     source_hint: str | None
     enrich: bool
-    line: bytes | None = None  # a JSON Lines record, parsed by the worker
+    line: bytes | None = None  # a JSON Lines record (or a message), parsed by the worker
+    line_kind: str = "jsonl"  # what ``line`` holds: "jsonl" or "email" (a mailbox message)
 
 
 _ENRICH_READY = False
@@ -201,7 +202,11 @@ def _article_of(unit: _Unit) -> Article:
     """Parse one unit into an article (raises ParseError, OSError...)."""
     from index.parse import content_id, parse_file, parse_jsonl_line
 
-    if unit.line is not None:
+    if unit.line is not None and unit.line_kind == "email":
+        from index.mail import parse_message
+
+        parsed = parse_message(unit.line, source_hint=unit.source_hint)
+    elif unit.line is not None:
         parsed = parse_jsonl_line(unit.line, unit.source_hint)
     elif unit.parsed is None:
         assert unit.path is not None
@@ -478,6 +483,68 @@ def _is_unwritable(exc: BaseException) -> bool:
         and str(getattr(exc, "sqlite_errorname", "")).startswith("SQLITE_READONLY"))
 
 
+def _head(path: Path) -> bytes:
+    """The first bytes of a file, enough to tell what it holds (index.parse.sniff)."""
+    from index.parse import SNIFF_BYTES
+
+    try:
+        with path.open("rb") as fh:
+            return fh.read(SNIFF_BYTES)
+    except OSError:
+        return b""  # the worker's read reports the error
+
+
+def _many_units(
+    path: Path, kind: str, explicit: str | None, fallback: str | None, enrich: bool,
+    report: AddReport,
+) -> Iterator[_Unit]:
+    """The units of a file or folder holding several articles: a feed's items (parsed here,
+    feedparser is fast), an mbox's or a Maildir's messages (parsed by the workers). As for a
+    text file, the outlet the file names wins (the feed's title, a message's sender), else
+    ``explicit`` (sources.tsv or --source), else ``fallback`` (the folder's name). Problems go
+    to the report, one line each."""
+    from index.parse import DEFAULT_MAX_BYTES, ParseError
+
+    if kind == "feed":
+        from datetime import datetime, timezone
+
+        from index.feeds import item_article, parse_feed
+
+        try:
+            size = path.stat().st_size
+            if size > DEFAULT_MAX_BYTES:
+                raise ParseError(f"file too big ({size / 2**20:.1f} MiB)")
+            feed = parse_feed(path.read_bytes(), fetched_at=datetime.now(timezone.utc))
+        except ParseError as exc:
+            report.skip(str(path), str(exc))
+            return
+        except OSError as exc:
+            report.skip(str(path), exc.strerror or str(exc))
+            return
+        outlet = feed.title or explicit or fallback or "unknown"
+        if feed.problem:
+            n = len(feed.items)
+            report.skip(str(path), f"{feed.problem}; {n} item{'s' if n != 1 else ''} read")
+        for n, item in enumerate(feed.items, 1):
+            name = f"{path}:{n}"
+            try:
+                yield _Unit(name, str(path), item_article(item, outlet=outlet), outlet, enrich)
+            except ParseError as exc:
+                report.skip(name, str(exc))
+        return
+    from index.mail import iter_maildir, iter_mbox
+
+    try:
+        messages = iter_maildir(path) if kind == "maildir" else iter_mbox(path)
+        for name, raw in messages:
+            if isinstance(raw, ParseError):
+                report.skip(name, str(raw))
+            else:
+                yield _Unit(name, str(path), None, explicit or fallback, enrich, raw, "email")
+    except ParseError as exc:
+        report.skip(str(path), str(exc))
+
+
 class _ForkGuard:
     """While a writer holds the lock, every process it forks (the enrichment workers) drops
     its inherited copy of the lock and dies with the writer, so a killed writer never leaves
@@ -739,9 +806,10 @@ class Library:
         self, paths: Iterable[Path | str], source: str | None, enrich: bool,
         report: AddReport,
     ) -> Iterator[_Unit]:
-        """The work of an add, one unit at a time (a file, a JSON Lines record), streamed:
-        nothing holds them all."""
-        from index.parse import iter_jsonl_lines
+        """The work of an add, one unit at a time (a file, a JSON Lines record, a feed item,
+        a message), streamed: nothing holds them all."""
+        from index.mail import is_maildir
+        from index.parse import iter_jsonl_lines, sniff
 
         maps: dict[Path, dict[str, str]] = {}
 
@@ -754,13 +822,19 @@ class Library:
             parent = p.parent.name
             return parent or None
 
-        def files_of(p: Path) -> Iterator[Path]:
+        def files_of(p: Path, top: bool = True) -> Iterator[Path]:
+            """Files under ``p`` (sorted, hidden ones skipped); a Maildir is yielded whole."""
             if p.is_dir():
-                for sub in sorted(p.rglob("*")):
-                    rel = sub.relative_to(p)
-                    if any(part.startswith(".") for part in rel.parts):
+                if is_maildir(p):
+                    yield p
+                    return
+                for sub in sorted(p.iterdir()):
+                    if sub.name.startswith("."):
                         continue
-                    if sub.is_file() and sub.name != SOURCES_FILE:
+                    if sub.is_dir():
+                        if not sub.is_symlink():
+                            yield from files_of(sub, False)
+                    elif sub.is_file() and sub.name != SOURCES_FILE:
                         yield sub
             else:
                 yield p
@@ -776,6 +850,10 @@ class Library:
                 report.skip(str(raw), "no such file or directory")
                 continue
             for p in files_of(top):
+                if p.is_dir():  # a Maildir
+                    yield from _many_units(p, "maildir", _source_map(p.parent, maps).get(p.name)
+                                           or source, p.parent.name or None, enrich, report)
+                    continue
                 if not p.is_file():
                     report.skip(str(p), "not a regular file")
                     continue
@@ -796,7 +874,15 @@ class Library:
                     except Exception as exc:
                         report.skip(str(p), f"cannot read as JSON Lines ({exc})")
                 else:
-                    yield _Unit(str(p), str(p), None, hint(p), enrich)
+                    # a feed or an mbox holds several articles: split here; other files
+                    # (text, pages, .eml) are recognised and parsed by the workers
+                    kind = sniff(_head(p))
+                    if kind in ("feed", "mbox"):
+                        explicit = _source_map(p.parent, maps).get(p.name) or source
+                        yield from _many_units(p, kind, explicit, p.parent.name or None,
+                                               enrich, report)
+                    else:
+                        yield _Unit(str(p), str(p), None, hint(p), enrich)
 
     def add(
         self,

@@ -54,6 +54,7 @@ __all__ = [
     "parse_date",
     "parse_file",
     "parse_text",
+    "sniff",
 ]
 
 # The most one article may weigh, as a text file or a JSON Lines record: far beyond any
@@ -658,13 +659,42 @@ def parse_text(text: str, *, source_hint: str | None = None) -> ParsedArticle:
     return _build(title, paragraphs, meta, source=source, published=meta.published, url=None)
 
 
+# How many bytes of a file :func:`sniff` looks at.
+SNIFF_BYTES = 4096
+
+
+def sniff(head: bytes) -> str:
+    """What a file holds, judged by its first bytes (:data:`SNIFF_BYTES`), not its name:
+    ``'feed'`` (RSS, Atom, RDF, JSON Feed), ``'html'`` (a web page), ``'mbox'``, ``'email'``
+    (one RFC 5322 message, an ``.eml``) or ``'text'`` (anything else: a plain-text article)."""
+    from index.extract import looks_like_html
+    from index.feeds import looks_like_feed
+    from index.mail import looks_like_email, looks_like_mbox
+
+    head = head[:SNIFF_BYTES]
+    first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if first in (b"<", b"{") or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        if looks_like_feed(head):
+            return "feed"
+        if looks_like_html(head):
+            return "html"
+    elif first == b"F" and looks_like_mbox(head):
+        return "mbox"
+    if first.isalpha() and looks_like_email(head):
+        return "email"
+    return "text"
+
+
 def parse_file(
     path: Path, *, source_hint: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> ParsedArticle:
-    """Read, decode and parse one plain-text article file.
+    """Read and parse one article file, recognised by its content (:func:`sniff`): a web page
+    is extracted (:mod:`index.extract`), an e-mail message read (:mod:`index.mail`), anything
+    else decoded and parsed as plain text.
 
-    Raises :class:`ParseError` for an unreadable, empty, too big, binary, blank or body-less file;
-    the message is one short reason suitable for "skipped FILE: REASON".
+    Raises :class:`ParseError` for an unreadable, empty, too big, binary, blank or body-less
+    file, and for a feed or mbox (they hold several articles: the library reads those); the
+    message is one short reason suitable for "skipped FILE: REASON".
     """
     path = Path(path)
     try:
@@ -680,6 +710,17 @@ def parse_file(
         raise ParseError("empty file")
     if len(data) > max_bytes:  # grew between stat and read
         raise ParseError(f"file too big (> {max_bytes / 2**20:.0f} MiB)")
+    kind = sniff(data[:SNIFF_BYTES])
+    if kind == "html":
+        from index.extract import extract_page, page_article
+
+        return page_article(extract_page(data), source_hint=source_hint)
+    if kind == "email":
+        from index.mail import parse_message
+
+        return parse_message(data, source_hint=source_hint)
+    if kind in ("feed", "mbox"):
+        raise ParseError(f"a {kind} file holds several articles (add it to a library)")
     text = decode_bytes(data)
     del data
     return parse_text(text, source_hint=source_hint)
