@@ -286,9 +286,10 @@ def _cut_teasers(paras: list[str]) -> list[str]:
     return paras
 
 
-def _paragraphs(text: str, title: str | None) -> tuple[str, ...]:
+def _paragraphs(text: str, title: str | None) -> tuple[tuple[str, ...], str | None]:
     """Our rules on trafilatura's text (one block per line): untrusted-text cleaning, metadata
-    and boilerplate lines out, title copies out, a trailing headline list cut."""
+    and boilerplate lines out, title copies out, a trailing headline list cut. Returns the
+    paragraphs and the byline of a "By ..." line, if the text had one."""
     from index.parse import _LABEL, _META, _TEXT, _classify, _cut_tail, _Meta
 
     text = clean_text(text.replace("\r\n", "\n").replace("\r", "\n"))
@@ -315,7 +316,7 @@ def _paragraphs(text: str, title: str | None) -> tuple[str, ...]:
         items.append((kind, mk, t, block))
     texts = [j for j, it in enumerate(items) if it[0] == _TEXT]
     if not texts:
-        return ()
+        return (), meta.byline
     end = _cut_tail(items, texts, set())
     out = [it[2] for it in items[:end] if it[0] == _TEXT]
     out = _cut_teasers(out)
@@ -326,7 +327,7 @@ def _paragraphs(text: str, title: str | None) -> tuple[str, ...]:
         lead += 1
     if lead < len(out):
         out = out[lead:]
-    return tuple(out)
+    return tuple(out), meta.byline
 
 
 # --- public API ---------------------------------------------------------------------------------
@@ -385,7 +386,7 @@ def extract_page(
     if doc is None:
         raise ParseError("no article text found in the page")
     title = _clean_field(doc.title) or _clean_field(og_title)
-    paragraphs = _paragraphs(doc.text or "", title)
+    paragraphs, text_byline = _paragraphs(doc.text or "", title)
     if sum(len(p.split()) for p in paragraphs) < MIN_WORDS:
         raise ParseError("no article text found in the page")
     page_url = url or _clean_field(doc.url) or canonical
@@ -396,7 +397,7 @@ def extract_page(
         title=title,
         paragraphs=paragraphs,
         published=_date_of(doc.date),
-        byline=_clean_byline(doc.author),
+        byline=_clean_byline(doc.author) or _clean_byline(text_byline),
         site_name=site,
         url=page_url,
     )

@@ -68,6 +68,8 @@ def looks_like_email(head: bytes) -> bool:
     """Whether a file's first bytes are an RFC 5322 message: only header lines up to the first
     blank line, among them ``From`` and one of ``Subject``, ``Date``, ``Message-ID``,
     ``MIME-Version``, ``Received``. A plain-text article with a ``Date:`` line is not one."""
+    if _HEADER_LINE.match(head.removeprefix(b"\xef\xbb\xbf")) is None:  # most files: one test
+        return False
     names = _header_block(head[:4096])
     if not names or b"from" not in names:
         return False
