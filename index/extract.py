@@ -228,6 +228,16 @@ def _clean_field(s: str | None) -> str | None:
     return s or None
 
 
+# What trafilatura sometimes leaves after a name: the month of the date line below it, a role
+_BYLINE_TAIL = re.compile(
+    r"(?:\s+(?:january|february|march|april|may|june|july|august|september|october|november"
+    r"|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.?"
+    r"|,?\s+(?:[A-Z][a-z]+\s+)?(?:editor|correspondent|reporter|writer|columnist|contributor"
+    r"|producer|analyst))$",
+    re.IGNORECASE,
+)
+
+
 def _clean_byline(author: str | None) -> str | None:
     """trafilatura's ``author`` ("A; B") as one byline, duplicates and placeholders dropped."""
     author = _clean_field(author)
@@ -238,6 +248,9 @@ def _clean_byline(author: str | None) -> str | None:
     for part in author.split(";"):
         part = part.strip(" ,")
         part = re.sub(r"^by\s+", "", part, flags=re.IGNORECASE)
+        cut = _BYLINE_TAIL.sub("", part)
+        if len(cut.split()) >= 2:  # a name stays: "Ben Silverman Games Editor" -> "Ben Silverman"
+            part = cut
         key = part.casefold()
         if not part or key in seen or key in _AUTHOR_JUNK:
             continue

@@ -68,6 +68,20 @@ def test_scripts_styles_and_hostile_text_never_become_text() -> None:
     assert "[bold]markup[/bold] <b>literal</b>" in text
 
 
+def test_entity_bombs_and_external_entities_in_a_page(tmp_path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-77\n")
+    laughs = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
+    doc = (f'<?xml version="1.0"?><!DOCTYPE html [<!ENTITY lol0 "lol">{laughs}'
+           f'<!ENTITY xxe SYSTEM "file://{secret}">]><html><head><title>T</title></head><body>'
+           f"<article>{PARAS}<p>Then &lol9; and &xxe; in a sentence long enough to keep.</p>"
+           f"</article></body></html>")
+    page = extract_page(doc.encode())
+    text = "\n".join(page.paragraphs)
+    assert "Paragraph 1 of the story" in text
+    assert "lollol" not in text and "TOP-SECRET" not in text
+
+
 def test_charset_from_header_declaration_or_detection() -> None:
     html = _page(PARAS.replace("minister", "ministre à Genève"), charset="iso-8859-1")
     latin = html.encode("cp1252")
@@ -131,3 +145,15 @@ def test_extraction_quality_floor() -> None:
     assert results["held-out"].f1 >= FLOOR_F1_HELD_OUT
     assert results["all"].title >= FLOOR_TITLE_ALL
     assert results["all"].named >= FLOOR_NAMED_ALL
+
+
+def test_byline_cleaning() -> None:
+    from index.extract import _clean_byline
+
+    assert _clean_byline("Joshua Sokol May") == "Joshua Sokol"  # the date line's month
+    assert _clean_byline("Ben Silverman Games Editor") == "Ben Silverman"
+    assert _clean_byline("Jeffrey Gettleman; JEFFREY GETTLEMAN") == "Jeffrey Gettleman"
+    assert _clean_byline("By Ana Sandoiu; Username") == "Ana Sandoiu"
+    assert _clean_byline("Theresa May") == "Theresa May"  # a name stays a name
+    assert _clean_byline("Evil\x1b[2J \u202eName") == "Evil Name"
+    assert _clean_byline("Username") is None
