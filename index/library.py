@@ -823,15 +823,22 @@ class Library:
             return parent or None
 
         def files_of(p: Path, top: bool = True) -> Iterator[Path]:
-            """Files under ``p`` (sorted, hidden ones skipped); a Maildir is yielded whole."""
+            """Files under ``p`` (sorted; hidden ones and saved pages' NAME_files/ assets
+            skipped); a Maildir is yielded whole."""
             if p.is_dir():
                 if is_maildir(p):
                     yield p
                     return
-                for sub in sorted(p.iterdir()):
+                subs = sorted(p.iterdir())
+                # a page saved "complete" by a browser keeps its scripts, styles and images
+                # in NAME_files/ beside NAME.html: assets, not articles
+                pages = {s.stem for s in subs if s.suffix.lower() in (".html", ".htm", ".xhtml")}
+                for sub in subs:
                     if sub.name.startswith("."):
                         continue
                     if sub.is_dir():
+                        if sub.name.endswith("_files") and sub.name[:-6] in pages:
+                            continue
                         if not sub.is_symlink():
                             yield from files_of(sub, False)
                     elif sub.is_file() and sub.name != SOURCES_FILE:

@@ -212,3 +212,23 @@ def test_cli_add_feed_file_uses_source_when_the_feed_has_no_title(tmp_path: Path
     assert sorted(x["title"] for x in rows) == ["Item 1", "Item 2", "Item 3"]
     assert {x["source"] for x in rows} == {"City Wire"}
     assert sorted(x["published"][:10] for x in rows) == ["2024-01-01", "2024-01-02", "2024-01-03"]
+
+
+def test_cli_add_folder_of_saved_pages_skips_their_assets(tmp_path: Path, cli: CLI) -> None:
+    pages = tmp_path / "saved"
+    pages.mkdir()
+    for name in ("bbc-1", "guardian-1"):
+        src = DATA / "html" / name / "source.html"
+        if not src.exists():
+            pytest.skip(f"html pages not found in {DATA} (set READER_SHARED_DATA)")
+        shutil.copy(src, pages / f"{name}.html")
+    assets = pages / "bbc-1_files"  # what a browser's "save page complete" writes beside it
+    assets.mkdir()
+    (assets / "app.js").write_text("var x = 1;\nfunction track() { return x; }\n")
+    (assets / "style.css").write_text("body { color: red; }\n")
+    (assets / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    r = cli("add", str(pages), "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert len(report["added"]) == 2 and report["skipped"] == []
+    assert {x["source"] for x in _listed(cli)} == {"BBC News", "The Guardian"}
