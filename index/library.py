@@ -714,9 +714,15 @@ class Library:
         return name
 
     def generation(self) -> tuple[int, str]:
-        """Changes whenever articles are added or the index is rebuilt (for polling)."""
+        """Changes whenever articles are added or removed or the index is rebuilt (for
+        polling): the highest article number ever given (it never goes back, even when the
+        newest article is removed) plus the number of removals."""
         row = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM articles").fetchone()
-        return int(row[0]), store.get_meta(self.conn, "index_dir") or ""
+        ever = self.conn.execute(
+            "SELECT seq FROM sqlite_sequence WHERE name='articles'").fetchone()
+        removed = int(store.get_meta(self.conn, "removed_count", "0") or 0)
+        top = max(int(row[0]), int(ever[0]) if ever else 0)
+        return top + removed, store.get_meta(self.conn, "index_dir") or ""
 
     def busy_with(self) -> str:
         """What the process holding the writer lock is doing ('adding to it', ...)."""
@@ -1237,6 +1243,8 @@ class Library:
                     arts = [a for i in present if (a := store.get_article(self.conn, i))]
                     self.passages.remove(prepare(*self._link_item(a)) for a in arts)
                     n = store.delete_articles(self.conn, present)
+                    done = int(store.get_meta(self.conn, "removed_count", "0") or 0)
+                    store.set_meta(self.conn, "removed_count", str(done + n))
                 else:
                     n = 0
             _fault_point("after-remove-commit")

@@ -372,3 +372,19 @@ async def test_results_are_not_cut_at_200(tmp_path: Path) -> None:
             assert lst.cursor == len(lst.rows) - 1
     finally:
         lib.close()
+
+
+async def test_an_open_app_sees_a_removal_from_the_command_line(library: Library) -> None:
+    from tests.conftest import CLI
+
+    app = make_app(library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert TRT in [r.id for r in app.main.query_one(ArticleList).rows]
+        # not the newest article: the list's top number does not move
+        out = CLI(library.path)("remove", TRT, "--yes")
+        assert out.returncode == 0, out.stderr
+        app.main.poll_generation()
+        await settle(pilot)
+        rows = [r.id for r in app.main.query_one(ArticleList).rows]
+        assert TRT not in rows and len(rows) == 4

@@ -179,6 +179,22 @@ def test_crash_between_store_and_index_commits_is_repaired(tmp_path: Path) -> No
         _assert_consistent(lib)
 
 
+def test_generation_changes_on_removal_even_of_the_newest(tmp_path: Path) -> None:
+    """An open app polls the generation to notice other processes' changes."""
+    with Library(tmp_path / "lib") as lib:
+        lib.add([_seeds(tmp_path / "seeds")])
+        seen = {lib.generation()}
+        newest = max(lib.rows(), key=lambda r: r.seq).id
+        lib.remove([newest])
+        assert lib.generation() not in seen
+        seen.add(lib.generation())
+        lib.add([tmp_path / "seeds"])  # it comes back with a new number
+        assert lib.generation() not in seen
+        seen.add(lib.generation())
+        lib.remove([AFP])
+        assert lib.generation() not in seen
+
+
 def test_reindex_after_remove_and_read_back(tmp_path: Path) -> None:
     with Library(tmp_path / "lib") as lib:
         lib.add([_seeds(tmp_path / "seeds")])
