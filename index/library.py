@@ -1785,6 +1785,20 @@ class Library:
                 out[aid] = (STORY_PREFIX + founder, int(n))
         return out
 
+    def story_sources(self, ids: Sequence[str]) -> dict[str, int]:
+        """article id -> number of distinct sources in its story, for the given articles
+        (articles in no story are left out)."""
+        out: dict[str, int] = {}
+        for i in range(0, len(ids), 500):
+            chunk = list(ids[i : i + 500])
+            out.update(self.conn.execute(
+                "SELECT a.id, COUNT(DISTINCT s.source) FROM pi_article a"
+                " JOIN pi_article m ON m.story = a.story JOIN articles s ON s.id = m.id"
+                f" WHERE a.id IN ({','.join('?' * len(chunk))}) GROUP BY a.id",
+                chunk,
+            ).fetchall())
+        return out
+
     def related(self, article_id: str) -> list:  # list[index.links.Related]
         """The story's other articles with the passages they share, best first."""
         return self.passages.related(self.resolve(article_id))

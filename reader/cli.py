@@ -696,8 +696,8 @@ def cmd_events(lib: Library, args: argparse.Namespace) -> int:
 
     limit = _limit(args, "events")
     with _output(args) as out:
-        if args.article is None and args.story is None:
-            stream = lib.iter_events()
+        if args.article is None and args.story is None and not (args.json and limit is None):
+            stream = lib.iter_events()  # a table's first lines at once
             total = None
         else:
             listed = lib.events(args.article, story_of=args.story)

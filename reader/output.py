@@ -31,7 +31,7 @@ from typing import IO, Any
 
 from rich.cells import cell_len, set_cell_size
 
-from reader.safe import safe_text
+from reader.safe import safe_text, shorten
 
 #: Width of piped human output (for reading later in less or a file).
 PIPE_WIDTH = 160
@@ -53,25 +53,6 @@ class Column:
 def one_line(value: object) -> str:
     """Untrusted text as one safe line."""
     return " ".join(safe_text("" if value is None else str(value)).split())
-
-
-def shorten(text: str, width: int) -> str:
-    """``text`` in at most ``width`` cells, cut at a word boundary with an ellipsis where it can
-    be (``New York Times`` -> ``New York…``), mid-word only for a single long word."""
-    if cell_len(text) <= width:
-        return text
-    if width <= 1:
-        return set_cell_size(text, width)
-    words = text.split()
-    out = ""
-    for w in words:
-        cand = f"{out} {w}" if out else w
-        if cell_len(cand) + 1 > width:
-            break
-        out = cand
-    if not out or cell_len(out) < width // 2:
-        out = set_cell_size(text, width - 1).rstrip()
-    return out + "…"
 
 
 class Output:

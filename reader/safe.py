@@ -39,3 +39,34 @@ def shown_name(value: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` in at most ``width`` cells, cut at a word boundary with an ellipsis where it can
+    be (``New York Times`` -> ``New York…``), mid-word only when the first word alone is longer
+    than half the width."""
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(text) <= width:
+        return text
+    if width <= 1:
+        return set_cell_size(text, width)
+
+    def words_cut(t: str) -> str:
+        out = ""
+        for word in t.split():
+            candidate = f"{out} {word}" if out else word
+            if cell_len(candidate) + 1 > width:
+                break
+            out = candidate
+        return out.rstrip(" ,;:-–—")
+
+    out = words_cut(text)
+    first, _, rest = text.partition(" ")
+    if cell_len(out) < width // 2 and first.casefold() in ("the", "a", "an") and rest:
+        if cell_len(rest) <= width:  # "The Washington Post" -> "Washington Post"
+            return rest
+        out = words_cut(rest)
+    if cell_len(out) < width // 2:
+        out = set_cell_size(text, width - 1).rstrip()
+    return out + "…"

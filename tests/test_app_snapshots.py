@@ -48,6 +48,32 @@ class TestMain:
         assert snap_compare(app, terminal_size=(80, 24), run_before=open_daily_sabah)
 
 
+class TestSizes:
+    """The main screen at the four sizes issue 12 names (80x24 and 160x45 are in TestMain)."""
+
+    def test_120x35(self, snap_compare, app: ReaderApp) -> None:
+        assert snap_compare(app, terminal_size=(120, 35), run_before=open_daily_sabah)
+
+    def test_200x50(self, snap_compare, app: ReaderApp) -> None:
+        assert snap_compare(app, terminal_size=(200, 50), run_before=open_daily_sabah)
+
+    def test_folded_entities_80x24(self, snap_compare, app: ReaderApp) -> None:
+        async def run_before(pilot: Pilot) -> None:
+            await open_daily_sabah(pilot)
+            await pilot.press("3")
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+    def test_reader_maximised_120x35(self, snap_compare, app: ReaderApp) -> None:
+        async def run_before(pilot: Pilot) -> None:
+            await open_daily_sabah(pilot)
+            await pilot.press("2", "f")
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=(120, 35), run_before=run_before)
+
+
 class TestSearch:
     def test_results_and_current_hit(self, snap_compare, app: ReaderApp) -> None:
         async def run_before(pilot: Pilot) -> None:

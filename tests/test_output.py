@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from index.library import Library
-from reader.output import shorten
+from reader.safe import shorten
 from tests.conftest import CLI, REPO
 
 

@@ -18,7 +18,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from reader.panes.model import ListRow
-from reader.safe import one_line
+from reader.safe import one_line, shorten
 
 DATE_WIDTH = 10
 COUNT_WIDTH = 4
@@ -246,7 +246,7 @@ class ArticleList(ScrollView, can_focus=True):
             segments.append(Segment(set_cell_size(row.published or "", DATE_WIDTH) + " ",
                                     date_style))
             used += DATE_WIDTH + 1
-        source = one_line(row.source)
+        source = shorten(one_line(row.source), source_width)
         segments.append(Segment(set_cell_size(source, source_width) + " ", source_style))
         used += source_width + 1
         count = f"+{row.others}" if row.others else ""

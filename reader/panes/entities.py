@@ -36,7 +36,7 @@ class EntitySidebar(OptionList):
     ]
 
     DEFAULT_CSS = """
-    EntitySidebar { scrollbar-size-vertical: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    EntitySidebar { scrollbar-size-vertical: 1; }
     """
 
     class Chosen(Message):

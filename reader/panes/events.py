@@ -18,6 +18,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from reader.panes.model import EventItem, plain
+from reader.safe import one_line, shorten
 
 SOURCE_WIDTH = 14
 OWN_DAYS = 45  # the story's own days: this many either side of the open article's date
@@ -71,7 +72,7 @@ class EventStrip(OptionList):
     ]
 
     DEFAULT_CSS = """
-    EventStrip { scrollbar-size-vertical: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    EventStrip { scrollbar-size-vertical: 1; }
     """
 
     class Chosen(Message):
@@ -119,10 +120,11 @@ class EventStrip(OptionList):
         for i, ev in enumerate(self.events):
             own = ev.article == article_id
             old = self.show_background and background(ev.date, self.published)
-            line = Text(end="", no_wrap=True, overflow="ellipsis")
+            line = Text(end="")  # wraps: a sentence is read whole, never cut
             line.append("● " if own else "○ ", style="bold #61afef" if own else "dim")
             line.append(f"{ev.date:<10} ", style="dim" if old else ("bold" if own else ""))
-            source = plain(ev.source, "dim" if old else ("#61afef" if own else "dim"))
+            source = plain(shorten(one_line(ev.source), SOURCE_WIDTH),
+                           "dim" if old else ("#61afef" if own else "dim"))
             source.truncate(SOURCE_WIDTH, pad=True)
             line.append_text(source)
             line.append(" ")

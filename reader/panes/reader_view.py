@@ -115,6 +115,8 @@ class ReaderView(VerticalScroll, can_focus=True):
     | b, pageup | page up |
     """
 
+    ALLOW_MAXIMIZE = True
+
     BINDINGS = [
         Binding("j,down", "paragraph(1)", "Next paragraph", id="reader.down", show=False),
         Binding("k,up", "paragraph(-1)", "Previous paragraph", id="reader.up", show=False),

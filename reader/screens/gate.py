@@ -65,6 +65,14 @@ class Gate:
             out.append(ListRow(r.id, r.title, r.source, r.published, max(others, 0)))
         return out
 
+    def first_rows(self, n: int) -> list[ListRow]:
+        """The ``n`` newest rows of :meth:`list_rows` (same values), read without the rest."""
+        with self._lock:
+            rows = self.library.rows(n)
+            others = self.library.story_sources([r.id for r in rows])
+        return [ListRow(r.id, r.title, r.source, r.published, max(others.get(r.id, 1) - 1, 0))
+                for r in rows]
+
     def search(self, query: str, limit: int) -> tuple[list[tuple[str, float]], set[str]]:
         """Ranked (id, score) for a query and its terms to highlight; QueryError if malformed."""
         with self._lock:
