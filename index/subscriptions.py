@@ -306,6 +306,7 @@ class Subscriptions:
     def add(self, target: str, *, name: str | None = None, full_text: str = "auto",
             fetch: bool = True,
             progress: Callable[[RefreshProgress], None] | None = None,
+            on_busy: Callable[[], None] | None = None,
             ) -> tuple[FeedRow, RefreshReport | None]:
         """Follow a feed (an address or a local feed file) and, with ``fetch``, fetch it now.
 
@@ -338,7 +339,7 @@ class Subscriptions:
         if not fetch:
             return row, None
         report = self._refresh_rows([row], progress=progress, named=name is not None,
-                                    first=True, prefetched=first)
+                                    first=True, prefetched=first, on_busy=on_busy)
         result = report.feeds[0] if report.feeds else None
         if first is not None and result is not None and result.status == "error":
             # it answered, and what it sent is no feed we can read: do not follow it

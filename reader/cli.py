@@ -844,7 +844,7 @@ def cmd_feed(lib: Library, args: argparse.Namespace) -> int:
 def _feed_add(subs, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     with _refresh_bar(quiet=args.json) as progress:
         row, report = subs.add(args.target, name=args.name, full_text=args.full_text,
-                               progress=progress)
+                               progress=progress, on_busy=_busy)
     row = subs.get(row.url)
     if args.json:
         _dump({"feed": row.as_json(), "refresh": _refresh_json(report) if report else None})
@@ -902,6 +902,10 @@ def _refresh_bar(quiet: bool = False):  # type: ignore[no-untyped-def]
         yield progress
 
 
+def _busy() -> None:
+    _err("the library is busy: another reader is adding to it; waiting for it to finish…")
+
+
 def _refresh_json(report) -> dict:  # type: ignore[no-untyped-def]
     return {"feeds": [f.as_json() for f in report.feeds], "new": report.new,
             "added": report.added, "removed": report.removed,
@@ -921,7 +925,8 @@ def cmd_refresh(lib: Library, args: argparse.Namespace) -> int:
             _console().print(_T("no feeds yet: `reader feed add URL`"))
         return 0
     with _refresh_bar(quiet=args.json) as progress:
-        report = subs.refresh(args.names or None, due_only=args.due, progress=progress)
+        report = subs.refresh(args.names or None, due_only=args.due, progress=progress,
+                              on_busy=_busy)
     failed = [f for f in report.feeds if f.status in ("error", "gone", "held")]
     if args.json:
         _dump(_refresh_json(report))

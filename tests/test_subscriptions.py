@@ -438,3 +438,4 @@ def test_opml_refuses_entities_and_non_opml():
         read_opml(b"<opml><body>")
     text = write_opml([Outline("http://a/?x=1&y=2", 'Q "quoted" <name>')])
     assert read_opml(text.encode()) == [Outline("http://a/?x=1&y=2", 'Q "quoted" <name>')]
+

@@ -162,7 +162,7 @@ def phase_ours(lib_path: str, base: str, feeds: int, out) -> None:  # type: igno
         marks: dict[str, float] = {}
 
         def progress(p) -> None:  # type: ignore[no-untyped-def]
-            if p.phase == "add" and "add" not in marks:
+            if p.phase == "fetch" and p.done == p.total:
                 marks["add"] = time.perf_counter() - t
 
         report = subs.refresh(progress=progress)
@@ -232,7 +232,15 @@ def run(target, *args):  # type: ignore[no-untyped-def]
     q = mp.get_context("fork").Queue()
     p = mp.get_context("fork").Process(target=target, args=(*args, q))
     p.start()
-    res = q.get()
+    import queue
+
+    while True:
+        try:
+            res = q.get(timeout=1)
+            break
+        except queue.Empty:
+            if not p.is_alive():
+                raise SystemExit(f"the {target.__name__} phase died (exit {p.exitcode})") from None
     p.join()
     return res
 
@@ -263,8 +271,8 @@ def main() -> int:
               f"items/s  {first['pages'] / first['wall']:6.1f} pages/s  peak {first['peak_mb']:.0f}"
               f" MiB  ({first['added']} articles added, {first['pages']} pages, "
               f"{first['failed']} feeds failed, {first['skipped']} items skipped)")
-        print(f"  of which fetch + parse + extract {first['fetch']:.2f} s, then clean + store + "
-              f"index + enrich {first['wall'] - first['fetch']:.2f} s")
+        print(f"  of which fetch + parse + extract {first['fetch']:.2f} s, then clean + enrich + "
+              f"store + index {first['wall'] - first['fetch']:.2f} s")
         if first["first_error"]:
             print(f"  first failure: {first['first_error']}")
         second = run(phase_ours, str(lib), base, args.feeds)
