@@ -276,8 +276,9 @@ def test_state_file_bad_input(tmp_path: Path) -> None:
         assert save_state(lib, {"article": "abc", "paragraph": 2}, f)  # replaces it
         assert load_state(lib, f) == {"article": "abc", "paragraph": 2}
     # wrong kinds are dropped, the rest kept
-    f.write_text('{"libraries": {"%s": {"article": 5, "paragraph": true, "query": "x", '
-                 '"unread_only": true, "sort": "source", "junk": 1}}}' % lib.resolve())
+    f.write_text(json.dumps({"libraries": {str(lib.resolve()): {
+        "article": 5, "paragraph": True, "query": "x", "unread_only": True, "sort": "source",
+        "junk": 1}}}))
     assert load_state(lib, f) == {"query": "x", "unread_only": True, "sort": "source"}
     # a folder where the file should be: nothing saved, nothing raised
     (tmp_path / "dir").mkdir()

@@ -33,6 +33,7 @@ from reader.panes.model import ArticleView, EntityItem, EventItem, ListRow, plai
 from reader.panes.reader_view import ReaderView
 from reader.panes.search import SearchLine
 from reader.safe import one_line
+from reader.screens.daily import DAILY_BINDINGS, DailyActions
 from reader.screens.feeds import (
     FeedChosen,
     FeedsProgress,
@@ -42,7 +43,6 @@ from reader.screens.feeds import (
     refresh_in_worker,
     report_text,
 )
-from reader.screens.daily import DAILY_BINDINGS, DailyActions
 from reader.screens.gate import Gate, first_mention, seeds_dir
 
 SEARCH_LIMIT = 200  # results shown at once; the rest follow from a second, complete search
