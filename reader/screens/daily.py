@@ -154,6 +154,8 @@ class DailyActions:
         self._writer: Any = None
         """A Library of the mark writer's own (opened on the first mark)."""
         self._writer_lock = threading.Lock()
+        self._closing = False
+        self._unsaved_marks = 0
         self._restore: dict[str, Any] | None = None
         self._read_later: str | None = None
         self._last_focus: Any = None
@@ -245,11 +247,27 @@ class DailyActions:
                 self.set_status,  # type: ignore[attr-defined]
                 "Another reader is adding to the library; the mark is saved when it is done.")
 
+        import time
+
+        from index.library import LibraryBusy
+
         try:
             with self._writer_lock:
                 if self._writer is None:
                     self._writer = Library(self.gate.library.path, create=False)
-                self._writer.mark(ids, read=read, starred=starred, on_busy=busy)
+                told = False
+                while True:  # wait for a writer in another process, but never past quitting
+                    try:
+                        self._writer.mark(ids, read=read, starred=starred)
+                        return
+                    except LibraryBusy:
+                        if self._closing:
+                            self._unsaved_marks += len(ids)
+                            return
+                        if not told:
+                            busy()
+                            told = True
+                        time.sleep(0.2)
         except Exception as exc:  # noqa: BLE001 - any failure is said and undone
             self.post_message(MarkFailed(ids, read, starred,  # type: ignore[attr-defined]
                                          f"{type(exc).__name__}: {exc}"))
@@ -733,6 +751,7 @@ class DailyActions:
     def on_unmount(self) -> None:
         """The screen is gone (the app quits): apply the session's removals, close the mark
         writer."""
+        self._closing = True  # a mark write waiting for the library gives up at once
         ids = [i for batch in self.hidden for i in batch]
         self.hidden = []
         if ids:
@@ -749,4 +768,9 @@ class DailyActions:
             if self._writer is not None:
                 self._writer.close()
                 self._writer = None
+        if self._unsaved_marks:
+            note = (f"{self._unsaved_marks} read/star mark(s) not saved: another reader was "
+                    "writing to the library when the app closed")
+            prior = getattr(self.app, "removal_error", None)
+            self.app.removal_error = f"{prior}; {note}" if prior else note  # type: ignore[attr-defined]
 
