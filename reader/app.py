@@ -9,13 +9,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.screen import Screen
 
 from index.library import Library
+from reader.bindings import APP, binding_ids, binding_sections
 from reader.keys import Keymap, clashes, load_keys
 from reader.screens.gate import Gate
-from reader.screens.help import HelpScreen, binding_ids, binding_sections
+from reader.screens.help import HelpScreen
 from reader.screens.main import MainScreen
 
 
@@ -33,12 +33,7 @@ class ReaderApp(App[int]):
     TITLE = "reader"
     ENABLE_COMMAND_PALETTE = True
 
-    BINDINGS = [
-        Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("ctrl+q", "quit", "Quit", id="app.quit_now", show=False, priority=True),
-        Binding("question_mark", "help", "Help", id="app.help"),
-        Binding("ctrl+p", "command_palette", "Commands", id="app.palette", show=False),
-    ]
+    BINDINGS = APP
 
     def __init__(self, library: Library, paths: Sequence[Path] = (), *, seed: bool = True,
                  poll_interval: float | None = 2.0, keys: Keymap | None = None) -> None:
@@ -69,7 +64,7 @@ class ReaderApp(App[int]):
     def action_help(self) -> None:
         """Show every binding."""
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(binding_sections(), self.keys))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette: the main actions, then Textual's own (theme, keys, quit…)."""

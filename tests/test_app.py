@@ -17,13 +17,14 @@ from textual.pilot import Pilot
 
 from index.library import Library
 from reader.app import ReaderApp
+from reader.bindings import binding_sections
 from reader.panes.article_list import ArticleList
 from reader.panes.entities import EntitySidebar
 from reader.panes.events import EventStrip
 from reader.panes.model import CURRENT_HIT_STYLE, ENTITY_STYLES
 from reader.panes.reader_view import Paragraph, ReaderView
 from reader.panes.search import SearchLine
-from reader.screens.help import HelpScreen, binding_sections
+from reader.screens.help import HelpScreen
 from reader.screens.main import IngestDone, IngestProgress, MainScreen, RowsLoaded
 
 REPO = Path(__file__).resolve().parent.parent

@@ -318,8 +318,9 @@ async def test_the_place_comes_back_and_a_broken_state_file_is_replaced(
 
 
 async def test_help_has_a_legend_and_lists_remapped_keys_once(library: Library) -> None:
+    from reader.bindings import binding_ids, effective_keys
     from reader.keys import parse_keys
-    from reader.screens.help import HelpScreen, binding_ids, effective_keys
+    from reader.screens.help import HelpScreen
 
     km = parse_keys('[keys]\n"main.toggle_star" = "f"\n"list.read" = "enter, j"\n',
                     binding_ids())

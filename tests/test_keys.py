@@ -10,9 +10,10 @@ import pytest
 from rich.console import Console
 
 from index.library import Library
+from reader.bindings import binding_ids
 from reader.keys import keys_path, load_keys, parse_keys
 from reader.panes.reader_view import ReaderView
-from reader.screens.help import HelpScreen, binding_ids
+from reader.screens.help import HelpScreen
 from tests.test_app import SIZE, library, make_app, open_source, seed_library, settle  # noqa: F401
 
 IDS = binding_ids()
@@ -151,8 +152,8 @@ async def test_a_clash_is_told_once(library: Library, tmp_path: Path) -> None:  
 
 
 def test_a_key_shared_by_a_pane_and_the_screen_is_told() -> None:
+    from reader.bindings import binding_sections
     from reader.keys import clashes
-    from reader.screens.help import binding_sections
 
     km = parse_keys('[keys]\n"main.next_source" = "l, ]"\n', IDS)
     assert clashes(km, binding_sections()) == [

@@ -5,10 +5,12 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from reader.bindings import HELP, Sections, effective_keys
+from reader.keys import Keymap
 
 KEY_NAMES = {
     "slash": "/", "question_mark": "?", "right_square_bracket": "]", "left_square_bracket": "[",
@@ -20,49 +22,6 @@ KEY_NAMES = {
 def key_display(keys: str) -> str:
     """``"j,down"`` -> ``"j / down"`` with symbol names shown as symbols."""
     return " / ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in keys.split(","))
-
-
-def binding_sections() -> list[tuple[str, list[Binding]]]:
-    """Every binding of the app, grouped by where it works."""
-    from reader.app import ReaderApp
-    from reader.panes.article_list import ArticleList
-    from reader.panes.entities import EntitySidebar
-    from reader.panes.events import EventStrip
-    from reader.panes.reader_view import ReaderView
-    from reader.panes.search import SearchLine
-    from reader.screens.coverage import CoverageScreen, SavedSearchesScreen, SaveSearchScreen
-    from reader.screens.feeds import FeedsScreen
-    from reader.screens.main import MainScreen
-
-    def only(bindings: list[BindingType]) -> list[Binding]:
-        return [b for b in bindings if isinstance(b, Binding)]
-
-    return [
-        ("Everywhere", only(ReaderApp.BINDINGS) + only(MainScreen.BINDINGS)),
-        ("Article list", only(ArticleList.BINDINGS)),
-        ("Reader", only(ReaderView.BINDINGS)),
-        ("Entity sidebar", only(EntitySidebar.BINDINGS)),
-        ("Event strip", only(EventStrip.BINDINGS)),
-        ("Search line", only(SearchLine.BINDINGS)),
-        ("Feeds", only(FeedsScreen.BINDINGS)),
-        ("Coverage", only(CoverageScreen.BINDINGS)),
-        ("Saved searches", only(SavedSearchesScreen.BINDINGS) + only(SaveSearchScreen.BINDINGS)),
-        ("Help", only(HelpScreen.BINDINGS)),
-    ]
-
-
-def effective_keys(bindings: list[Binding], remapped: dict[str, str]) -> list[str]:
-    """The keys each binding answers to once ``remapped`` (binding id -> keys) applies, as
-    Textual applies a keymap to one set of bindings: a remapped binding loses its default keys,
-    and a key given to a remapped binding is taken from the others that had it."""
-
-    def keys_of(b: Binding) -> list[str]:
-        keys = remapped.get(b.id or "", b.key)
-        return [","] if keys == "," else [k.strip() for k in keys.split(",") if k.strip()]
-
-    taken = {k for b in bindings if (b.id or "") in remapped for k in keys_of(b)}
-    return [",".join(k for k in keys_of(b)
-                     if (b.id or "") in remapped or k not in taken) for b in bindings]
 
 
 #: What every mark on the screen means (the legend at the top of the help).
@@ -84,11 +43,6 @@ LEGEND: list[tuple[str, str, str]] = [
 ]
 
 
-def binding_ids() -> list[str]:
-    """Every binding id of the app (what a keys.toml may name)."""
-    return [b.id for _title, bs in binding_sections() for b in bs if b.id]
-
-
 class HelpScreen(ModalScreen[None]):
     """Every key, what it does, and its id (for remapping).
 
@@ -97,11 +51,14 @@ class HelpScreen(ModalScreen[None]):
     | escape, q, ? | close |
     """
 
-    BINDINGS = [
-        Binding("escape,q,question_mark", "app.pop_screen", "Close help", id="help.close"),
-        Binding("j,down", "scroll(1)", "Scroll down", id="help.down", show=False),
-        Binding("k,up", "scroll(-1)", "Scroll up", id="help.up", show=False),
-    ]
+    BINDINGS = HELP
+
+    def __init__(self, sections: Sections, keymap: Keymap | None = None) -> None:
+        super().__init__()
+        self.sections = sections
+        """What to show: (where, bindings), as :func:`reader.bindings.binding_sections` gives."""
+        self.keymap = keymap
+        """The user's keymap (the keys shown are the keys that work)."""
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
@@ -121,13 +78,13 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("key", no_wrap=True, style="bold #e5c07b")
         table.add_column("does")
         table.add_column("id", style="dim", no_wrap=True)
-        mine = getattr(self.app, "keys", None)
+        mine = self.keymap
         remapped = mine.keys if mine is not None else {}
         table.add_row(Text("Marks", style="bold underline"), "", "")
         for where, mark, means in LEGEND:
             table.add_row(Text(mark), Text(means), Text(where.lower()))
         table.add_row("", "", "")
-        for title, bindings in binding_sections():
+        for title, bindings in self.sections:
             table.add_row(Text(title, style="bold underline"), "", "")
             for b, keys in zip(bindings, effective_keys(bindings, remapped), strict=True):
                 does = f"{b.description}: {b.tooltip}" if b.tooltip else b.description
