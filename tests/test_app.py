@@ -18,6 +18,7 @@ from textual.pilot import Pilot
 from index.library import Library
 from reader.app import ReaderApp
 from reader.bindings import binding_sections
+from reader.messages import IngestDone, IngestProgress, RowsLoaded
 from reader.panes.article_list import ArticleList
 from reader.panes.entities import EntitySidebar
 from reader.panes.events import EventStrip
@@ -25,7 +26,7 @@ from reader.panes.model import CURRENT_HIT_STYLE, ENTITY_STYLES
 from reader.panes.reader_view import Paragraph, ReaderView
 from reader.panes.search import SearchLine
 from reader.screens.help import HelpScreen
-from reader.screens.main import IngestDone, IngestProgress, MainScreen, RowsLoaded
+from reader.screens.main import MainScreen
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"

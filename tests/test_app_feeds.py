@@ -11,7 +11,8 @@ from textual.widgets import DataTable
 
 from index.library import Library
 from index.subscriptions import Subscriptions
-from reader.screens.feeds import FeedsProgress, FeedsRefreshed, FeedsScreen
+from reader.messages import FeedsProgress, FeedsRefreshed
+from reader.screens.feeds import FeedsScreen
 from tests.loopback import Loopback, Resource
 from tests.test_app import SIZE, build_library, list_ids, make_app, settle
 from tests.test_subscriptions import full_item, rss

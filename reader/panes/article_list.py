@@ -6,6 +6,8 @@ Python list: setting :attr:`ArticleList.rows` costs one assignment, not one widg
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
@@ -85,19 +87,17 @@ class ArticleList(ScrollView, can_focus=True):
     cursor: reactive[int] = reactive(-1, always_update=False)
     """Index of the highlighted row (-1 when the list is empty)."""
 
+    @dataclass
     class Highlighted(Message):
         """The cursor moved onto an article."""
 
-        def __init__(self, article_id: str) -> None:
-            self.article_id = article_id
-            super().__init__()
+        article_id: str
 
+    @dataclass
     class Read(Message):
         """The user asked to read the highlighted article (enter, or a click on it)."""
 
-        def __init__(self, article_id: str) -> None:
-            self.article_id = article_id
-            super().__init__()
+        article_id: str
 
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:

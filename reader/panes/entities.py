@@ -7,6 +7,8 @@ articles naming it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
@@ -39,12 +41,11 @@ class EntitySidebar(OptionList):
     EntitySidebar { scrollbar-size-vertical: 1; }
     """
 
+    @dataclass
     class Chosen(Message):
         """An entity was chosen: filter the list to the articles naming it."""
 
-        def __init__(self, entity: EntityItem) -> None:
-            self.entity = entity
-            super().__init__()
+        entity: EntityItem
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)

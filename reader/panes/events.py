@@ -9,6 +9,7 @@ them again.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from rich.text import Text
@@ -75,12 +76,11 @@ class EventStrip(OptionList):
     EventStrip { scrollbar-size-vertical: 1; }
     """
 
+    @dataclass
     class Chosen(Message):
         """An event was chosen: open its article at its paragraph."""
 
-        def __init__(self, event: EventItem) -> None:
-            self.event = event
-            super().__init__()
+        event: EventItem
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)

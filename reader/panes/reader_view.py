@@ -15,7 +15,6 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.geometry import Region
-from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
@@ -134,14 +133,6 @@ class ReaderView(VerticalScroll, can_focus=True):
 
     paragraph: reactive[int] = reactive(0, init=False)
     """Index of the paragraph under the cursor."""
-
-    class ParagraphChanged(Message):
-        """The paragraph cursor moved."""
-
-        def __init__(self, article_id: str, paragraph: int) -> None:
-            self.article_id = article_id
-            self.paragraph = paragraph
-            super().__init__()
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -341,10 +332,6 @@ class ReaderView(VerticalScroll, can_focus=True):
                 break
 
     # --- actions --------------------------------------------------------------------------
-    def watch_paragraph(self, old: int, new: int) -> None:
-        if self.article is not None:
-            self.post_message(self.ParagraphChanged(self.article.id, new))
-
     def action_paragraph(self, delta: int) -> None:
         self.set_paragraph(self.paragraph + delta, top=False)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input
@@ -28,12 +30,11 @@ class SearchLine(Input):
     SearchLine:focus { border: none; }
     """
 
+    @dataclass
     class QueryChanged(Message):
         """The query changed (every keystroke)."""
 
-        def __init__(self, query: str) -> None:
-            self.query = query
-            super().__init__()
+        query: str
 
     class Cleared(Message):
         """The user cleared the search (escape)."""

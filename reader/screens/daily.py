@@ -22,8 +22,15 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual import work
 from textual.binding import Binding
-from textual.message import Message
 
+from reader.messages import (
+    CoverageMarks,
+    CoverageReady,
+    LinkRead,
+    MarkFailed,
+    MarksLoaded,
+    SavedReady,
+)
 from reader.panes.model import ListRow, plain
 
 if TYPE_CHECKING:
@@ -60,56 +67,6 @@ DAILY_BINDINGS = [
     Binding("apostrophe", "saved_searches", "Saved searches", id="main.saved_searches",
             tooltip="Run a saved search (with its unread count)", show=False),
 ]
-
-
-class MarksLoaded(Message):
-    """The read and starred ids of the library."""
-
-    def __init__(self, read: set[str], starred: set[str]) -> None:
-        self.read, self.starred = read, starred
-        super().__init__()
-
-
-class MarkFailed(Message):
-    """Writing a mark failed: put it back and say why."""
-
-    def __init__(self, ids: list[str], read: bool | None, starred: bool | None,
-                 error: str) -> None:
-        self.ids, self.read, self.starred, self.error = ids, read, starred, error
-        super().__init__()
-
-
-class LinkRead(Message):
-    """The URL of an article (for the reader head)."""
-
-    def __init__(self, article_id: str, url: str | None) -> None:
-        self.article_id, self.url = article_id, url
-        super().__init__()
-
-
-class CoverageMarks(Message):
-    """The open article's only-here and everywhere paragraphs."""
-
-    def __init__(self, article_id: str, only_here: tuple[int, ...],
-                 everywhere: tuple[int, ...]) -> None:
-        self.article_id, self.only_here, self.everywhere = article_id, only_here, everywhere
-        super().__init__()
-
-
-class CoverageReady(Message):
-    """The coverage of the open article's story, for its screen."""
-
-    def __init__(self, cov: Any, title: str, paragraphs: tuple[str, ...]) -> None:
-        self.cov, self.title, self.paragraphs = cov, title, paragraphs
-        super().__init__()
-
-
-class SavedReady(Message):
-    """The saved searches with (total, unread) counts; ``show`` opens the picker."""
-
-    def __init__(self, rows: list[tuple[str, str, int | None, int | None]], show: bool) -> None:
-        self.rows, self.show = rows, show
-        super().__init__()
 
 
 def _slug(text: str, n: int = 48) -> str:

@@ -27,27 +27,8 @@ from textual.widgets import DataTable, Static
 
 from index.library import Library, LibraryBusy
 from index.subscriptions import FeedRow, RefreshProgress, RefreshReport, Subscriptions
+from reader.messages import FeedsProgress, FeedsRefreshed
 from reader.panes.model import plain
-
-
-class FeedsProgress(Message):
-    """How far a refresh is: feeds fetched of all, new items found (a flood merges into one)."""
-
-    def __init__(self, progress: RefreshProgress) -> None:
-        self.progress = progress
-        super().__init__()
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, FeedsProgress)
-
-
-class FeedsRefreshed(Message):
-    """A refresh ended: its report, or the one-line reason it could not run."""
-
-    def __init__(self, report: RefreshReport | None, error: str | None) -> None:
-        self.report = report
-        self.error = error
-        super().__init__()
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,25 +19,38 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, ProgressBar
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from index.library import AddReport, Library, LibraryBusy, QueryError
+from index.library import Library, LibraryBusy, QueryError
+from reader.messages import (
+    ArticleExtras,
+    ArticleLoaded,
+    EntityArticles,
+    FeedsProgress,
+    FeedsRefreshed,
+    GenerationSeen,
+    IngestDone,
+    IngestProgress,
+    JumpTo,
+    PassageTargets,
+    RowsLoaded,
+    SearchDone,
+    SearchFailed,
+    Status,
+)
 from reader.panes.article_list import ArticleList
 from reader.panes.entities import EntitySidebar
 from reader.panes.events import EventStrip
-from reader.panes.model import ArticleView, EntityItem, EventItem, ListRow, plain
+from reader.panes.model import ArticleView, EntityItem, ListRow, plain
 from reader.panes.reader_view import ReaderView
 from reader.panes.search import SearchLine
 from reader.safe import one_line
 from reader.screens.daily import DAILY_BINDINGS, DailyActions
 from reader.screens.feeds import (
     FeedChosen,
-    FeedsProgress,
-    FeedsRefreshed,
     FeedsScreen,
     progress_text,
     refresh_in_worker,
@@ -60,123 +73,6 @@ PARTIAL_FROM = 50_000
 PROGRESS_EVERY = 0.05  # seconds between progress messages from an ingest
 
 
-# ---------------------------------------------------------------------------------------------
-# Messages from workers
-
-
-class RowsLoaded(Message):
-    """The article list, newest first: all of it, or (``total`` set) the first screenful of a
-    big library, shown while the rest is read."""
-
-    def __init__(self, rows: list[ListRow], generation: tuple[int, str],
-                 total: int | None = None) -> None:
-        self.rows = rows
-        self.generation = generation
-        self.total = total
-        super().__init__()
-
-
-class SearchDone(Message):
-    """Results of search number ``seq``: the first :data:`SEARCH_LIMIT` (``partial``: more
-    are coming), or all of them."""
-
-    def __init__(self, seq: int, query: str, hits: list[tuple[str, float]],
-                 terms: set[str], partial: bool = False) -> None:
-        self.seq, self.query, self.hits, self.terms = seq, query, hits, terms
-        self.partial = partial
-        super().__init__()
-
-
-class SearchFailed(Message):
-    """Search number ``seq`` was malformed."""
-
-    def __init__(self, seq: int, query: str, error: str) -> None:
-        self.seq, self.query, self.error = seq, query, error
-        super().__init__()
-
-
-class ArticleLoaded(Message):
-    """Load number ``seq`` finished: the article to show and the paragraph to land on."""
-
-    def __init__(self, seq: int, view: ArticleView, paragraph: int, note: str | None,
-                 focus: bool) -> None:
-        self.seq, self.view, self.paragraph, self.note, self.focus = (
-            seq, view, paragraph, note, focus)
-        super().__init__()
-
-
-class ArticleExtras(Message):
-    """Load number ``seq`` read the article's entities and its story's events."""
-
-    def __init__(self, seq: int, article_id: str, entities: tuple[EntityItem, ...],
-                 events: tuple[EventItem, ...]) -> None:
-        self.seq, self.article_id, self.entities, self.events = seq, article_id, entities, events
-        super().__init__()
-
-
-class JumpTo(Message):
-    """A worker resolved a jump: open ``article_id`` at ``paragraph``."""
-
-    def __init__(self, article_id: str, paragraph: int | None, note: str,
-                 entity: EntityItem | None = None) -> None:
-        self.article_id, self.paragraph, self.note, self.entity = (
-            article_id, paragraph, note, entity)
-        super().__init__()
-
-
-class PassageTargets(Message):
-    """Every other source carrying the passage of ``paragraph`` in ``article_id``."""
-
-    def __init__(self, article_id: str, paragraph: int,
-                 targets: list[tuple[str, int, str]]) -> None:
-        self.article_id, self.paragraph, self.targets = article_id, paragraph, targets
-        super().__init__()
-
-
-class Status(Message):
-    """A line for the status bar."""
-
-    def __init__(self, text: str, error: bool = False) -> None:
-        self.text, self.error = text, error
-        super().__init__()
-
-
-class EntityArticles(Message):
-    """The ids of the articles naming ``entity`` (for the list filter)."""
-
-    def __init__(self, entity: EntityItem, ids: list[str]) -> None:
-        self.entity, self.ids = entity, ids
-        super().__init__()
-
-
-class IngestProgress(Message):
-    """Progress of an add."""
-
-    def __init__(self, done: int, total: int | None) -> None:
-        self.done, self.total = done, total
-        super().__init__()
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, IngestProgress)
-
-
-class IngestDone(Message):
-    """An add finished (``report``) or failed (``error``)."""
-
-    def __init__(self, label: str, report: AddReport | None, error: str | None) -> None:
-        self.label, self.report, self.error = label, report, error
-        super().__init__()
-
-
-class GenerationSeen(Message):
-    """The library's change marker, read by the poller."""
-
-    def __init__(self, generation: tuple[int, str]) -> None:
-        self.generation = generation
-        super().__init__()
-
-
-# ---------------------------------------------------------------------------------------------
 
 
 class StatusLine(Widget):
