@@ -13,8 +13,8 @@ from textual.screen import Screen
 
 from index.library import Library
 from reader.bindings import APP, binding_ids, binding_sections
+from reader.gate import Gate
 from reader.keys import Keymap, clashes, load_keys
-from reader.screens.gate import Gate
 from reader.screens.help import HelpScreen
 from reader.screens.main import MainScreen
 

@@ -118,8 +118,8 @@ async def test_f_maximises_the_focused_pane_and_restores(library: Library, pane:
 async def test_big_library_shows_its_newest_rows_first(long_library: Library,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     import reader.screens.main as main_module
+    from reader.gate import Gate
     from reader.messages import RowsLoaded
-    from reader.screens.gate import Gate
 
     gate = Gate(long_library)
     assert gate.first_rows(3) == gate.list_rows()[:3]  # the same rows, story counts included

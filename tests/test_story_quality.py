@@ -87,7 +87,7 @@ def test_list_count_and_source_jumps_agree(tmp_path):
     """The list's "+N other sources" and the sources ]/[ cycle through come from one answer:
     the story's members (an article merely sharing a passage is not counted by one and
     visited by the other)."""
-    from reader.screens.gate import Gate
+    from reader.gate import Gate
 
     rows = _wcl_rows({"newswcl50_00", "newswcl50_01", "newswcl50_02"})
     with _library_of(tmp_path, rows) as lib:

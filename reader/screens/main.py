@@ -25,6 +25,7 @@ from textual.widgets import Footer, ProgressBar
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from index.library import Library, LibraryBusy, QueryError
+from reader.gate import Gate, first_mention, seeds_dir
 from reader.messages import (
     ArticleExtras,
     ArticleLoaded,
@@ -56,7 +57,6 @@ from reader.screens.feeds import (
     refresh_in_worker,
     report_text,
 )
-from reader.screens.gate import Gate, first_mention, seeds_dir
 
 SEARCH_LIMIT = 200  # results shown at once; the rest follow from a second, complete search
 WIDE = 180

@@ -134,9 +134,7 @@ class Gate:
         """(id, source, published) of the article's story, ordered by source then date."""
         with self._lock:
             ids = self.library.story_articles(article_id)
-            from index import store
-
-            rows = store.rows_by_id(self.library.conn, ids)
+            rows = self.library.rows_by_id(ids)
         members = [(i, rows[i].source, rows[i].published) for i in ids if i in rows]
         members.sort(key=lambda m: (m[1].casefold(), m[2] or "", m[0]))
         return members
@@ -160,9 +158,7 @@ class Gate:
         """(article, paragraph, source) of every other source carrying this paragraph."""
         with self._lock:
             links = self.library.same_passage(article_id, paragraph)
-            from index import store
-
-            rows = store.rows_by_id(self.library.conn, [link.article for link in links])
+            rows = self.library.rows_by_id([link.article for link in links])
         out = []
         for link in links:
             row = rows.get(link.article)
