@@ -44,6 +44,8 @@ class ReaderApp(App[int]):
         self.seed = seed
         self.poll_interval = poll_interval
         self.keys = keys or Keymap()
+        self.removal_error: str | None = None
+        """What the main screen could not write as the app closed (run_app says it at exit)."""
 
     def on_mount(self) -> None:
         if self.keys.keys:

@@ -171,6 +171,8 @@ def cmd_searches(lib: Library, args: argparse.Namespace) -> int:
     saved = lib.saved_searches()
     rows = []
     for name, query in saved:
+        total: int | None
+        unread: int | None
         try:
             total, unread = search_counts(lib, query)
         except QueryError:  # saved by an older reader whose syntax changed

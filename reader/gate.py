@@ -60,8 +60,8 @@ class Gate:
             per_story.setdefault(sid, set()).add(source_of.get(aid, aid))
         out = []
         for r in rows:
-            sid = stories.get(r.id)
-            others = len(per_story[sid]) - 1 if sid is not None else 0
+            story = stories.get(r.id)
+            others = len(per_story[story]) - 1 if story is not None else 0
             out.append(ListRow(r.id, r.title, r.source, r.published, max(others, 0)))
         return out
 

@@ -97,17 +97,17 @@ class EventStrip(OptionList):
         self._all = list(events)
         self.article_id = article_id
         self.published = published
-        self._render()
+        self._show()
 
     def action_toggle_background(self) -> None:
         """Show the background years' events, or fold them again."""
         self.show_background = not self.show_background
         keep = self.current
-        self._render()
+        self._show()
         if keep is not None and keep in self.events:
             self.highlighted = self.events.index(keep)
 
-    def _render(self) -> None:
+    def _show(self) -> None:
         article_id = self.article_id
         back = [background(e.date, self.published) for e in self._all]
         if self.show_background:

@@ -17,7 +17,7 @@ import shlex
 import subprocess
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
 from textual import work
@@ -34,7 +34,15 @@ from reader.messages import (
 from reader.panes.model import ListRow, plain
 
 if TYPE_CHECKING:
-    from reader.panes.model import ArticleView
+    from textual.screen import Screen
+
+    from reader.app import ReaderApp
+    from reader.panes.model import ArticleView, EntityItem
+
+    _Host = Screen[None]
+    """What the mixin is mixed into, for the type checker (the main screen)."""
+else:
+    _Host = object
 
 SORTS = ("date", "source", "relevance")
 
@@ -84,7 +92,7 @@ def export_dir() -> Path:
     return Path(platformdirs.user_downloads_dir())
 
 
-class DailyActions:
+class DailyActions(_Host):
     """Mixed into the main screen: see the module docstring."""
 
     # provided by MainScreen
@@ -94,6 +102,12 @@ class DailyActions:
     by_id: dict[str, ListRow]
     search_hits: list[tuple[str, float]] | None
     query_text: str
+    if TYPE_CHECKING:
+        def set_status(self, text: str | Text, error: bool = False) -> None: ...
+        def open_article(self, article_id: str, paragraph: int | None = 0, *,
+                         note: str | None = None, entity: EntityItem | None = None,
+                         focus: bool = False, from_list: bool = False) -> None: ...
+        def _refresh_list(self) -> None: ...
 
     # --- state ----------------------------------------------------------------------------
     def daily_init(self) -> None:
@@ -142,18 +156,18 @@ class DailyActions:
             self.sort_mode = st["sort"]
         self.unread_only = bool(st.get("unread_only"))
         if st.get("query"):
-            self.query_one(SearchLine).value = st["query"]  # type: ignore[attr-defined]
-        self._refresh_list()  # type: ignore[attr-defined]
+            self.query_one(SearchLine).value = st["query"]
+        self._refresh_list()
         if st.get("cursor") in self.by_id:
-            self.query_one(ArticleList).select(st["cursor"])  # type: ignore[attr-defined]
+            self.query_one(ArticleList).select(st["cursor"])
         opened = False
         if st.get("article") in self.by_id:
-            self.open_article(st["article"], st.get("paragraph", 0))  # type: ignore[attr-defined]
+            self.open_article(st["article"], st.get("paragraph", 0))
             opened = True
         pane = {"list": "#list", "reader": "#reader", "entities": "#entities",
                 "events": "#events", "search": "#search"}.get(st.get("focus", ""))
         if pane:
-            self.set_focus(self.query_one(pane))  # type: ignore[attr-defined]
+            self.set_focus(self.query_one(pane))
         return opened
 
     def on_descendant_focus(self, event: Any) -> None:
@@ -164,11 +178,11 @@ class DailyActions:
         from reader.panes.article_list import ArticleList
         from reader.panes.reader_view import ReaderView
 
-        lst = self.query_one(ArticleList)  # type: ignore[attr-defined]
-        focused = self.focused or self._last_focus  # type: ignore[attr-defined]
+        lst = self.query_one(ArticleList)
+        focused = self.focused or self._last_focus
         return {
             "article": self.view.id if self.view is not None else None,
-            "paragraph": self.query_one(ReaderView).paragraph,  # type: ignore[attr-defined]
+            "paragraph": self.query_one(ReaderView).paragraph,
             "cursor": lst.current.id if lst.current is not None else None,
             "query": self.query_text or None,
             "focus": focused.id if focused is not None else None,
@@ -181,7 +195,7 @@ class DailyActions:
     def load_marks(self) -> None:
         lib = self.gate.library
         read, starred = self.gate.call(lambda: (lib.read_ids(), lib.starred_ids()))
-        self.post_message(MarksLoaded(read, starred))  # type: ignore[attr-defined]
+        self.post_message(MarksLoaded(read, starred))
 
     def on_marks_loaded(self, message: MarksLoaded) -> None:
         self.read_ids, self.starred_ids = message.read, message.starred
@@ -200,8 +214,8 @@ class DailyActions:
         from index.library import Library
 
         def busy() -> None:
-            self.app.call_from_thread(  # type: ignore[attr-defined]
-                self.set_status,  # type: ignore[attr-defined]
+            self.app.call_from_thread(
+                self.set_status,
                 "Another reader is adding to the library; the mark is saved when it is done.")
 
         import time
@@ -226,13 +240,13 @@ class DailyActions:
                             told = True
                         time.sleep(0.2)
         except Exception as exc:  # noqa: BLE001 - any failure is said and undone
-            self.post_message(MarkFailed(ids, read, starred,  # type: ignore[attr-defined]
+            self.post_message(MarkFailed(ids, read, starred,
                                          f"{type(exc).__name__}: {exc}"))
 
     def on_mark_failed(self, message: MarkFailed) -> None:
         self._apply_marks(message.ids, None if message.read is None else not message.read,
                           None if message.starred is None else not message.starred)
-        self.set_status(f"Could not save the mark: {message.error}",  # type: ignore[attr-defined]
+        self.set_status(f"Could not save the mark: {message.error}",
                         error=True)
 
     def _refresh_keep(self) -> None:
@@ -240,9 +254,9 @@ class DailyActions:
         the best match under it again)."""
         from reader.panes.article_list import ArticleList
 
-        lst = self.query_one(ArticleList)  # type: ignore[attr-defined]
+        lst = self.query_one(ArticleList)
         current = lst.current.id if lst.current is not None else None
-        self._refresh_list()  # type: ignore[attr-defined]
+        self._refresh_list()
         if current is not None:
             lst.select(current)
 
@@ -271,8 +285,8 @@ class DailyActions:
         else the open one."""
         from reader.panes.article_list import ArticleList
 
-        lst = self.query_one(ArticleList)  # type: ignore[attr-defined]
-        if self.focused is lst and lst.current is not None:  # type: ignore[attr-defined]
+        lst = self.query_one(ArticleList)
+        if self.focused is lst and lst.current is not None:
             return lst.current.id
         if self.view is not None:
             return self.view.id
@@ -285,7 +299,7 @@ class DailyActions:
             return
         read = aid not in (self.read_ids or set())
         self.set_marks([aid], read=read)
-        self.set_status(f"Marked {'read' if read else 'unread'}.")  # type: ignore[attr-defined]
+        self.set_status(f"Marked {'read' if read else 'unread'}.")
 
     def action_toggle_star(self) -> None:
         """Star or unstar the article."""
@@ -294,13 +308,13 @@ class DailyActions:
             return
         star = aid not in self.starred_ids
         self.set_marks([aid], starred=star)
-        self.set_status("Starred." if star else "Unstarred.")  # type: ignore[attr-defined]
+        self.set_status("Starred." if star else "Unstarred.")
 
     def action_unread_only(self) -> None:
         """Show only the unread articles (again: all)."""
         self.unread_only = not self.unread_only
         self._refresh_keep()
-        self.set_status("Showing unread articles only (u: all)." if self.unread_only  # type: ignore[attr-defined]
+        self.set_status("Showing unread articles only (u: all)." if self.unread_only
                         else "Showing all articles.")
 
     def daily_opened(self, view: ArticleView) -> None:
@@ -315,9 +329,9 @@ class DailyActions:
     def load_link(self, article_id: str) -> None:
         lib = self.gate.library
         url = self.gate.call(lambda: lib.article(article_id).url)
-        self.post_message(LinkRead(article_id, url))  # type: ignore[attr-defined]
+        self.post_message(LinkRead(article_id, url))
         cov = self.gate.call(lib.coverage, article_id)
-        self.post_message(CoverageMarks(article_id, cov.only_here,  # type: ignore[attr-defined]
+        self.post_message(CoverageMarks(article_id, cov.only_here,
                                         cov.everywhere))
 
     def on_link_read(self, message: LinkRead) -> None:
@@ -325,13 +339,13 @@ class DailyActions:
 
         if self.view is not None and self.view.id == message.article_id:
             self.link = (message.article_id, message.url)
-            self.query_one(ReaderView).set_link(message.url)  # type: ignore[attr-defined]
+            self.query_one(ReaderView).set_link(message.url)
 
     def on_coverage_marks(self, message: CoverageMarks) -> None:
         from reader.panes.reader_view import ReaderView
 
         if self.view is not None and self.view.id == message.article_id:
-            self.query_one(ReaderView).set_coverage(  # type: ignore[attr-defined]
+            self.query_one(ReaderView).set_coverage(
                 message.only_here, message.everywhere)
 
     # --- the list: marks, unread only, order ----------------------------------------------
@@ -339,7 +353,7 @@ class DailyActions:
         """The rows to show: hidden (removed) ones out, unread only if asked, in order."""
         from reader.panes.article_list import ArticleList
 
-        lst = self.query_one(ArticleList)  # type: ignore[attr-defined]
+        lst = self.query_one(ArticleList)
         lst.read_ids = self.read_ids
         lst.starred_ids = self.starred_ids
         gone = {i for batch in self.hidden for i in batch}
@@ -386,19 +400,19 @@ class DailyActions:
         else:
             self.sort_mode = "source" if self.sort_mode == "date" else "date"
         self._refresh_keep()
-        self.set_status(f"Sorted by {self.order}.")  # type: ignore[attr-defined]
+        self.set_status(f"Sorted by {self.order}.")
 
     # --- links, export, pager -------------------------------------------------------------
     def _url(self) -> str | None:
         if self.view is None:
-            self.set_status("No article open.")  # type: ignore[attr-defined]
+            self.set_status("No article open.")
             return None
         if self.link is None or self.link[0] != self.view.id:
             lib = self.gate.library
             aid = self.view.id
             self.link = (aid, self.gate.call(lambda: lib.article(aid).url))
         if not self.link[1]:
-            self.set_status("This article has no URL.")  # type: ignore[attr-defined]
+            self.set_status("This article has no URL.")
             return None
         return self.link[1]
 
@@ -408,7 +422,7 @@ class DailyActions:
         if url is None:
             return
         if not url.lower().startswith(("http://", "https://")):
-            self.set_status(f"Not opening {url!r}: only http(s) links are opened.",  # type: ignore[attr-defined]
+            self.set_status(f"Not opening {url!r}: only http(s) links are opened.",
                             error=True)
             return
         self.open_in_browser(url)
@@ -422,8 +436,8 @@ class DailyActions:
             ok = webbrowser.open(url)
         except Exception:  # noqa: BLE001 - said below
             ok = False
-        self.app.call_from_thread(  # type: ignore[attr-defined]
-            self.set_status, f"Opened {url}" if ok else f"No browser could open {url}",  # type: ignore[attr-defined]
+        self.app.call_from_thread(
+            self.set_status, f"Opened {url}" if ok else f"No browser could open {url}",
             not ok)
 
     def action_copy_link(self) -> None:
@@ -431,13 +445,13 @@ class DailyActions:
         url = self._url()
         if url is None:
             return
-        self.app.copy_to_clipboard(url)  # type: ignore[attr-defined]
-        self.set_status(f"Copied {url}")  # type: ignore[attr-defined]
+        self.app.copy_to_clipboard(url)
+        self.set_status(f"Copied {url}")
 
     def action_export(self, what: str = "article") -> None:
         """Write the open article (or its story) to a Markdown file and say where."""
         if self.view is None:
-            self.set_status("No article open.")  # type: ignore[attr-defined]
+            self.set_status("No article open.")
             return
         self.export_to_file(self.view.id, what)
 
@@ -468,16 +482,16 @@ class DailyActions:
                 path = folder / f"{_slug(name)}-{k}.md"
             path.write_text(text, encoding="utf-8")
         except OSError as exc:
-            self.app.call_from_thread(  # type: ignore[attr-defined]
-                self.set_status, f"Could not export: {exc.strerror or exc}", True)  # type: ignore[attr-defined]
+            self.app.call_from_thread(
+                self.set_status, f"Could not export: {exc.strerror or exc}", True)
             return
-        self.app.call_from_thread(  # type: ignore[attr-defined]
-            self.set_status, f"Exported the {what} to {path}")  # type: ignore[attr-defined]
+        self.app.call_from_thread(
+            self.set_status, f"Exported the {what} to {path}")
 
     def action_pipe(self) -> None:
         """Show the open article as text in ``$PAGER`` (the app steps aside meanwhile)."""
         if self.view is None:
-            self.set_status("No article open.")  # type: ignore[attr-defined]
+            self.set_status("No article open.")
             return
         from index.export import export
         from reader.safe import safe_text
@@ -489,21 +503,21 @@ class DailyActions:
         except ValueError:
             argv = []
         if not argv:
-            self.set_status(f"$PAGER is not a command: {pager!r}", error=True)  # type: ignore[attr-defined]
+            self.set_status(f"$PAGER is not a command: {pager!r}", error=True)
             return
         from textual.app import SuspendNotSupported
 
         try:
             try:
-                with self.app.suspend():  # type: ignore[attr-defined]
+                with self.app.suspend():
                     code = subprocess.run(argv, input=text.encode(), check=False).returncode
             except SuspendNotSupported:  # no terminal to hand over (headless)
                 code = subprocess.run(argv, input=text.encode(), check=False,
                                       stdout=subprocess.DEVNULL).returncode
         except OSError as exc:
-            self.set_status(f"Could not run {argv[0]}: {exc.strerror or exc}", error=True)  # type: ignore[attr-defined]
+            self.set_status(f"Could not run {argv[0]}: {exc.strerror or exc}", error=True)
             return
-        self.set_status(f"{argv[0]} exited with status {code}." if code else  # type: ignore[attr-defined]
+        self.set_status(f"{argv[0]} exited with status {code}." if code else
                         f"Back from {argv[0]}.")
 
     # --- the command palette ----------------------------------------------------------------
@@ -544,7 +558,7 @@ class DailyActions:
     def action_coverage(self) -> None:
         """Open the coverage view of the open article's story."""
         if self.view is None:
-            self.set_status("No article open.")  # type: ignore[attr-defined]
+            self.set_status("No article open.")
             return
         self.load_coverage(self.view.id)
 
@@ -556,16 +570,16 @@ class DailyActions:
             a = lib.article(article_id)
             return CoverageReady(lib.coverage(article_id), a.title, a.paragraphs)
 
-        self.post_message(self.gate.call(read))  # type: ignore[attr-defined]
+        self.post_message(self.gate.call(read))
 
     def on_coverage_ready(self, message: CoverageReady) -> None:
         from reader.screens.coverage import CoverageScreen
 
         def chosen(article_id: str | None) -> None:
             if article_id and (self.view is None or article_id != self.view.id):
-                self.open_article(article_id, focus=True)  # type: ignore[attr-defined]
+                self.open_article(article_id, focus=True)
 
-        self.app.push_screen(  # type: ignore[attr-defined]
+        self.app.push_screen(
             CoverageScreen(message.cov, message.title, message.paragraphs), chosen)
 
     # --- saved searches -------------------------------------------------------------------
@@ -588,7 +602,7 @@ class DailyActions:
                 out.append((name, query, len(ids), sum(1 for i in ids if i not in read)))
             return out
 
-        self.post_message(SavedReady(self.gate.call(count), show))  # type: ignore[attr-defined]
+        self.post_message(SavedReady(self.gate.call(count), show))
 
     def on_saved_ready(self, message: SavedReady) -> None:
         self.saved = message.rows
@@ -599,7 +613,7 @@ class DailyActions:
                 if name:
                     self.run_saved(name)
 
-            self.app.push_screen(SavedSearchesScreen(message.rows), chosen)  # type: ignore[attr-defined]
+            self.app.push_screen(SavedSearchesScreen(message.rows), chosen)
 
     def run_saved(self, name: str) -> None:
         """Put a saved search in the search line (which runs it)."""
@@ -607,10 +621,10 @@ class DailyActions:
 
         query = next((q for n, q, _t, _u in self.saved if n == name), None)
         if query is None:
-            self.set_status(f"No saved search named {name!r}.", error=True)  # type: ignore[attr-defined]
+            self.set_status(f"No saved search named {name!r}.", error=True)
             return
-        self.query_one(SearchLine).value = query  # type: ignore[attr-defined]
-        self.set_focus(self.query_one("#list"))  # type: ignore[attr-defined]
+        self.query_one(SearchLine).value = query
+        self.set_focus(self.query_one("#list"))
 
     def action_saved_searches(self) -> None:
         """Choose a saved search to run (with fresh counts)."""
@@ -620,7 +634,7 @@ class DailyActions:
         """Save the current query under a name."""
         query = self.query_text.strip()
         if not query:
-            self.set_status("Nothing to save: search with / first.")  # type: ignore[attr-defined]
+            self.set_status("Nothing to save: search with / first.")
             return
         from reader.screens.coverage import SaveSearchScreen
 
@@ -628,7 +642,7 @@ class DailyActions:
             if name:
                 self.save_search(name, query)
 
-        self.app.push_screen(SaveSearchScreen(query), named)  # type: ignore[attr-defined]
+        self.app.push_screen(SaveSearchScreen(query), named)
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="mark-write")
     def save_search(self, name: str, query: str) -> None:
@@ -640,11 +654,11 @@ class DailyActions:
                     self._writer = Library(self.gate.library.path, create=False)
                 self._writer.save_search(name, query)
         except Exception as exc:  # noqa: BLE001 - a malformed query, a busy library...
-            self.app.call_from_thread(  # type: ignore[attr-defined]
-                self.set_status, f"Could not save the search: {exc}", True)  # type: ignore[attr-defined]
+            self.app.call_from_thread(
+                self.set_status, f"Could not save the search: {exc}", True)
             return
-        self.app.call_from_thread(  # type: ignore[attr-defined]
-            self.set_status, f"Saved the search as {name!r} (' lists saved searches).")  # type: ignore[attr-defined]
+        self.app.call_from_thread(
+            self.set_status, f"Saved the search as {name!r} (' lists saved searches).")
         self.load_saved(False)
 
     # --- removal with undo ----------------------------------------------------------------
@@ -658,36 +672,36 @@ class DailyActions:
         self.hidden.append([aid])
         if self.view is not None and self.view.id == aid:
             self.view = None
-        self._refresh_list()  # type: ignore[attr-defined]
+        self._refresh_list()
         from reader.panes.article_list import ArticleList
 
-        lst = self.query_one(ArticleList)  # type: ignore[attr-defined]
+        lst = self.query_one(ArticleList)
         if lst.current is not None:
-            self.open_article(lst.current.id)  # type: ignore[attr-defined]
+            self.open_article(lst.current.id)
         else:
             from reader.panes.reader_view import ReaderView
 
-            self.query_one(ReaderView).clear()  # type: ignore[attr-defined]
+            self.query_one(ReaderView).clear()
         line = Text("Removed ", end="")
         line.append_text(plain(row.title if row else aid, "bold"))
         line.append(f" · z: undo ({len(self.hidden)} removed this session; "
                     "applied when you quit)")
-        self.set_status(line)  # type: ignore[attr-defined]
+        self.set_status(line)
 
     def action_undo_remove(self) -> None:
         """Take back the last removal of this session."""
         if not self.hidden:
-            self.set_status("Nothing to undo.")  # type: ignore[attr-defined]
+            self.set_status("Nothing to undo.")
             return
         batch = self.hidden.pop()
-        self._refresh_list()  # type: ignore[attr-defined]
-        self.open_article(batch[0], focus=False)  # type: ignore[attr-defined]
+        self._refresh_list()
+        self.open_article(batch[0], focus=False)
         row = self.by_id.get(batch[0])
         line = Text("Restored ", end="")
         line.append_text(plain(row.title if row else batch[0], "bold"))
-        self.set_status(line)  # type: ignore[attr-defined]
+        self.set_status(line)
 
-    def on_prune(self) -> None:
+    def _on_prune(self) -> None:
         """The screen is about to go (the app quits), its panes still there: save the place.
         (Removed articles are not kept as the place.)"""
         from textual.css.query import NoMatches
@@ -718,7 +732,7 @@ class DailyActions:
                 self.gate.call(self.gate.library.remove, ids)
             except LibraryBusy as exc:
                 # said by run_app once the terminal is back
-                self.app.removal_error = (  # type: ignore[attr-defined]
+                cast("ReaderApp", self.app).removal_error = (
                     f"{len(ids)} article(s) not removed ({exc}); run "
                     f"`reader remove {' '.join(ids)}`")
         with self._writer_lock:
@@ -729,5 +743,5 @@ class DailyActions:
             note = (f"{self._unsaved_marks} read/star mark(s) not saved: another reader was "
                     "writing to the library when the app closed")
             prior = getattr(self.app, "removal_error", None)
-            self.app.removal_error = f"{prior}; {note}" if prior else note  # type: ignore[attr-defined]
+            cast("ReaderApp", self.app).removal_error = f"{prior}; {note}" if prior else note
 

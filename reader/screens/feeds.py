@@ -72,8 +72,11 @@ def refresh_in_worker(path: Path, post: Callable[[Message], object],
             if not subs.feeds():
                 post(FeedsRefreshed(None, "no feeds yet: add one with `reader feed add URL`"))
                 return
-            report = subs.refresh(names or None,
-                                  progress=lambda p: post(FeedsProgress(p)))
+
+            def progress(p: RefreshProgress) -> None:
+                post(FeedsProgress(p))
+
+            report = subs.refresh(names or None, progress=progress)
     except LibraryBusy as exc:
         post(FeedsRefreshed(None, str(exc)))
         return

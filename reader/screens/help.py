@@ -93,7 +93,7 @@ class HelpScreen(ModalScreen[None]):
             table.add_row("", "", "")
         table.add_row(Text("ctrl+p"), Text("Command palette: search, jumps, panes, help, quit"),
                       Text("app.palette"))
-        where = mine.path if mine is not None and mine.path else "keys.toml"
+        where = str(mine.path) if mine is not None and mine.path else "keys.toml"
         table.add_row("", "", "")
         table.add_row(Text("remap"), Text(f"put [keys] \"id\" = \"keys\" lines in {where}"),
                       Text(""))
