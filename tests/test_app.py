@@ -22,7 +22,6 @@ from reader.messages import IngestDone, IngestProgress, RowsLoaded
 from reader.panes.article_list import ArticleList
 from reader.panes.entities import EntitySidebar
 from reader.panes.events import EventStrip
-from reader.panes.model import CURRENT_HIT_STYLE, ENTITY_STYLES
 from reader.panes.reader_view import Paragraph, ReaderView
 from reader.panes.search import SearchLine
 from reader.screens.help import HelpScreen
@@ -191,7 +190,9 @@ async def test_reader_view_meta_margin_marks_and_entity_colours(library: Library
             assert paras[i].carried == n
         # entities coloured by type
         colours = {span.style for p in paras for span in p.text.spans}
-        assert ENTITY_STYLES["PER"] in colours and ENTITY_STYLES["LOC"] in colours
+        styles = reader.entity_styles  # the colours reader.tcss gives each type
+        assert styles["PER"].color is not None and styles["PER"] != styles["LOC"]
+        assert styles["PER"] in colours and styles["LOC"] in colours
 
 
 async def test_entity_sidebar_lists_entities_with_counts(library: Library) -> None:
@@ -232,7 +233,9 @@ async def test_search_as_you_type_highlight_and_hits(library: Library) -> None:
         para, start, end = reader.hits[first]
         assert reader.paragraph == para
         # the current hit is marked as the current one (not merely as a hit)
-        assert any(s.style == CURRENT_HIT_STYLE for s in reader._paras[para].text.spans)
+        current_hit = reader.part("reader-view--current-hit")
+        assert current_hit != reader.part("reader-view--hit")
+        assert any(s.style == current_hit for s in reader._paras[para].text.spans)
         await pilot.press("n")
         assert reader.hit != first or len([h for h in reader.hits if h[0] >= 0]) == 1
         await pilot.press("N")

@@ -81,7 +81,7 @@ class ArticleList(ScrollView, can_focus=True):
     ArticleList > .article-list--count { color: $text-accent; text-style: bold; }
     ArticleList > .article-list--empty { color: $text-muted; text-style: italic; }
     ArticleList > .article-list--unread { color: $text-accent; text-style: bold; }
-    ArticleList > .article-list--star { color: #e5c07b; text-style: bold; }
+    ArticleList > .article-list--star { text-style: bold; }
     """
 
     cursor: reactive[int] = reactive(-1, always_update=False)

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from reader.panes.model import ENTITY_STYLES, EntityItem, plain
+from reader.panes.model import ENTITY_PARTS, EntityItem, plain
 
 TYPE_ORDER = {"PER": 0, "LOC": 1, "ORG": 2}
 HEADINGS = {"PER": "People", "LOC": "Places", "ORG": "Organisations"}
@@ -36,6 +36,12 @@ class EntitySidebar(OptionList):
         Binding("k", "cursor_up", "Previous entity", id="entities.up", show=False),
         Binding("enter", "select", "Filter by entity", id="entities.choose"),
     ]
+
+    COMPONENT_CLASSES = {
+        "entity-sidebar--person",
+        "entity-sidebar--place",
+        "entity-sidebar--organisation",
+    }
 
     DEFAULT_CSS = """
     EntitySidebar { scrollbar-size-vertical: 1; }
@@ -66,7 +72,9 @@ class EntitySidebar(OptionList):
                 heading = Text(HEADINGS.get(e.type, e.type), style="bold underline", end="")
                 options.append(Option(heading, disabled=True))
                 last = e.type
-            line = plain(e.name, ENTITY_STYLES.get(e.type, ""))
+            part = ENTITY_PARTS.get(e.type)
+            line = plain(e.name, self.get_component_rich_style(f"entity-sidebar--{part}",
+                                                               partial=True) if part else "")
             line.append(f" ×{e.mentions}", style="dim")
             if e.sources > 1:
                 line.append(f"  {e.sources} src", style="bold")

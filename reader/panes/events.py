@@ -72,6 +72,11 @@ class EventStrip(OptionList):
         Binding("b", "toggle_background", "Background years", id="events.background"),
     ]
 
+    COMPONENT_CLASSES = {
+        "event-strip--own-mark",
+        "event-strip--own-source",
+    }
+
     DEFAULT_CSS = """
     EventStrip { scrollbar-size-vertical: 1; }
     """
@@ -117,14 +122,16 @@ class EventStrip(OptionList):
         hidden = [e for e, b in zip(self._all, back, strict=True) if b]
         self.clear_options()
         options = []
+        own_mark = self.get_component_rich_style("event-strip--own-mark", partial=True)
+        own_source = self.get_component_rich_style("event-strip--own-source", partial=True)
         for i, ev in enumerate(self.events):
             own = ev.article == article_id
             old = self.show_background and background(ev.date, self.published)
             line = Text(end="")  # wraps: a sentence is read whole, never cut
-            line.append("● " if own else "○ ", style="bold #61afef" if own else "dim")
+            line.append("● " if own else "○ ", style=own_mark if own else "dim")
             line.append(f"{ev.date:<10} ", style="dim" if old else ("bold" if own else ""))
             source = plain(shorten(one_line(ev.source), SOURCE_WIDTH),
-                           "dim" if old else ("#61afef" if own else "dim"))
+                           "dim" if old else (own_source if own else "dim"))
             source.truncate(SOURCE_WIDTH, pad=True)
             line.append_text(source)
             line.append(" ")

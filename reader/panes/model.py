@@ -7,7 +7,7 @@ it through :func:`reader.safe.safe_text` and return a :class:`rich.text.Text` (n
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rich.style import Style
@@ -17,15 +17,9 @@ from index.library import EventRow
 from index.model import EntityMention
 from reader.safe import one_line, safe_text
 
-#: Colours of entity types in the reader view and the sidebar.
-ENTITY_STYLES: dict[str, Style] = {
-    "PER": Style(color="#e5c07b"),
-    "LOC": Style(color="#98c379"),
-    "ORG": Style(color="#c678dd"),
-}
-ENTITY_LABELS = {"PER": "person", "LOC": "place", "ORG": "organisation"}
-HIT_STYLE = Style(color="#1e1e1e", bgcolor="#e5c07b", bold=True)
-CURRENT_HIT_STYLE = Style(color="#1e1e1e", bgcolor="#ff875f", bold=True)
+#: The component class part naming each entity type (``reader-view--person``...): the colours
+#: themselves are in reader.tcss.
+ENTITY_PARTS = {"PER": "person", "LOC": "place", "ORG": "organisation"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +93,7 @@ def styled(text: str, spans: Iterable[tuple[int, int, Style | str]], base: Style
     return out
 
 
-def mention_spans(mentions: Sequence[EntityMention]) -> list[tuple[int, int, Style]]:
-    """Spans colouring each entity mention by its type."""
-    return [(m.start, m.end, ENTITY_STYLES.get(m.type, Style(bold=True))) for m in mentions]
+def mention_spans(mentions: Sequence[EntityMention],
+                  styles: Mapping[str, Style]) -> list[tuple[int, int, Style]]:
+    """Spans colouring each entity mention by its type (``styles``: type -> style)."""
+    return [(m.start, m.end, styles.get(m.type, Style(bold=True))) for m in mentions]

@@ -22,8 +22,7 @@ from textual.widgets import Static
 
 from index.search import hit_spans
 from reader.panes.model import (
-    CURRENT_HIT_STYLE,
-    HIT_STYLE,
+    ENTITY_PARTS,
     ArticleView,
     mention_spans,
     plain,
@@ -49,10 +48,12 @@ class Paragraph(Widget):
     ReaderView:focus Paragraph.-cursor { background: $primary 20%; }
     """
 
-    _BAR = Style(bold=True, color="#61afef")
-    _CARRIED = Style(bold=True, color="#ff875f")
-    _ONLY_HERE = Style(bold=True, color="#c678dd")
-    _EVERYWHERE = Style(bold=True, color="#98c379")
+    COMPONENT_CLASSES = {
+        "paragraph--bar",
+        "paragraph--carried",
+        "paragraph--only-here",
+        "paragraph--everywhere",
+    }
 
     def __init__(self, index: int, text: Text, carried: int) -> None:
         super().__init__(classes="paragraph")
@@ -73,14 +74,17 @@ class Paragraph(Widget):
         base = first.crop(0, 1)
         style = next((seg.style for seg in base if seg.style is not None), None) or Style()
         bar = "▌" if self.has_class("-cursor") else " "
-        mark = [Segment(bar, style + self._BAR)]
+        part = self.get_component_rich_style
+        mark = [Segment(bar, style + part("paragraph--bar", partial=True))]
         if self.carried:
-            mark.append(Segment(f"+{self.carried}"[: MARGIN - 3], style + self._CARRIED))
+            mark.append(Segment(f"+{self.carried}"[: MARGIN - 3],
+                                style + part("paragraph--carried", partial=True)))
         if self.coverage:
             used = sum(cell_len(seg.text) for seg in mark)
             mark.append(Segment(" " * max(0, MARGIN - 2 - used), style))
-            mark.append(Segment(self.coverage, style + (
-                self._EVERYWHERE if self.coverage == EVERYWHERE else self._ONLY_HERE)))
+            mark.append(Segment(self.coverage, style + part(
+                "paragraph--everywhere" if self.coverage == EVERYWHERE else "paragraph--only-here",
+                partial=True)))
         width = sum(cell_len(seg.text) for seg in mark)
         lines[0] = Strip([*mark, *first.crop(width, first.cell_length)], first.cell_length)
         return lines
@@ -124,6 +128,16 @@ class ReaderView(VerticalScroll, can_focus=True):
         Binding("space,pagedown", "page(1)", "Page down", id="reader.page_down", show=False),
         Binding("b,pageup", "page(-1)", "Page up", id="reader.page_up", show=False),
     ]
+
+    COMPONENT_CLASSES = {
+        "reader-view--person",
+        "reader-view--place",
+        "reader-view--organisation",
+        "reader-view--hit",
+        "reader-view--current-hit",
+        "reader-view--source",
+        "reader-view--link",
+    }
 
     DEFAULT_CSS = """
     ReaderView { padding: 0 1; }
@@ -281,12 +295,22 @@ class ReaderView(VerticalScroll, can_focus=True):
     def _spans(self, where: int, text: str) -> list[tuple[int, int, Style]]:
         spans: list[tuple[int, int, Style]] = []
         if where >= 0 and self.article is not None and where < len(self.article.mentions):
-            spans.extend(mention_spans(self.article.mentions[where]))
+            spans.extend(mention_spans(self.article.mentions[where], self.entity_styles))
         current = self.hits[self.hit] if 0 <= self.hit < len(self.hits) else None
         for i, (p, s, e) in enumerate(self.hits):
             if p == where:
-                spans.append((s, e, CURRENT_HIT_STYLE if current and i == self.hit else HIT_STYLE))
+                spans.append((s, e, self.part("reader-view--current-hit" if current and i == self.hit
+                                              else "reader-view--hit")))
         return spans
+
+    def part(self, name: str) -> Style:
+        """The style reader.tcss gives the component class ``name`` (of this view's own)."""
+        return self.get_component_rich_style(name, partial=True)
+
+    @property
+    def entity_styles(self) -> dict[str, Style]:
+        """Entity type -> its colour (the ``reader-view--person``... component classes)."""
+        return {t: self.part(f"reader-view--{p}") for t, p in ENTITY_PARTS.items()}
 
     def _head(self, article: ArticleView) -> Text:
         title = styled(" ".join(article.title.split()), [
@@ -295,7 +319,7 @@ class ReaderView(VerticalScroll, can_focus=True):
         out = Text(end="")
         out.append_text(title)
         out.append("\n")
-        meta = [plain(article.source, "bold #61afef")]
+        meta = [plain(article.source, self.part("reader-view--source"))]
         if article.published:
             meta.append(plain(article.published))
         if article.byline:
@@ -306,7 +330,7 @@ class ReaderView(VerticalScroll, can_focus=True):
             out.append_text(part)
         if self.link:
             out.append("\n")
-            out.append_text(plain(self.link, "underline #56b6c2"))
+            out.append_text(plain(self.link, self.part("reader-view--link")))
             out.append("  o: open · y: copy", style="dim")
         return out
 

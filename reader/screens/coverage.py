@@ -5,6 +5,7 @@ Each is a modal screen that returns its choice through ``dismiss``; the main scr
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -43,6 +44,13 @@ class CoverageScreen(ModalScreen[str | None]):
     #coverage-rest { height: 1fr; }
     """
 
+    COMPONENT_CLASSES = {
+        "coverage-screen--carrier",
+        "coverage-screen--missing",
+        "coverage-screen--only-here",
+        "coverage-screen--everywhere",
+    }
+
     def __init__(self, cov: Coverage, title: str, paragraphs: tuple[str, ...]) -> None:
         super().__init__()
         self.cov = cov
@@ -55,6 +63,10 @@ class CoverageScreen(ModalScreen[str | None]):
             yield OptionList(*self._outlets(), id="coverage-outlets")
             with VerticalScroll(id="coverage-rest"):
                 yield Static(self._rest(), id="coverage-body")
+
+    def part(self, name: str) -> Style:
+        """The style reader.tcss gives the component class ``name``."""
+        return self.get_component_rich_style(name, partial=True)
 
     def on_mount(self) -> None:
         box = self.query_one("#coverage-box")
@@ -77,7 +89,7 @@ class CoverageScreen(ModalScreen[str | None]):
             here = c.id == self.cov.article
             line = Text(end="")
             line.append(f"{c.published or '—':<10}  ", style="dim")
-            source = plain(c.source[:24], "bold #61afef")
+            source = plain(c.source[:24], self.part("coverage-screen--carrier"))
             line.append_text(source)
             line.append(" " * (min(width, 24) - source.cell_len + 2))
             line.append("this article   " if here else
@@ -96,7 +108,7 @@ class CoverageScreen(ModalScreen[str | None]):
             grid.add_row("", Text(f"\nRegular outlets with nothing on it (publishing {when})",
                                   style="bold"))
             for source, n in cov.missing:
-                row = plain(source, "#61afef")
+                row = plain(source, self.part("coverage-screen--missing"))
                 row.append(f"  {n} article{'s' if n != 1 else ''} then", style="dim")
                 grid.add_row("", row)
         else:
@@ -105,8 +117,9 @@ class CoverageScreen(ModalScreen[str | None]):
             grid.add_row("", Text("\nNo other outlet carries this story.", style="dim"))
             return grid
         for mark, label, paras, style in (
-                (ONLY_HERE, "Only here", cov.only_here, "bold #c678dd"),
-                (EVERYWHERE, "Everywhere", cov.everywhere, "bold #98c379")):
+                (ONLY_HERE, "Only here", cov.only_here, self.part("coverage-screen--only-here")),
+                (EVERYWHERE, "Everywhere", cov.everywhere,
+                 self.part("coverage-screen--everywhere"))):
             grid.add_row("", Text(f"\n{label}: {len(paras)} paragraph"
                                   f"{'s' if len(paras) != 1 else ''} "
                                   f"(marked {mark} in the reader)", style="bold"))
@@ -180,6 +193,8 @@ class SavedSearchesScreen(ModalScreen[str | None]):
                   background: $surface; }
     """
 
+    COMPONENT_CLASSES = {"saved-searches-screen--counts"}
+
     def __init__(self, rows: list[tuple[str, str, int | None, int | None]]) -> None:
         super().__init__()
         self.rows = rows
@@ -189,7 +204,8 @@ class SavedSearchesScreen(ModalScreen[str | None]):
         for name, query, total, unread in self.rows:
             line = plain(name, "bold")
             counts = "?" if total is None else f"{unread} unread / {total}"
-            line.append(f"  {counts}  ", style="#e5c07b")
+            line.append(f"  {counts}  ", style=self.get_component_rich_style(
+                "saved-searches-screen--counts", partial=True))
             line.append_text(plain(query, "dim"))
             options.append(Option(line, id=name))
         if not options:

@@ -110,6 +110,8 @@ class FeedsScreen(ModalScreen[FeedChosen | None]):
     FeedsScreen #feeds-hint { height: 1; color: $text-muted; }
     """
 
+    COMPONENT_CLASSES = {"feeds-screen--error"}
+
     def __init__(self, library_path: Path, gate_call: Callable[..., object]) -> None:
         super().__init__()
         self.library_path = library_path
@@ -141,10 +143,11 @@ class FeedsScreen(ModalScreen[FeedChosen | None]):
         keep = table.cursor_row
         self.rows = rows
         table.clear()
+        error_style = self.get_component_rich_style("feeds-screen--error", partial=True)
         for r in rows:
             error = r.last_error or ("gone" if r.gone else "")
             table.add_row(plain(r.name, "bold"), plain(r.last_new or ""), plain(r.articles),
-                          plain(error, "#ff5f5f"), key=str(r.id))
+                          plain(error, error_style), key=str(r.id))
         if not rows:
             self.query_one("#feeds-hint", Static).update(
                 Text("No feeds yet: `reader feed add URL` or `reader feed import FILE.opml`."))

@@ -53,6 +53,8 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = HELP
 
+    COMPONENT_CLASSES = {"help-screen--key"}
+
     def __init__(self, sections: Sections, keymap: Keymap | None = None) -> None:
         super().__init__()
         self.sections = sections
@@ -75,7 +77,8 @@ class HelpScreen(ModalScreen[None]):
     def _table(self) -> Table:
         table = Table(box=None, expand=True, show_header=True, header_style="bold",
                       pad_edge=False, padding=(0, 2, 0, 0))
-        table.add_column("key", no_wrap=True, style="bold #e5c07b")
+        table.add_column("key", no_wrap=True,
+                         style=self.get_component_rich_style("help-screen--key", partial=True))
         table.add_column("does")
         table.add_column("id", style="dim", no_wrap=True)
         mine = self.keymap

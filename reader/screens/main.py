@@ -73,8 +73,6 @@ PARTIAL_FROM = 50_000
 PROGRESS_EVERY = 0.05  # seconds between progress messages from an ingest
 
 
-
-
 class StatusLine(Widget):
     """One line of status: rendered text only, so an update never costs a new layout."""
 
@@ -140,6 +138,8 @@ class MainScreen(DailyActions, Screen[None]):
         Binding("f", "zoom", "Maximise", id="main.maximise",
                 tooltip="Maximise the focused pane (again: restore)"),
     ]
+
+    COMPONENT_CLASSES = {"main-screen--error"}
 
     def __init__(self, gate: Gate, paths: Sequence[Path] = (), *, seed: bool = True,
                  poll_interval: float | None = 2.0) -> None:
@@ -227,7 +227,7 @@ class MainScreen(DailyActions, Screen[None]):
         """Show a line in the status bar (``text`` is shown literally)."""
         line = text if isinstance(text, Text) else plain(text)
         if error:
-            line.stylize("bold #ff5f5f")
+            line.stylize(self.get_component_rich_style("main-screen--error", partial=True))
         self._status = line
         self._idle_status = False
         self.query_one("#status", StatusLine).update(line)
