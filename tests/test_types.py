@@ -9,8 +9,10 @@ import pytest
 
 from tests.conftest import REPO
 
-# index/ joins once its remaining errors are fixed (issue 15, engine side)
+# index/ joins once its remaining errors are fixed (issue 15, engine side); until then its
+# errors are not reported when reader/ imports it, wherever the project is installed from
 CHECKED = ["reader"]
+FLAGS = ["--follow-imports=silent"]
 
 
 def test_mypy_finds_nothing() -> None:
@@ -18,6 +20,6 @@ def test_mypy_finds_nothing() -> None:
         import mypy  # noqa: F401
     except ImportError:
         pytest.skip("mypy is not installed (pip install -e '.[test]')")
-    r = subprocess.run([sys.executable, "-m", "mypy", *CHECKED], capture_output=True,
+    r = subprocess.run([sys.executable, "-m", "mypy", *FLAGS, *CHECKED], capture_output=True,
                        text=True, cwd=REPO, timeout=900)
     assert r.returncode == 0, r.stdout + r.stderr
