@@ -31,6 +31,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from index import entities as E  # noqa: E402
+from index.ner import decoder  # noqa: E402
 
 TYPES = ("PER", "LOC", "ORG")
 _WORD_RE = re.compile(r"\S+")
@@ -425,7 +426,7 @@ def main() -> None:
     ap.add_argument("--only", choices=["conll", "meantime"], default=None)
     args = ap.parse_args()
     if args.model:
-        E._use_model(args.model)
+        decoder._use_model(args.model)
     E.extract_entities("Warm up.")  # load the model outside the timing
     for name, fn in (("conll", score_conll), ("meantime", score_meantime)):
         if args.only and args.only != name:

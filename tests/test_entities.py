@@ -21,6 +21,7 @@ from index.entities import (
     summarize,
 )
 from index.model import Entity, EntityMention
+from index.ner import decoder, features, rules, tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -240,15 +241,15 @@ def test_a_makers_product_is_not_the_company() -> None:
 def test_company_list_is_shipped_and_used() -> None:
     from index import entities as E
 
-    _, lex = E._resources()
-    assert (E.MODEL_DIR / "companies.json.gz").exists()
+    _, lex = decoder._resources()
+    assert (decoder.MODEL_DIR / "companies.json.gz").exists()
     assert {"Boeing", "Airbus", "Cisco", "Walmart", "Lufthansa"} <= lex.company1
     assert {"Lockheed Martin", "Northrop Grumman", "Ford Motor"} <= lex.companies
     # left out: common words, people's names, place names
     assert not {"Target", "Block", "Gates", "Cooper", "Hartford"} & lex.company1
-    feats = E.sequence_features(["Shares", "of", "Lockheed", "Martin", "fell"], E.FeatureCache(lex))
+    feats = E.sequence_features(["Shares", "of", "Lockheed", "Martin", "fell"], features.FeatureCache(lex))
     assert "cs" in feats[2] and "cs" in feats[3] and "cs" not in feats[1]
-    assert "g=k" in E.sequence_features(["Cisco", "said"], E.FeatureCache(lex))[0]
+    assert "g=k" in E.sequence_features(["Cisco", "said"], features.FeatureCache(lex))[0]
 
 
 # ------------------------------------------------------------------ tokens and small rules
@@ -273,16 +274,14 @@ def test_ampersand_acronyms_are_one_token() -> None:
 def test_fast_tokens_are_the_unicode_tokens_for_plain_text(text: str) -> None:
     """Text whose only characters outside ASCII are ’ or plain punctuation and spaces is cut by
     the fast pattern, into the tokens the Unicode pattern gives."""
-    from index import entities as E
 
-    plain = E._plain(text)
+    plain = tokens._plain(text)
     assert plain == ("é" not in text)
-    parts = E._TOKEN_SPLIT.split(text)
-    assert E._tokens(text)[0] == parts[1::2]
+    parts = tokens._TOKEN_SPLIT.split(text)
+    assert tokens._tokens(text)[0] == parts[1::2]
 
 
 def test_boilerplate_prefilter_never_hides_a_boilerplate_line() -> None:
-    from index import entities as E
 
     lines = [
         "By Staff Reporter",
@@ -298,10 +297,10 @@ def test_boilerplate_prefilter_never_hides_a_boilerplate_line() -> None:
         "Reporting by Ahmed Rasheed; Editing by Mark Heinrich",
     ]
     for line in lines:
-        assert E._boiler_line(line), line
+        assert rules._boiler_line(line), line
         for text in (line, "Iraqi forces advanced.\n" + line + "\nThe end.", "“Hi” —\n " + line):
-            assert E._maybe_boiler(text), text
-    assert not E._maybe_boiler("Iraqi forces took Mosul, officials said already.")
+            assert rules._maybe_boiler(text), text
+    assert not rules._maybe_boiler("Iraqi forces took Mosul, officials said already.")
 
 
 def test_company_suffix_keeps_its_dot_mid_sentence() -> None:
@@ -316,10 +315,10 @@ def test_numpy_decoder_matches_crfsuite() -> None:
     pycrfsuite = pytest.importorskip("pycrfsuite")
     from index import entities as E
 
-    dec, lex = E._resources()
+    dec, lex = decoder._resources()
     tagger = pycrfsuite.Tagger()
-    tagger.open(str(E.MODEL_PATH))
-    cache = E.FeatureCache(lex)
+    tagger.open(str(decoder.MODEL_PATH))
+    cache = features.FeatureCache(lex)
     sents: list[list[str]] = []
     ups: list[bool] = []
     for path in sorted(SEEDS.glob("*.txt")):
@@ -327,8 +326,8 @@ def test_numpy_decoder_matches_crfsuite() -> None:
         spans = E.tokenize(text)
         for sent in E.sentences(text, spans):
             words = [text[spans[k][0] : spans[k][1]] for k in sent]
-            up = E._is_upper_sentence(words)
-            sents.append(E._truecase(words, lex) if up else words)
+            up = rules._is_upper_sentence(words)
+            sents.append(rules._truecase(words, lex) if up else words)
             ups.append(up)
     got = dec.tag_many(sents, ups)
     want = [tagger.tag(E.sequence_features(w, cache, u)) for w, u in zip(sents, ups, strict=True)]
@@ -452,7 +451,7 @@ def test_decoder_batch_of_articles_labels_each_as_alone() -> None:
     each article's sentences get in a batch of their own."""
     from index import entities as E
 
-    dec, lex = E._resources()
+    dec, lex = decoder._resources()
     groups: list[int] = []
     sents: list[list[str]] = []
     ups: list[bool] = []
@@ -461,7 +460,7 @@ def test_decoder_batch_of_articles_labels_each_as_alone() -> None:
         text = "\n".join([title, *paras])
         spans = E.tokenize(text)
         ss = [[text[spans[k][0] : spans[k][1]] for k in sent] for sent in E.sentences(text, spans)]
-        us = [E._is_upper_sentence(w) for w in ss]
+        us = [rules._is_upper_sentence(w) for w in ss]
         for k, a, b, typ in dec.tag_spans(ss, us):
             want.append((k + len(sents), a, b, typ))
         groups.append(len(sents))

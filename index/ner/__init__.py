@@ -1,4 +1,11 @@
-"""Shipped named-entity model (CRF + word lists), built by scripts/train_ner.py.
+"""The named-entity tagger (its public face is :mod:`index.entities`) and its shipped model.
+
+The code, in the order a text goes through it: ``tokens`` (tokenizer, sentences), ``lexicon``
+(word lists and gazetteers), ``features`` (CRF features of a token), ``decoder`` (the model
+loaded once per process, a numpy Viterbi), ``rules`` (mentions from tags and the rules on top
+of the tagger), ``resolve`` (name keys, merging within an article, joining across articles).
+
+The model (CRF + word lists), built by scripts/train_ner.py.
 
 What is here and where it comes from:
 
