@@ -54,6 +54,7 @@ from functools import lru_cache
 
 from index import guards
 from index.model import DateMention, Event
+from index.text import is_abbreviation, split_sentences
 
 __all__ = ["extract_dates", "article_events", "split_sentences"]
 
@@ -535,7 +536,7 @@ def _clause_before(text: str, start: int, width: int = 80) -> str:
             while j > 0 and window[j - 1].isalpha():
                 j -= 1
             tok = window[j:i]
-            if len(tok) <= 1 or tok.lower() in _ABBREVIATIONS:
+            if len(tok) <= 1 or is_abbreviation(tok):
                 continue
         cut = m.end()
     return window[cut:]
@@ -1135,169 +1136,6 @@ def extract_dates(text: str, published: date | None) -> list[DateMention]:
         return []
 
 
-# Abbreviations after which a period does not end a sentence.
-_ABBREVIATIONS = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "gen",
-        "lt",
-        "col",
-        "sgt",
-        "capt",
-        "maj",
-        "gov",
-        "sen",
-        "rep",
-        "st",
-        "jr",
-        "sr",
-        "inc",
-        "corp",
-        "co",
-        "ltd",
-        "no",
-        "vs",
-        "etc",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "mon",
-        "tue",
-        "tues",
-        "wed",
-        "thu",
-        "thur",
-        "thurs",
-        "fri",
-        "sat",
-        "sun",
-        "adm",
-        "brig",
-        "cmdr",
-        "cpl",
-        "pvt",
-        "rev",
-        "hon",
-        "pres",
-        "supt",
-        "det",
-        "insp",
-        "ave",
-        "blvd",
-        "rd",
-        "mt",
-        "ft",
-        "fig",
-        "est",
-        "approx",
-        "dept",
-        "univ",
-        "assn",
-        "bros",
-        "messrs",
-        "mme",
-        "mlle",
-        "gens",
-        "sens",
-        "reps",
-        "govs",
-        "calif",
-        "conn",
-        "fla",
-        "ill",
-        "mass",
-        "mich",
-        "minn",
-        "penn",
-        "tenn",
-        "tex",
-        "wash",
-        "ariz",
-        "colo",
-        "ind",
-        "kan",
-        "md",
-        "mo",
-        "neb",
-        "nev",
-        "okla",
-        "ore",
-        "pa",
-        "va",
-        "wis",
-        "wyo",
-        "ala",
-        "ark",
-        "del",
-        "ga",
-        "ky",
-        "la",
-        "miss",
-        "mont",
-        "vt",
-    ]
-)
-_SENT_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|\n\s*\n")
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Split ``text`` into sentences; returns (start, end) offsets with whitespace trimmed.
-
-    Abbreviation-aware: "Sept. 28", "U.S. forces", "Lt. Gen. Yarallah", "J. Smith" and
-    "a.m." do not end a sentence; a blank line always does.
-    """
-    if not text:
-        return []
-    cuts: list[int] = []
-    for m in _SENT_END.finditer(text):
-        if m.group().startswith("\n"):
-            cuts.append(m.start())
-            continue
-        if m.group()[0] == ".":
-            j = m.start()
-            i = j
-            while i > 0 and not text[i - 1].isspace() and text[i - 1] not in "\"'“‘(":
-                i -= 1
-            tok = text[i:j]
-            low = tok.lower().rstrip(".")
-            if not tok:
-                pass
-            elif low in _ABBREVIATIONS or (len(tok) == 1 and tok.isalpha()):
-                continue
-            elif "." in tok and all(len(p) <= 2 for p in tok.split(".")):
-                # initials and dotted abbreviations: U.S., a.m., D.C. -- a sentence ends
-                # after them only before a clear sentence opener ("The", "He" ...)
-                nxt = text[m.end() :].lstrip()[:12]
-                if not re.match(
-                    r"(?:The|He|She|It|They|We|I|In|But|A|An|This|That|There|Its)\b", nxt
-                ):
-                    continue
-        cuts.append(m.end())
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for c in cuts + [len(text)]:
-        a, b = start, c
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        if b > a:
-            spans.append((a, b))
-        start = c
-    return spans
 
 
 def article_events(paragraphs: Sequence[str], published: date | None) -> list[Event]:

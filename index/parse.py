@@ -43,6 +43,7 @@ from index.clean import (
     normalize_ws,
     source_from_copyright,
 )
+from index.text import is_abbreviation
 
 __all__ = [
     "ParseError",
@@ -269,66 +270,6 @@ _DATELINE = re.compile(
     r"^[A-Z][A-Z.'’/&\- ]*[A-Z.](?:,[^—–\-]{1,40}?)?(?:\s*\([^)]{1,30}\))?\s*(?:—|–|--|-)\s+"
 )
 _SENTENCE_BREAK = re.compile(r"[.!?…][\"”’')\]]*\s+(?=[\"“‘(\[]?[A-Z0-9])")
-_ABBREV = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "st",
-        "jr",
-        "sr",
-        "gen",
-        "lt",
-        "col",
-        "maj",
-        "capt",
-        "sgt",
-        "rep",
-        "sen",
-        "gov",
-        "pres",
-        "rev",
-        "hon",
-        "no",
-        "vs",
-        "etc",
-        "inc",
-        "ltd",
-        "co",
-        "corp",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "u.s",
-        "u.k",
-        "u.n",
-        "e.g",
-        "i.e",
-        "a.m",
-        "p.m",
-        "mt",
-        "ft",
-        "ave",
-        "blvd",
-        "dept",
-        "est",
-        "approx",
-        "fig",
-        "adm",
-        "cmdr",
-    ]
-)
 
 # Item kinds
 _BLANK, _TEXT, _META, _LABEL = 0, 1, 2, 3
@@ -370,7 +311,7 @@ def _first_sentence(p: str) -> str:
     for m in _SENTENCE_BREAK.finditer(p):
         head = p[: m.start() + 1]
         last = head.rsplit(None, 1)[-1].rstrip(".").lower().lstrip('("“‘')
-        if last in _ABBREV or (len(last) == 1 and last.isalpha()):
+        if is_abbreviation(last):
             continue
         return p[: m.start()].rstrip()
     return p.rstrip(" .!?…")

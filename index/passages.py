@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import cast
 
+from index.text import split_sentences
+
 __all__ = [
     "K",
     "ParagraphPrint",
@@ -285,38 +287,8 @@ def _top_level(spans: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
 # --------------------------------------------------------------------------------------------
 # Sentences
 
-_ABBREV = frozenset(
-    ["mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "cpt", "sgt", "adm", "gov", "sen", "rep", "st", "jr", "sr", "inc", "corp", "co", "ltd", "vs", "etc", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "fig", "est", "approx", "dept", "univ"]
-)
-_SENT_END = re.compile(r"[.!?…]+[\"'”’»)\]]*\s+(?=[\"'“‘«(\[]?[A-Z0-9])")
-
-
-def sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans ``(start, end)``; abbreviations ("Lt.", "U.S.", "Sept.") do not end one."""
-    spans = []
-    start = 0
-    for m in _SENT_END.finditer(text):
-        # the word before the terminal punctuation
-        j = m.start()
-        i = j
-        while i > start and not text[i - 1].isspace():
-            i -= 1
-        word = text[i:j].strip("\"'“‘«([").casefold()
-        if m.group()[0] == "." and (
-            word.rstrip(".") in _ABBREV
-            or (len(word) == 1 and word.isalpha())
-            or re.fullmatch(r"(?:\w\.)+\w", word)
-        ):
-            continue
-        end = m.end()
-        s, e = _trim(text, start, end)
-        if e > s:
-            spans.append((s, e))
-        start = end
-    s, e = _trim(text, start, len(text))
-    if e > s:
-        spans.append((s, e))
-    return spans
+#: sentence spans ``(start, end)``: the splitter every extractor shares
+sentences = split_sentences
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from itertools import accumulate
 
 import regex
 
+from index.text import ABBREVIATIONS
+
 #: Longest token kept as-is; longer runs of characters are cut into pieces of this size.
 MAX_TOKEN_CHARS = 64
 
@@ -37,10 +39,6 @@ def _words(s: str) -> frozenset[str]:
     return frozenset(s.split())
 
 
-_ABBREVIATIONS = _words(
-    """mr mrs ms dr prof gen lt col maj capt sgt sen rep gov st jr sr co corp inc ltd no vs
-    jan feb mar apr jun jul aug sep sept oct nov dec mt ft rev hon adm cmdr gens"""
-)
 
 
 #: the same tokens for ASCII text, with the (faster) standard library engine
@@ -186,7 +184,7 @@ def _sentence_bounds(text: str, toks: list[str], starts: list[int]) -> list[tupl
                 if k == cur:
                     continue
                 prev = toks[k - 1]
-                if prev.lower() in _ABBREVIATIONS or (len(prev) == 1 and prev.isupper()):
+                if prev.lower() in ABBREVIATIONS or (len(prev) == 1 and prev.isupper()):
                     continue
             c = toks[k + 1][0]
             if not (c.isupper() or c.isdigit() or c in _OPENERS):
