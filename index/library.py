@@ -261,7 +261,7 @@ def _work_many(units: Sequence[_Unit]) -> tuple[list[_Result], dict[str, int]]:
             out[k] = (unit.name, None, _failure(exc))
     if todo:
         from index.entities import annotate_articles, story_keys
-        from index.links import prepare
+        from index.stories import prepare
 
         try:
             mentions: list = annotate_articles(
@@ -613,15 +613,15 @@ class Library:
             )
         self.conn = store.connect(db)
         self.readonly = store.is_readonly(self.conn)
-        from index.links import PassageIndex
+        from index.stories import StoryIndex
 
-        self.passages = PassageIndex(self.conn)
-        if not self.readonly and self.passages.needs_schema():
+        self.stories = StoryIndex(self.conn)
+        if not self.readonly and self.stories.needs_schema():
             # a new library or an older layout: a write, made once, under the writer lock
             with self._write_lock(on_busy=lambda: None):
-                if self.passages.needs_schema():
+                if self.stories.needs_schema():
                     with store.transaction(self.conn):
-                        old = self.passages.create_schema()
+                        old = self.stories.create_schema()
                     if old:  # an older layout was dropped: derive it again
                         self._relink_all()
         self._index: SearchIndex | None = None
@@ -1051,7 +1051,7 @@ class Library:
                             pending.append(r[3])
                     chunk.clear()
                     if len(pending) >= LINK_BATCH:
-                        self.passages.add_prepared(pending)
+                        self.stories.add_prepared(pending)
                         pending = []
                     _fault_point("in-store-batch")
 
@@ -1071,7 +1071,7 @@ class Library:
                             flush()
                 flush()
                 if pending:
-                    self.passages.add_prepared(pending)
+                    self.stories.add_prepared(pending)
                 if swallowed:
                     self._count_swallowed(swallowed)
                 _fault_point("before-store-commit")
@@ -1101,7 +1101,7 @@ class Library:
     def _relink_all(self) -> None:
         """Rebuild passages, links and stories from the stored articles (after an upgrade)."""
         with self._write_lock(), store.transaction(self.conn):
-            self.passages.add_many(
+            self.stories.add_many(
                 self._link_item(a) for _seq, a in store.iter_articles(self.conn, 0))
 
     def _link_item(self, a: Article) -> tuple:
@@ -1232,7 +1232,7 @@ class Library:
         notes are cleared. A crash between the two leaves notes that the next writer applies
         (:meth:`_catch_up_removals`); meanwhile searches never show an article the store
         lacks."""
-        from index.links import prepare
+        from index.stories import prepare
 
         wanted = list(dict.fromkeys(ids))
         with self._write_lock(on_busy):
@@ -1241,7 +1241,7 @@ class Library:
                 if present:
                     store.ensure_user_tables(self.conn)
                     arts = [a for i in present if (a := store.get_article(self.conn, i))]
-                    self.passages.remove(prepare(*self._link_item(a)) for a in arts)
+                    self.stories.remove(prepare(*self._link_item(a)) for a in arts)
                     n = store.delete_articles(self.conn, present)
                     done = int(store.get_meta(self.conn, "removed_count", "0") or 0)
                     store.set_meta(self.conn, "removed_count", str(done + n))
@@ -1650,7 +1650,7 @@ class Library:
         """:func:`index.entities.join_names` over the entities of an article's story."""
         from index.entities import join_names
 
-        return join_names(self._entries_of(self.passages.story_members(article_id)))
+        return join_names(self._entries_of(self.stories.story_members(article_id)))
 
     def articles_naming(self, key: str, type_: str | None = None) -> list[str]:
         """Ids of articles naming an entity (by merge key), newest first: also those naming
@@ -1676,7 +1676,7 @@ class Library:
             if r[0] not in have]
         if not cands:
             return found
-        story_of = self.passages.story_numbers([*have, *(r[0] for r in cands)])
+        story_of = self.stories.story_numbers([*have, *(r[0] for r in cands)])
         named = {story_of[a] for a in found if a in story_of}
         joined: dict[int, dict] = {}
         extra = []
@@ -1685,7 +1685,7 @@ class Library:
             if art in have or story not in named:
                 continue
             if story not in joined:
-                joined[story] = join_names(self._entries_of(self.passages.story_members(art)))
+                joined[story] = join_names(self._entries_of(self.stories.story_members(art)))
             if joined[story].get((k, t)) == key:
                 extra.append(art)
                 have.add(art)
@@ -1757,21 +1757,17 @@ class Library:
     # --- cross-source links ---------------------------------------------------------------
     def story_of(self, article_id: str) -> str | None:
         """The story id of an article (None if it stands alone)."""
-        return self.passages.story_of(article_id)
-
-    def stories(self) -> dict[str, str]:
-        """article id -> story id for every article in a story."""
-        return self.passages.stories()
+        return self.stories.story_of(article_id)
 
     def story_articles(self, article_id: str) -> list[str]:
         """The article and the other articles of its story (the story alone: what the list
         counts is what the jumps visit)."""
-        return self.passages.story_members(article_id)
+        return self.stories.story_members(article_id)
 
     def story_sizes(self, ids: Sequence[str]) -> dict[str, tuple[str, int]]:
         """article id -> (story id, articles in the story) for the given articles (what
         :meth:`stories` gives for a few articles, without reading them all)."""
-        from index.links import STORY_PREFIX
+        from index.stories import STORY_PREFIX
 
         out: dict[str, tuple[str, int]] = {}
         for i in range(0, len(ids), 500):
@@ -1799,17 +1795,17 @@ class Library:
             ).fetchall())
         return out
 
-    def related(self, article_id: str) -> list:  # list[index.links.Related]
+    def related(self, article_id: str) -> list:  # list[index.stories.Related]
         """The story's other articles with the passages they share, best first."""
-        return self.passages.related(self.resolve(article_id))
+        return self.stories.related(self.resolve(article_id))
 
     def same_passage(self, article_id: str, paragraph: int) -> list:
         """Paragraphs of other sources carrying this paragraph's passage, best first."""
-        return self.passages.same_passage(self.resolve(article_id), paragraph)
+        return self.stories.same_passage(self.resolve(article_id), paragraph)
 
     def paragraph_sources(self, article_id: str) -> dict[int, int]:
         """Paragraph index -> number of other sources carrying it."""
-        return self.passages.paragraph_sources(self.resolve(article_id))
+        return self.stories.paragraph_sources(self.resolve(article_id))
 
     def coverage(self, article_id: str):  # type: ignore[no-untyped-def]
         """Who carries the article's story, who does not, and what only this article says

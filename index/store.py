@@ -158,7 +158,7 @@ class Enriched:
     entities: tuple[EntityRecord, ...] = ()
     mentions: tuple[tuple[EntityMention, ...], ...] = ()
     events: tuple[Event, ...] = ()
-    links: object | None = None  # index.links.PreparedArticle: passage prints, made by workers
+    links: object | None = None  # index.stories.PreparedArticle: passage prints, made by workers
 
 
 def _iso(d: date | None) -> str | None:

@@ -1,4 +1,4 @@
-"""Score passage alignment and story grouping (index.links) on the seeds, NewsWCL50 and Reuters.
+"""Score passage alignment and story grouping (index.stories) on the seeds, NewsWCL50 and Reuters.
 
     python scripts/score_stories.py [--data DIR] [--no-reuters] [--timing-only]
 
@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from index.links import PassageIndex, prepare  # noqa: E402
+from index.stories import StoryIndex, prepare  # noqa: E402
 
 SEED_DATES = {
     "000": date(2017, 10, 26),
@@ -182,16 +182,16 @@ def load_seeds(seed_dir: Path | None = None) -> list[tuple[str, str, date | None
     return out
 
 
-def index_seeds(conn: sqlite3.Connection, keys_fn=None) -> PassageIndex:
+def index_seeds(conn: sqlite3.Connection, keys_fn=None) -> StoryIndex:
     keys_fn = keys_fn or entity_keys_fn()[0]
-    pi = PassageIndex(conn)
+    pi = StoryIndex(conn)
     pi.create_schema()
     items = [(k, src, d, paras, keys_fn("\n\n".join(paras))) for k, src, d, paras in load_seeds()]
     pi.add_many(items)
     return pi
 
 
-def seed_report(pi: PassageIndex) -> dict:
+def seed_report(pi: StoryIndex) -> dict:
     """Found/missed expected passages and unexpected links among the seeds."""
     seeds = {k: paras for k, _, _, paras in load_seeds()}
     links = set()
@@ -290,14 +290,14 @@ def reuters_items(path: Path, keys_fn, limit: int | None = None) -> list[tuple]:
     return out
 
 
-def fresh_index(path: Path | None = None) -> tuple[PassageIndex, sqlite3.Connection]:
+def fresh_index(path: Path | None = None) -> tuple[StoryIndex, sqlite3.Connection]:
     if path is None:
         fd, name = tempfile.mkstemp(suffix=".sqlite")
         os.close(fd)
         os.unlink(name)
         path = Path(name)
     conn = sqlite3.connect(path)
-    pi = PassageIndex(conn)
+    pi = StoryIndex(conn)
     pi.create_schema()
     return pi, conn
 
@@ -378,7 +378,7 @@ def timing(reuters: list[tuple]) -> dict:
 # ------------------------------------------------------------------------------------ as a user meets them
 #
 # The articles go through the library's own path (index.library._work_many: parse, entity
-# tagging, entity keys, title, fingerprints), then into a fresh PassageIndex in file order.
+# tagging, entity keys, title, fingerprints), then into a fresh StoryIndex in file order.
 
 
 def url_date(url: str | None) -> date | None:

@@ -1,4 +1,4 @@
-"""index.links.PassageIndex on real SQLite files: seeds, incrementality, stable stories,
+"""index.stories.StoryIndex on real SQLite files: seeds, incrementality, stable stories,
 and a NewsWCL50 floor."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from index import links
-from index.links import PassageIndex, PassageLink, Related
+from index import stories as links
+from index.stories import PassageLink, Related, StoryIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("score_stories", ROOT / "scripts" / "score_stories.py")
@@ -28,9 +28,9 @@ def shared_data() -> Path:
     return Path(env) if env else ROOT.parent / "shared" / "data"
 
 
-def open_index(path: Path) -> tuple[PassageIndex, sqlite3.Connection]:
+def open_index(path: Path) -> tuple[StoryIndex, sqlite3.Connection]:
     conn = sqlite3.connect(path)
-    pi = PassageIndex(conn)
+    pi = StoryIndex(conn)
     pi.create_schema()
     return pi, conn
 
@@ -200,7 +200,7 @@ def test_newswcl50_alone_floor(tmp_path):
 def test_prepare_is_picklable_and_add_prepared_equals_add_many(tmp_path):
     import pickle
 
-    from index.links import PreparedArticle, prepare
+    from index.stories import PreparedArticle, prepare
 
     items = seed_items()
     prepared = [prepare(*it) for it in items]
@@ -236,7 +236,7 @@ def test_old_layout_is_dropped(tmp_path):
     conn.execute("CREATE TABLE pi_meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")
     conn.execute("CREATE TABLE pi_article (aid INTEGER PRIMARY KEY, id TEXT)")
     conn.execute("CREATE TABLE pi_tdf (t INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
-    pi = PassageIndex(conn)
+    pi = StoryIndex(conn)
     assert pi.create_schema() is True  # the caller must add its articles again
     assert pi.create_schema() is False
     pi.add_many(seed_items())
@@ -275,7 +275,7 @@ def test_cached_frequencies_survive_only_unchanged_tables(tmp_path, monkeypatch)
     pi.add_many(items[2:3])
     conn.commit()
     other = sqlite3.connect(tmp_path / "lib.sqlite")
-    PassageIndex(other).add_many(items[3:4])  # another connection adds one
+    StoryIndex(other).add_many(items[3:4])  # another connection adds one
     other.commit()
     other.close()
     pi.add_many(items[4:])

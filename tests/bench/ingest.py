@@ -144,8 +144,8 @@ def phase_costs(src: Path, sample: int = 2000) -> dict:
 
     from index.dates import article_events
     from index.entities import annotate_paragraphs, entity_key, summarize
-    from index.links import PassageIndex, prepare
     from index.parse import content_id, iter_jsonl
+    from index.stories import StoryIndex, prepare
 
     arts = []
     t0 = time.perf_counter()
@@ -169,7 +169,7 @@ def phase_costs(src: Path, sample: int = 2000) -> dict:
         article_events(a.paragraphs, a.published)
     t_dates = time.perf_counter() - t0
     conn = sqlite3.connect(":memory:")
-    pi = PassageIndex(conn)
+    pi = StoryIndex(conn)
     pi.create_schema()
     t0 = time.perf_counter()
     prepared = [prepare(content_id(a), a.source or "Reuters", a.published, a.paragraphs, ents[i])

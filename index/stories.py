@@ -1,11 +1,13 @@
-"""Cross-source passage alignment and story grouping, persisted in SQLite (tables ``pi_*``).
+"""Story grouping and the cross-source passage links it rests on, persisted in SQLite (tables
+``pi_*``). :mod:`index.passages` fingerprints and matches paragraphs; this module keeps the
+links and groups articles into stories. ``Library.stories`` is the library's ``StoryIndex``.
 
-``PassageIndex`` works on the caller's connection and never commits: the store calls it inside
+``StoryIndex`` works on the caller's connection and never commits: the store calls it inside
 its own transaction, so an article's passages, links and story land atomically with it.
 
 Two steps per article. ``prepare`` (a pure, module-level function: no database, picklable
 result) fingerprints the paragraphs and counts the content terms; it can run in worker
-processes. ``PassageIndex.add_prepared`` does the database part in the caller's process.
+processes. ``StoryIndex.add_prepared`` does the database part in the caller's process.
 ``add``/``add_many`` are ``prepare`` + ``add_prepared``.
 
 Incremental by construction: adding an article looks up only its own shingle hashes, its own
@@ -37,7 +39,7 @@ Tables
   pi_entity(key, day, aid, sid)                entity postings (day 0 = undated)
 
 Document frequencies are read per key on first use and kept in memory by the
-``PassageIndex`` across calls while the tables are known to be unchanged behind it (same
+``StoryIndex`` across calls while the tables are known to be unchanged behind it (same
 ``PRAGMA data_version``, same last article: another connection's commit or a rollback of ours
 drops them).
 
@@ -110,7 +112,7 @@ from typing import NamedTuple
 
 from index.passages import ParagraphPrint, _parts, match
 
-__all__ = ["PassageIndex", "PreparedArticle", "Related", "PassageLink", "prepare"]
+__all__ = ["StoryIndex", "PreparedArticle", "Related", "PassageLink", "prepare"]
 
 SCHEMA_VERSION = 4  # 4: titles among the terms, new story rules (re-derived on upgrade)
 TITLE_WEIGHT = 2  # a title word counts as this many occurrences in the article's terms
@@ -466,7 +468,7 @@ def _weigh(raw: dict, idf: dict) -> dict:
 
 class _Freqs:
     """Document frequencies per epoch (``epoch -> key -> n``), each key loaded from the tables
-    on first use (absent = 0). Kept by the ``PassageIndex`` across calls while the tables are
+    on first use (absent = 0). Kept by the ``StoryIndex`` across calls while the tables are
     known not to have changed behind it (``stamp``), so that a library adding batch after batch
     does not read the same counts again."""
 
@@ -777,7 +779,7 @@ class _Batch:
                 self.edirty = defaultdict(set)
 
 
-class PassageIndex:
+class StoryIndex:
     """Passage fingerprints, cross-source links and stories over one SQLite connection."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
@@ -1286,6 +1288,10 @@ class PassageIndex:
                 "SELECT a.id, f.id FROM pi_article a JOIN pi_article f ON f.aid = a.story"
             )
         }
+
+
+    #: ``library.stories()``: the map of every article in a story to its story id
+    __call__ = stories
 
     def same_passage(self, article_id: str, paragraph: int) -> list[PassageLink]:
         """Other sources' paragraphs carrying this paragraph's passage(s), best first."""
