@@ -82,11 +82,7 @@ class Coverage:
 
 def story_members(lib: Library, article_id: str) -> list[str]:
     """The ids of the article's story (the article included), in order of arrival."""
-    rows = lib.conn.execute(
-        "SELECT m.id FROM pi_article a JOIN pi_article m ON m.story = a.story"
-        " WHERE a.id = ? ORDER BY m.aid", (article_id,),
-    ).fetchall()
-    return [r[0] for r in rows] or [article_id]
+    return lib.stories.members(article_id) or [article_id]
 
 
 def _carriers_of(lib: Library, article_id: str,
@@ -157,12 +153,7 @@ def coverage(lib: Library, article_id: str) -> Coverage:
         lo = date.fromisoformat(dates[0]) - timedelta(days=WINDOW_DAYS)
         hi = date.fromisoformat(dates[-1]) + timedelta(days=WINDOW_DAYS)
         window = (lo.isoformat(), hi.isoformat())
-        active = lib.conn.execute(
-            "SELECT source, count(*) FROM articles WHERE published BETWEEN ? AND ?"
-            " GROUP BY source", window,
-        ).fetchall()
-    else:
-        active = lib.conn.execute("SELECT source, count(*) FROM articles GROUP BY source").fetchall()
+    active = lib.source_counts(window)
     carrying = {c.source for c in carriers}
     missing = sorted(((s, n) for s, n in active if s not in carrying),
                      key=lambda x: (-x[1], x[0]))

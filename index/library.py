@@ -717,11 +717,8 @@ class Library:
         """Changes whenever articles are added or removed or the index is rebuilt (for
         polling): the highest article number ever given (it never goes back, even when the
         newest article is removed) plus the number of removals."""
-        row = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM articles").fetchone()
-        ever = self.conn.execute(
-            "SELECT seq FROM sqlite_sequence WHERE name='articles'").fetchone()
         removed = int(store.get_meta(self.conn, "removed_count", "0") or 0)
-        top = max(int(row[0]), int(ever[0]) if ever else 0)
+        top = max(store.top_seq(self.conn), store.ever_seq(self.conn))
         return top + removed, store.get_meta(self.conn, "index_dir") or ""
 
     def busy_with(self) -> str:
@@ -1109,35 +1106,27 @@ class Library:
         paragraphs, the entities' story keys, the title), for re-linking and removal."""
         from index.entities import story_keys
 
-        keys = story_keys(self.conn.execute(
-            "SELECT key, type FROM entities WHERE article=?", (a.id,)).fetchall())
+        keys = story_keys(store.entity_pairs_of(self.conn, a.id))
         return (a.id, a.source, a.published, enrichable(a.paragraphs), keys, a.title)
 
     def _mark_indexed(self) -> None:
         with store.transaction(self.conn):
-            top = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM articles").fetchone()[0]
-            store.set_meta(self.conn, "indexed_seq", str(top))
+            store.set_meta(self.conn, "indexed_seq", str(store.top_seq(self.conn)))
 
     def _entity_names(self, article_id: str) -> list[str]:
-        return search_names(
-            (name, type_, json.loads(aliases))
-            for name, type_, aliases in self.conn.execute(
-                "SELECT name, type, aliases FROM entities WHERE article=?", (article_id,)
-            )
-        )
+        return search_names(store.entity_names_of(self.conn, article_id))
 
     def _needs_catch_up(self) -> bool:
         """Whether the index lags the store (added or removed articles it has not seen)."""
         done = int(store.get_meta(self.conn, "indexed_seq", "0") or 0)
-        top = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM articles").fetchone()[0]
-        return top > done or bool(store.pending_removals(self.conn))
+        return store.top_seq(self.conn) > done or bool(store.pending_removals(self.conn))
 
     def _catch_up_index(self) -> int:
         """Index the articles the store has and the index lacks (after a crash). Needs the lock."""
         self._catch_up_removals()
         index = self.index
         done = int(store.get_meta(self.conn, "indexed_seq", "0") or 0)
-        top = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM articles").fetchone()[0]
+        top = store.top_seq(self.conn)
         if top <= done:
             return 0
         writer = index.writer(bulk=True)
@@ -1179,7 +1168,7 @@ class Library:
                 name = f"whoosh-{max([n_old, *existing]) + 1}"
                 new = SearchIndex(self.path / name)
                 new.create()
-                total = self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+                total = store.count_articles(self.conn)
                 writer = new.writer(bulk=True)
                 n = 0
                 top = 0
@@ -1363,7 +1352,7 @@ class Library:
     # --- reading --------------------------------------------------------------------------
     def count(self) -> int:
         """Number of articles."""
-        return int(self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+        return store.count_articles(self.conn)
 
     def rows(self, limit: int | None = None,
              stories: dict[str, str] | None = None) -> list[ArticleRow]:
@@ -1402,15 +1391,12 @@ class Library:
     def resolve(self, ref: str) -> str:
         """The full id for an id or a unique id prefix; NotFound (a KeyError) with a clear message if none."""
         ref = ref.strip()
-        row = self.conn.execute("SELECT id FROM articles WHERE id=?", (ref,)).fetchone()
-        if row:
-            return row[0]
+        if store.has_article(self.conn, ref):
+            return ref
         if len(ref) >= 4:
-            found = self.conn.execute(
-                "SELECT id FROM articles WHERE id LIKE ? LIMIT 2", (ref.replace("%", "") + "%",)
-            ).fetchall()
+            found = store.ids_with_prefix(self.conn, ref)
             if len(found) == 1:
-                return found[0][0]
+                return found[0]
             if len(found) > 1:
                 raise NotFound(f"article id prefix {ref!r} is ambiguous")
         raise NotFound(f"no article with id {ref!r}")
@@ -1465,17 +1451,13 @@ class Library:
         """Spans of ``text`` matching analysed query terms."""
         return hit_spans(text, terms)
 
-    def _entity_rows(self, where: str = "", params: Sequence[object] = ()) -> list[EntityRow]:
+    def _entity_rows(self, pairs: Sequence[tuple[str, str]] | None = None) -> list[EntityRow]:
         names: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
         aliases: dict[tuple[str, str], set[str]] = defaultdict(set)
         mentions: Counter[tuple[str, str]] = Counter()
         articles: dict[tuple[str, str], set[str]] = defaultdict(set)
         sources: dict[tuple[str, str], set[str]] = defaultdict(set)
-        for key, type_, name, al, n, art, src in self.conn.execute(
-            "SELECT e.key, e.type, e.name, e.aliases, e.mentions, e.article, a.source"
-            " FROM entities e JOIN articles a ON a.id = e.article " + where,
-            params,
-        ):
+        for key, type_, name, al, n, art, src in store.entity_mention_rows(self.conn, pairs):
             k = (key, type_)
             names[k][name] += n
             aliases[k].update(json.loads(al))
@@ -1502,12 +1484,7 @@ class Library:
         if article_id is None:
             return self._entity_rows()
         aid = self.resolve(article_id)
-        own = {
-            (k, t): n
-            for k, t, n in self.conn.execute(
-                "SELECT key, type, mentions FROM entities WHERE article=?", (aid,)
-            )
-        }
+        own = {(k, t): n for k, t, n in store.entity_counts_of(self.conn, aid)}
         if not own:
             return []
         # one person, one entity: a surname (a company's short name, a country's other name)
@@ -1520,11 +1497,7 @@ class Library:
         pairs = sorted(mine)
         rows = []
         for i in range(0, len(pairs), 400):
-            chunk = pairs[i : i + 400]
-            rows += self._entity_rows(
-                "WHERE (e.key, e.type) IN (VALUES " + ",".join(["(?,?)"] * len(chunk)) + ")",
-                [x for kt in chunk for x in kt],
-            )
+            rows += self._entity_rows(pairs[i : i + 400])
         targets = {(j, t) for (k, t) in own if (j := joined.get((k, t), k)) != k}
         out = []
         for r in rows:
@@ -1546,16 +1519,14 @@ class Library:
         # an entity once: the key is (article, type, key), so rows count articles)
         bit_of: dict[str, int] = {}
         source_bits: dict[str, int] = {}
-        for aid, source in self.conn.execute("SELECT id, source FROM articles"):
+        for aid, source in store.article_sources(self.conn):
             bit = bit_of.get(source)
             if bit is None:
                 bit = bit_of[source] = 1 << len(bit_of)
             source_bits[aid] = bit
         tally: dict[tuple[str, str], list[int]] = {}
         get_bit = source_bits.get
-        for key, type_, article, n in self.conn.execute(
-            "SELECT key, type, article, mentions FROM entities"
-        ):
+        for key, type_, article, n in store.entity_tally_rows(self.conn):
             t = tally.get((key, type_))
             if t is None:
                 tally[(key, type_)] = [n, 1, get_bit(article, 0)]
@@ -1578,10 +1549,7 @@ class Library:
         for key, type_, mentions, articles, sources in counted:
             names: Counter[str] = Counter()
             aliases: set[str] = set()
-            for name, al, n in self.conn.execute(
-                "SELECT name, aliases, mentions FROM entities WHERE key=? AND type=?",
-                (key, type_),
-            ):
+            for name, al, n in store.entity_name_rows(self.conn, key, type_):
                 names[name] += n
                 aliases.update(json.loads(al))
                 aliases.add(name)
@@ -1602,9 +1570,7 @@ class Library:
         aid = self.resolve(article_id)
         cache = {} if cache is None else cache
         out = []
-        own = self.conn.execute(
-            "SELECT key, type, name, mentions FROM entities WHERE article=?", (aid,)
-        ).fetchall()
+        own = store.entity_own_of(self.conn, aid)
         # one person, one entity: a surname the story gives in full is the full name
         joined = self._joined_in_story(aid) if own else {}
         if joined:
@@ -1617,8 +1583,7 @@ class Library:
                     merged[j] = [j[0], type_, own_name, n]
                 if j[0] != key and j not in cache:
                     arts = self.articles_naming(j[0], type_)
-                    names = Counter(name for (name,) in self.conn.execute(
-                        "SELECT name FROM entities WHERE key=? AND type=?", j))
+                    names = Counter(name for name, _, _ in store.entity_name_rows(self.conn, *j))
                     best = max(names.items(), key=lambda nc: (not nc[0].isupper(), nc[1]))[0] \
                         if names else own_name
                     srcs = {r.source for r in store.rows_by_id(self.conn, arts).values()}
@@ -1630,11 +1595,7 @@ class Library:
                 names: Counter[str] = Counter()
                 sources: set[str] = set()
                 articles = 0
-                for name, m, source in self.conn.execute(
-                    "SELECT e.name, e.mentions, a.source FROM entities e"
-                    " JOIN articles a ON a.id = e.article WHERE e.key=? AND e.type=?",
-                    (key, type_),
-                ):
+                for name, m, source in store.entity_reach_rows(self.conn, key, type_):
                     names[name] += m  # ties go to the first seen, as in :meth:`entities`
                     sources.add(source)
                     articles += 1  # one row per article: (article, type, key) is the key
@@ -1655,10 +1616,7 @@ class Library:
     def articles_naming(self, key: str, type_: str | None = None) -> list[str]:
         """Ids of articles naming an entity (by merge key), newest first: also those naming
         it by a surname (a short name) that their story joins to it (see ``entities``)."""
-        sql = ("SELECT e.article FROM entities e JOIN articles a ON a.id=e.article WHERE e.key=?"
-               + (" AND e.type=?" if type_ else "")
-               + " ORDER BY a.published IS NULL, a.published DESC, a.seq DESC")
-        found = [r[0] for r in self.conn.execute(sql, (key, type_) if type_ else (key,))]
+        found = store.articles_naming(self.conn, key, type_)
         words = key.split()
         if type_ not in (None, "PER", "ORG") or len(words) < 2:
             return found
@@ -1669,11 +1627,7 @@ class Library:
         shorter = [" ".join(words[m:]) for m in range(1, len(words))]
         shorter += [" ".join(words[:m]) for m in range(1, len(words))]
         have = set(found)
-        marks = ",".join("?" * len(shorter))
-        cands = [r for r in self.conn.execute(
-            f"SELECT article, key, type FROM entities WHERE key IN ({marks})"
-            + (" AND type=?" if type_ else ""), (*shorter, *([type_] if type_ else [])))
-            if r[0] not in have]
+        cands = [r for r in store.entities_keyed(self.conn, shorter, type_) if r[0] not in have]
         if not cands:
             return found
         story_of = self.stories.story_numbers([*have, *(r[0] for r in cands)])
@@ -1692,13 +1646,7 @@ class Library:
         return self._newest_first(found + extra) if extra else found
 
     def _entries_of(self, ids: Sequence[str]) -> list[tuple[str, str, str]]:
-        out: list[tuple[str, str, str]] = []
-        for i in range(0, len(ids), 500):
-            chunk = list(ids[i : i + 500])
-            out += self.conn.execute(
-                "SELECT key, type, article FROM entities WHERE article IN ("
-                + ",".join("?" * len(chunk)) + ")", chunk).fetchall()
-        return out
+        return store.entity_entries(self.conn, ids)
 
     def _newest_first(self, ids: Sequence[str]) -> list[str]:
         rows = store.rows_by_id(self.conn, list(ids))
@@ -1711,32 +1659,20 @@ class Library:
         self, article_id: str | None = None, *, story_of: str | None = None
     ) -> list[EventRow]:
         """Dated events, date-sorted: of one article, of one article's story, or of all."""
-        sql = ("SELECT ev.date, ev.precision, ev.expression, ev.text, ev.article, a.source,"
-               " ev.paragraph, ev.start, ev.end FROM events ev JOIN articles a ON a.id=ev.article")
-        params: list[object] = []
         if article_id is not None:
-            sql += " WHERE ev.article=?"
-            params.append(self.resolve(article_id))
+            rows = store.event_rows(self.conn, article_id=self.resolve(article_id))
         elif story_of is not None:
-            ids = self.story_articles(self.resolve(story_of))
-            sql += f" WHERE ev.article IN ({','.join('?' * len(ids))})"
-            params.extend(ids)
-        sql += " ORDER BY ev.date, a.published, ev.article, ev.paragraph, ev.start"
-        return [EventRow(*r) for r in self.conn.execute(sql, params)]
+            rows = store.event_rows(self.conn, ids=self.story_articles(self.resolve(story_of)))
+        else:
+            rows = store.event_rows(self.conn)
+        return [EventRow(*r) for r in rows]
 
     def iter_events(self) -> Iterator[EventRow]:
         """Every dated event of the library in :meth:`events`' order, as a stream: rows come
         off the date index as they are read (one date's events sorted at a time), so the first
         ones arrive at once however many there are."""
-        cur = self.conn.cursor()
-        cur.execute(
-            "SELECT ev.date, ev.precision, ev.expression, ev.text, ev.article, a.source,"
-            " ev.paragraph, ev.start, ev.end, a.published"
-            " FROM events ev INDEXED BY events_date JOIN articles a ON a.id=ev.article"
-            " ORDER BY ev.date"
-        )
         group: list[tuple] = []
-        for r in cur:
+        for r in store.iter_event_rows(self.conn):
             if group and r[0] != group[0][0]:
                 yield from self._event_group(group)
                 group = []
@@ -1752,7 +1688,7 @@ class Library:
 
     def count_events(self) -> int:
         """Number of dated events in the library."""
-        return int(self.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+        return store.count_events(self.conn)
 
     # --- cross-source links ---------------------------------------------------------------
     def story_of(self, article_id: str) -> str | None:
@@ -1767,33 +1703,12 @@ class Library:
     def story_sizes(self, ids: Sequence[str]) -> dict[str, tuple[str, int]]:
         """article id -> (story id, articles in the story) for the given articles (what
         :meth:`stories` gives for a few articles, without reading them all)."""
-        from index.stories import STORY_PREFIX
-
-        out: dict[str, tuple[str, int]] = {}
-        for i in range(0, len(ids), 500):
-            chunk = list(ids[i : i + 500])
-            for aid, founder, n in self.conn.execute(
-                "SELECT a.id, f.id, (SELECT COUNT(*) FROM pi_article m WHERE m.story = a.story)"
-                " FROM pi_article a JOIN pi_article f ON f.aid = a.story"
-                f" WHERE a.id IN ({','.join('?' * len(chunk))})",
-                chunk,
-            ):
-                out[aid] = (STORY_PREFIX + founder, int(n))
-        return out
+        return self.stories.story_sizes(ids)
 
     def story_sources(self, ids: Sequence[str]) -> dict[str, int]:
         """article id -> number of distinct sources in its story, for the given articles
         (articles in no story are left out)."""
-        out: dict[str, int] = {}
-        for i in range(0, len(ids), 500):
-            chunk = list(ids[i : i + 500])
-            out.update(self.conn.execute(
-                "SELECT a.id, COUNT(DISTINCT s.source) FROM pi_article a"
-                " JOIN pi_article m ON m.story = a.story JOIN articles s ON s.id = m.id"
-                f" WHERE a.id IN ({','.join('?' * len(chunk))}) GROUP BY a.id",
-                chunk,
-            ).fetchall())
-        return out
+        return self.stories.story_sources(ids)
 
     def related(self, article_id: str) -> list:  # list[index.stories.Related]
         """The story's other articles with the passages they share, best first."""
@@ -1807,6 +1722,11 @@ class Library:
         """Paragraph index -> number of other sources carrying it."""
         return self.stories.paragraph_sources(self.resolve(article_id))
 
+    def source_counts(self, window: tuple[str, str] | None = None) -> list[tuple[str, int]]:
+        """(source, articles) for every source; with ``window`` (ISO dates, inclusive), the
+        articles published in it."""
+        return store.source_counts(self.conn, window)
+
     def coverage(self, article_id: str):  # type: ignore[no-untyped-def]
         """Who carries the article's story, who does not, and what only this article says
         (an :class:`index.coverage.Coverage`)."""
@@ -1818,24 +1738,23 @@ class Library:
     def stats(self) -> dict[str, object]:
         """Counts and sizes for ``reader stats``."""
         c = self.conn
-        one = lambda sql: c.execute(sql).fetchone()[0]  # noqa: E731
         size = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
         try:
             indexed = self.index.doc_count()
         except IndexDamaged:
             indexed = None
         stories = self.stories()
-        first, last = c.execute("SELECT MIN(published), MAX(published) FROM articles").fetchone()
+        counts = store.summary(c)
         return {
             "library": str(self.path),
-            "articles": one("SELECT COUNT(*) FROM articles"),
-            "sources": one("SELECT COUNT(DISTINCT source) FROM articles"),
-            "entities": one("SELECT COUNT(*) FROM (SELECT DISTINCT key, type FROM entities)"),
-            "events": one("SELECT COUNT(*) FROM events"),
+            "articles": counts["articles"],
+            "sources": counts["sources"],
+            "entities": counts["entities"],
+            "events": counts["events"],
             "stories": sum(1 for n in Counter(stories.values()).values() if n > 1),
             "indexed": indexed,
-            "first_published": first,
-            "last_published": last,
+            "first_published": counts["first_published"],
+            "last_published": counts["last_published"],
             "size_bytes": size,
             "swallowed_errors": json.loads(store.get_meta(c, "swallowed", "{}") or "{}"),
             "read_only": self.readonly,

@@ -548,3 +548,193 @@ def pending_removals(conn: sqlite3.Connection) -> list[str]:
 def clear_removals(conn: sqlite3.Connection, ids: Sequence[str]) -> None:
     """Forget pending removals the index has applied (inside the caller's transaction)."""
     conn.executemany("DELETE FROM removed_pending WHERE id=?", [(x,) for x in ids])
+
+
+# ---------------------------------------------------------------------------------------------
+# Reads behind Library's methods: every query of the articles, entities and events tables.
+
+
+def _chunked(ids: Sequence[str], n: int = 500) -> Iterator[list[str]]:
+    for i in range(0, len(ids), n):
+        yield list(ids[i : i + n])
+
+
+def top_seq(conn: sqlite3.Connection) -> int:
+    """The number of the newest article in the store (0 when empty)."""
+    return int(conn.execute("SELECT COALESCE(MAX(seq), 0) FROM articles").fetchone()[0])
+
+
+def ever_seq(conn: sqlite3.Connection) -> int:
+    """The highest article number ever given (it stays when the newest article is removed)."""
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name='articles'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def count_articles(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+
+
+def count_events(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+
+
+def has_article(conn: sqlite3.Connection, article_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM articles WHERE id=?", (article_id,)).fetchone() is not None
+
+
+def ids_with_prefix(conn: sqlite3.Connection, prefix: str, limit: int = 2) -> list[str]:
+    """Up to ``limit`` article ids starting with ``prefix``."""
+    return [r[0] for r in conn.execute("SELECT id FROM articles WHERE id LIKE ? LIMIT ?",
+                                       (prefix.replace("%", "") + "%", limit))]
+
+
+def article_sources(conn: sqlite3.Connection) -> Iterator[tuple[str, str]]:
+    """(id, source) of every article."""
+    return iter(conn.execute("SELECT id, source FROM articles"))
+
+
+def source_counts(conn: sqlite3.Connection,
+                  window: tuple[str, str] | None = None) -> list[tuple[str, int]]:
+    """(source, articles) for every source, counting the articles published in ``window``
+    (ISO dates, inclusive) when given."""
+    if window is None:
+        return conn.execute("SELECT source, count(*) FROM articles GROUP BY source").fetchall()
+    return conn.execute(
+        "SELECT source, count(*) FROM articles WHERE published BETWEEN ? AND ?"
+        " GROUP BY source", window,
+    ).fetchall()
+
+
+def summary(conn: sqlite3.Connection) -> dict[str, object]:
+    """The counts of ``reader stats``: articles, sources, entities, events, first and last
+    publication dates."""
+    one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
+    first, last = conn.execute("SELECT MIN(published), MAX(published) FROM articles").fetchone()
+    return {
+        "articles": one("SELECT COUNT(*) FROM articles"),
+        "sources": one("SELECT COUNT(DISTINCT source) FROM articles"),
+        "entities": one("SELECT COUNT(*) FROM (SELECT DISTINCT key, type FROM entities)"),
+        "events": one("SELECT COUNT(*) FROM events"),
+        "first_published": first,
+        "last_published": last,
+    }
+
+
+def entity_pairs_of(conn: sqlite3.Connection, article_id: str) -> list[tuple[str, str]]:
+    """(key, type) of the entities one article names."""
+    return conn.execute("SELECT key, type FROM entities WHERE article=?", (article_id,)).fetchall()
+
+
+def entity_names_of(conn: sqlite3.Connection, article_id: str) -> list[tuple[str, str, list[str]]]:
+    """(name, type, aliases) of the entities one article names."""
+    return [(name, type_, json.loads(aliases)) for name, type_, aliases in conn.execute(
+        "SELECT name, type, aliases FROM entities WHERE article=?", (article_id,))]
+
+
+def entity_counts_of(conn: sqlite3.Connection, article_id: str) -> list[tuple[str, str, int]]:
+    """(key, type, mentions) of the entities one article names."""
+    return conn.execute("SELECT key, type, mentions FROM entities WHERE article=?",
+                        (article_id,)).fetchall()
+
+
+def entity_own_of(conn: sqlite3.Connection, article_id: str) -> list[tuple[str, str, str, int]]:
+    """(key, type, name, mentions) of the entities one article names."""
+    return conn.execute("SELECT key, type, name, mentions FROM entities WHERE article=?",
+                        (article_id,)).fetchall()
+
+
+def entity_mention_rows(conn: sqlite3.Connection, pairs: Sequence[tuple[str, str]] | None = None,
+                        ) -> Iterator[tuple[str, str, str, str, int, str, str]]:
+    """(key, type, name, aliases JSON, mentions, article, source) of every entity row, or of
+    the rows of the given (key, type) pairs."""
+    head = ("SELECT e.key, e.type, e.name, e.aliases, e.mentions, e.article, a.source"
+            " FROM entities e JOIN articles a ON a.id = e.article ")
+    if pairs is None:
+        yield from conn.execute(head)
+        return
+    for i in range(0, len(pairs), 400):
+        chunk = pairs[i : i + 400]
+        yield from conn.execute(
+            head + "WHERE (e.key, e.type) IN (VALUES " + ",".join(["(?,?)"] * len(chunk)) + ")",
+            [x for kt in chunk for x in kt])
+
+
+def entity_tally_rows(conn: sqlite3.Connection) -> Iterator[tuple[str, str, str, int]]:
+    """(key, type, article, mentions) of every entity row."""
+    return iter(conn.execute("SELECT key, type, article, mentions FROM entities"))
+
+
+def entity_name_rows(conn: sqlite3.Connection, key: str,
+                     type_: str) -> list[tuple[str, str, int]]:
+    """(name, aliases JSON, mentions) of every row of one entity."""
+    return conn.execute("SELECT name, aliases, mentions FROM entities WHERE key=? AND type=?",
+                        (key, type_)).fetchall()
+
+
+def entity_reach_rows(conn: sqlite3.Connection, key: str,
+                      type_: str) -> list[tuple[str, int, str]]:
+    """(name, mentions, source) of every row of one entity (one row per article)."""
+    return conn.execute(
+        "SELECT e.name, e.mentions, a.source FROM entities e"
+        " JOIN articles a ON a.id = e.article WHERE e.key=? AND e.type=?",
+        (key, type_),
+    ).fetchall()
+
+
+def articles_naming(conn: sqlite3.Connection, key: str, type_: str | None = None) -> list[str]:
+    """Ids of the articles naming an entity key (of one type when given), newest first."""
+    sql = ("SELECT e.article FROM entities e JOIN articles a ON a.id=e.article WHERE e.key=?"
+           + (" AND e.type=?" if type_ else "")
+           + " ORDER BY a.published IS NULL, a.published DESC, a.seq DESC")
+    return [r[0] for r in conn.execute(sql, (key, type_) if type_ else (key,))]
+
+
+def entities_keyed(conn: sqlite3.Connection, keys: Sequence[str],
+                   type_: str | None = None) -> list[tuple[str, str, str]]:
+    """(article, key, type) of the entity rows with one of ``keys`` (of one type when given)."""
+    marks = ",".join("?" * len(keys))
+    return conn.execute(
+        f"SELECT article, key, type FROM entities WHERE key IN ({marks})"
+        + (" AND type=?" if type_ else ""), (*keys, *([type_] if type_ else []))).fetchall()
+
+
+def entity_entries(conn: sqlite3.Connection, ids: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(key, type, article) of the entities the given articles name."""
+    out: list[tuple[str, str, str]] = []
+    for chunk in _chunked(ids):
+        out += conn.execute(
+            "SELECT key, type, article FROM entities WHERE article IN ("
+            + ",".join("?" * len(chunk)) + ")", chunk).fetchall()
+    return out
+
+
+_EVENT_COLUMNS = ("SELECT ev.date, ev.precision, ev.expression, ev.text, ev.article, a.source,"
+                  " ev.paragraph, ev.start, ev.end")
+
+
+def event_rows(conn: sqlite3.Connection, article_id: str | None = None,
+               ids: Sequence[str] | None = None) -> list[tuple]:
+    """(date, precision, expression, text, article, source, paragraph, start, end) of the
+    events of one article, of the given articles, or of all, date-sorted."""
+    sql = _EVENT_COLUMNS + " FROM events ev JOIN articles a ON a.id=ev.article"
+    params: list[object] = []
+    if article_id is not None:
+        sql += " WHERE ev.article=?"
+        params.append(article_id)
+    elif ids is not None:
+        sql += f" WHERE ev.article IN ({','.join('?' * len(ids))})"
+        params.extend(ids)
+    sql += " ORDER BY ev.date, a.published, ev.article, ev.paragraph, ev.start"
+    return conn.execute(sql, params).fetchall()
+
+
+def iter_event_rows(conn: sqlite3.Connection) -> Iterator[tuple]:
+    """The rows of :func:`event_rows` plus the article's publication date, streamed off the
+    date index (sorted by date only)."""
+    cur = conn.cursor()
+    cur.execute(
+        _EVENT_COLUMNS + ", a.published"
+        " FROM events ev INDEXED BY events_date JOIN articles a ON a.id=ev.article"
+        " ORDER BY ev.date"
+    )
+    return iter(cur)

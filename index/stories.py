@@ -1280,6 +1280,41 @@ class StoryIndex:
             out.update(self.conn.execute(q, chunk).fetchall())
         return out
 
+    def story_sizes(self, ids: Sequence[str]) -> dict[str, tuple[str, int]]:
+        """Article id -> (story id, articles in the story) for the given articles."""
+        out: dict[str, tuple[str, int]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = list(ids[i : i + 500])
+            for aid, founder, n in self.conn.execute(
+                "SELECT a.id, f.id, (SELECT COUNT(*) FROM pi_article m WHERE m.story = a.story)"
+                " FROM pi_article a JOIN pi_article f ON f.aid = a.story"
+                f" WHERE a.id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ):
+                out[aid] = (STORY_PREFIX + founder, int(n))
+        return out
+
+    def story_sources(self, ids: Sequence[str]) -> dict[str, int]:
+        """Article id -> number of distinct sources in its story, for the given articles
+        (articles in no story are left out)."""
+        out: dict[str, int] = {}
+        for i in range(0, len(ids), 500):
+            chunk = list(ids[i : i + 500])
+            out.update(self.conn.execute(
+                "SELECT a.id, COUNT(DISTINCT s.source) FROM pi_article a"
+                " JOIN pi_article m ON m.story = a.story JOIN articles s ON s.id = m.id"
+                f" WHERE a.id IN ({','.join('?' * len(chunk))}) GROUP BY a.id",
+                chunk,
+            ).fetchall())
+        return out
+
+    def members(self, article_id: str) -> list[str]:
+        """The articles of an article's story, the article included, in order of arrival
+        (empty when the article is unknown)."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT m.id FROM pi_article a JOIN pi_article m ON m.story = a.story"
+            " WHERE a.id = ? ORDER BY m.aid", (article_id,))]
+
     def stories(self) -> dict[str, str]:
         """Every indexed article -> its story id."""
         return {
