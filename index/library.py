@@ -23,13 +23,20 @@ import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
 from pathlib import Path
 
 from index import store
-from index.enrich import enrichable
 from index.model import Article, EntityMention
 from index.parse import ParsedArticle
+from index.pipeline import (
+    Prepared,
+    Result,
+    Unit,
+    enrichable,
+    prepare_units,
+    search_names,
+    warm,
+)
 from index.search import Hit, IndexDamaged, QueryError, SearchIndex, document, hit_spans
 from index.store import ArticleRow, NotFound, StoreError, StoreFull, StoreUnwritable
 
@@ -162,129 +169,6 @@ class EventRow:
     end: int
 
 
-# ---------------------------------------------------------------------------------------------
-# Work units: what a worker process turns into an Enriched article.
-
-
-@dataclass(frozen=True, slots=True)
-class _Unit:
-    name: str
-    path: str | None
-    parsed: ParsedArticle | None
-    source_hint: str | None
-    enrich: bool
-    line: bytes | None = None  # a JSON Lines record (or a message), parsed by the worker
-    line_kind: str = "jsonl"  # what ``line`` holds: "jsonl" or "email" (a mailbox message)
-
-
-_ENRICH_READY = False
-
-
-def _warm() -> None:
-    """Load extractor models once, before forking workers, so they share the memory."""
-    global _ENRICH_READY
-    if not _ENRICH_READY:
-        from index.enrich import enrich
-
-        enrich(Article("warm", "Warm", "x", date(2017, 10, 26), None,
-                       ("Haider al Abadi spoke in Baghdad on Thursday.",)))
-        _ENRICH_READY = True
-
-
-# What a worker hands back for one article, ready to use: plain tuples and a dict, cheap to
-# pickle, so the writer process only executes SQL and passes the document on to Whoosh.
-# (article id, store rows (see store.rows_of), Whoosh document, PreparedArticle or None)
-_Ready = tuple
-_Result = tuple  # (unit name, _Ready or None, failure or None)
-
-
-def _article_of(unit: _Unit) -> Article:
-    """Parse one unit into an article (raises ParseError, OSError...)."""
-    from index.parse import content_id, parse_file, parse_jsonl_line
-
-    if unit.line is not None and unit.line_kind == "email":
-        from index.mail import parse_message
-
-        parsed = parse_message(unit.line, source_hint=unit.source_hint)
-    elif unit.line is not None:
-        parsed = parse_jsonl_line(unit.line, unit.source_hint)
-    elif unit.parsed is None:
-        assert unit.path is not None
-        parsed = parse_file(Path(unit.path), source_hint=unit.source_hint)
-    else:
-        parsed = unit.parsed
-    return Article(
-        id=content_id(parsed),
-        title=parsed.title,
-        source=parsed.source or unit.source_hint or "unknown",
-        published=parsed.published,
-        byline=parsed.byline,
-        paragraphs=tuple(parsed.paragraphs),
-        path=unit.path,
-        url=getattr(parsed, "url", None),
-    )
-
-
-def _failure(exc: BaseException) -> str:
-    """What to say of a unit that could not be added."""
-    from index.parse import ParseError
-
-    if isinstance(exc, ParseError):
-        return str(exc)
-    if isinstance(exc, MemoryError):
-        return "file too large to read"
-    if isinstance(exc, OSError):
-        return exc.strerror or str(exc)
-    return f"could not be processed (a bug: {type(exc).__name__}: {exc})"
-
-
-def _work_many(units: Sequence[_Unit]) -> tuple[list[_Result], dict[str, int]]:
-    """Parse, enrich and prepare units; the entity tagger runs once over all of them (the same
-    mentions per article as one at a time, for less CPU). A unit that fails is reported, never
-    the batch. Also returns what the extractors' guards swallowed meanwhile."""
-    from index import guards
-    from index.enrich import enrich, no_enrich
-
-    out: list[_Result | None] = [None] * len(units)
-    todo: list[tuple[int, Article]] = []
-    for k, unit in enumerate(units):
-        try:
-            article = _article_of(unit)
-            if unit.enrich:
-                todo.append((k, article))
-            else:
-                ready = (article.id, store.rows_of(no_enrich(article)), document(article), None)
-                out[k] = (unit.name, ready, None)
-        except Exception as exc:  # a bad file or a bug in a parser must not stop the batch
-            if not isinstance(exc, (OSError, MemoryError)) and type(exc).__name__ != "ParseError":
-                guards.note("parse")
-            out[k] = (unit.name, None, _failure(exc))
-    if todo:
-        from index.entities import annotate_articles, story_keys
-        from index.stories import prepare
-
-        try:
-            mentions: list = annotate_articles(
-                [(enrichable(a.paragraphs), a.title) for _, a in todo])
-        except Exception:  # never expected ("never raises"); fall back to one at a time
-            guards.note("entities-batch")
-            mentions = [None] * len(todo)
-        for (k, article), ms in zip(todo, mentions, strict=True):
-            try:
-                enriched = enrich(article, mentions=ms)
-                prints = prepare(article.id, article.source, article.published,
-                                 enrichable(article.paragraphs),
-                                 story_keys((r.key, r.entity.type) for r in enriched.entities),
-                                 article.title)
-                doc = document(article, search_names(
-                    (r.entity.name, r.entity.type, r.entity.aliases) for r in enriched.entities))
-                out[k] = (units[k].name, (article.id, store.rows_of(enriched), doc, prints), None)
-            except Exception as exc:  # a bug in an extractor must not stop the batch
-                guards.note("enrich")
-                out[k] = (units[k].name, None, _failure(exc))
-    return [x for x in out if x is not None], guards.take()
-
-
 def _worker_main(conn) -> None:  # type: ignore[no-untyped-def]
     """A worker process: chunks of units in, results out, until told to stop or orphaned.
     Ctrl-C is the writer's to handle (it stops the workers); a worker never prints."""
@@ -299,7 +183,7 @@ def _worker_main(conn) -> None:  # type: ignore[no-untyped-def]
             units = conn.recv()
             if units is None:
                 return
-            conn.send(_work_many(units))
+            conn.send(prepare_units(units))
     except (EOFError, OSError, KeyboardInterrupt):
         return
 
@@ -324,11 +208,11 @@ class _Workers:
             self.procs.append(p)
             self.conns.append(parent)
 
-    def run(self, chunks: Iterator[list[_Unit]]) -> Iterator[tuple[list[_Result], dict[str, int]]]:
+    def run(self, chunks: Iterator[list[Unit]]) -> Iterator[tuple[list[Result], dict[str, int]]]:
         """Results of each chunk, in order. A thread per worker sends it a chunk and takes its
         result back at once, so workers never wait for the writer; at most three chunks per
         worker run ahead of what the writer has taken."""
-        results: dict[int, tuple[list[_Result], dict[str, int]]] = {}
+        results: dict[int, tuple[list[Result], dict[str, int]]] = {}
         cond = threading.Condition()
         take = threading.Lock()
         ahead = threading.Semaphore(3 * len(self.conns))
@@ -421,18 +305,6 @@ def _source_map(folder: Path, cache: dict[Path, dict[str, str]]) -> dict[str, st
     return cache[folder]
 
 
-def search_names(entities: Iterable[tuple[str, str, Sequence[str]]]) -> list[str]:
-    """The names an article is found by in ``entity:`` searches: each entity's name and
-    aliases, and a person's surname (``entity:Abadi`` finds every Haider al Abadi)."""
-    names: list[str] = []
-    for name, type_, aliases in entities:
-        names.append(name)
-        names.extend(aliases)
-        if type_ == "PER" and " " in name:
-            names.append(name.rsplit(" ", 1)[1])
-    return names
-
-
 def _fault_point(name: str) -> None:
     """Crash-test hook. With ``READER_FAULT_PAUSE=name`` the writer stops here, so a test can
     kill or interrupt it at exactly this point: for ``READER_FAULT_SECONDS`` (default an
@@ -497,7 +369,7 @@ def _head(path: Path) -> bytes:
 def _many_units(
     path: Path, kind: str, explicit: str | None, fallback: str | None, enrich: bool,
     report: AddReport,
-) -> Iterator[_Unit]:
+) -> Iterator[Unit]:
     """The units of a file or folder holding several articles: a feed's items (parsed here,
     feedparser is fast), an mbox's or a Maildir's messages (parsed by the workers). As for a
     text file, the outlet the file names wins (the feed's title, a message's sender), else
@@ -528,7 +400,7 @@ def _many_units(
         for n, item in enumerate(feed.items, 1):
             name = f"{path}:{n}"
             try:
-                yield _Unit(name, str(path), item_article(item, outlet=outlet), outlet, enrich)
+                yield Unit(name, str(path), item_article(item, outlet=outlet), outlet, enrich)
             except ParseError as exc:
                 report.skip(name, str(exc))
         return
@@ -540,7 +412,7 @@ def _many_units(
             if isinstance(raw, ParseError):
                 report.skip(name, str(raw))
             else:
-                yield _Unit(name, str(path), None, explicit or fallback, enrich, raw, "email")
+                yield Unit(name, str(path), None, explicit or fallback, enrich, raw, "email")
     except ParseError as exc:
         report.skip(str(path), str(exc))
 
@@ -808,7 +680,7 @@ class Library:
     def _units(
         self, paths: Iterable[Path | str], source: str | None, enrich: bool,
         report: AddReport,
-    ) -> Iterator[_Unit]:
+    ) -> Iterator[Unit]:
         """The work of an add, one unit at a time (a file, a JSON Lines record, a feed item,
         a message), streamed: nothing holds them all."""
         from index.mail import is_maildir
@@ -878,7 +750,7 @@ class Library:
                             if isinstance(raw_line, Exception):
                                 report.skip(name, str(raw_line))
                                 continue
-                            yield _Unit(name, None, None, source, enrich, raw_line)
+                            yield Unit(name, None, None, source, enrich, raw_line)
                     except OSError as exc:
                         report.skip(str(p), exc.strerror or str(exc))
                     except Exception as exc:
@@ -892,7 +764,7 @@ class Library:
                         yield from _many_units(p, kind, explicit, p.parent.name or None,
                                                enrich, report)
                     else:
-                        yield _Unit(str(p), str(p), None, hint(p), enrich)
+                        yield Unit(str(p), str(p), None, hint(p), enrich)
 
     def add(
         self,
@@ -930,13 +802,13 @@ class Library:
         """Add articles parsed elsewhere (a feed's items, a fetched page), each under a name
         for the report; ``report.ids`` maps each name to its article id."""
         report = AddReport()
-        units = (_Unit(name, None, parsed, None, enrich) for name, parsed in items)
+        units = (Unit(name, None, parsed, None, enrich) for name, parsed in items)
         return self._add_units(units, report, progress=progress, cancel=cancel,
                                on_busy=on_busy, enrich=enrich, procs=procs)
 
     def _add_units(
         self,
-        units: Iterator[_Unit],
+        units: Iterator[Unit],
         report: AddReport,
         *,
         progress: Callable[[Progress], None] | None,
@@ -954,22 +826,22 @@ class Library:
         head = list(itertools.islice(units, BULK_THRESHOLD))
         bulk = len(head) >= BULK_THRESHOLD
         use_pool = procs > 1 and bulk
-        stream: Iterator[_Unit] = itertools.chain(head, units)
+        stream: Iterator[Unit] = itertools.chain(head, units)
         state = {"stage": "before"}
         try:
             with self._write_lock(on_busy):
                 self._clean_stale_indexes()
                 self._catch_up_index()
                 if enrich:
-                    _warm()
+                    warm()
                 workers = _Workers(procs) if use_pool else None
                 try:
                     if workers is not None:
                         chunks = iter(lambda: list(itertools.islice(stream, 32)), [])
-                        results: Iterator[tuple[list[_Result], dict[str, int]]] = workers.run(
+                        results: Iterator[tuple[list[Result], dict[str, int]]] = workers.run(
                             chunks)
                     else:
-                        results = (_work_many([u]) for u in stream)
+                        results = (prepare_units([u]) for u in stream)
                     self._store_batch(results, None if bulk else len(head), report, progress,
                                       cancel, bulk=bulk, state=state)
                 finally:
@@ -1004,7 +876,7 @@ class Library:
 
     def _store_batch(
         self,
-        results: Iterator[tuple[list[_Result], dict[str, int]]],
+        results: Iterator[tuple[list[Result], dict[str, int]]],
         total: int | None,
         report: AddReport,
         progress: Callable[[Progress], None] | None,
@@ -1023,29 +895,29 @@ class Library:
         try:
             with store.transaction(conn):
                 pending: list = []  # PreparedArticle of stored articles not linked yet
-                chunk: list[tuple[str, _Ready]] = []
+                chunk: list[tuple[str, Prepared]] = []
 
                 def flush() -> None:
                     """Store a run of articles: one existence query, a few statements."""
                     nonlocal pending
                     if not chunk:
                         return
-                    ids = [r[0] for _n, r in chunk]
+                    ids = [r.id for _n, r in chunk]
                     present = store.existing_ids(conn, ids)
-                    fresh: list[_Ready] = []
+                    fresh: list[Prepared] = []
                     for name, r in chunk:
-                        report.ids[name] = r[0]
-                        if r[0] in present or r[0] in seen:
+                        report.ids[name] = r.id
+                        if r.id in present or r.id in seen:
                             report.duplicates += 1
                             continue
-                        seen.add(r[0])
+                        seen.add(r.id)
                         fresh.append(r)
-                    store.insert_rows(conn, [r[1] for r in fresh])
+                    store.insert_rows(conn, [r.rows for r in fresh])
                     for r in fresh:
-                        writer.add_document(**r[2])
-                        report.added.append(r[0])
-                        if r[3] is not None:
-                            pending.append(r[3])
+                        writer.add_document(**r.document)
+                        report.added.append(r.id)
+                        if r.prints is not None:
+                            pending.append(r.prints)
                     chunk.clear()
                     if len(pending) >= LINK_BATCH:
                         self.stories.add_prepared(pending)

@@ -78,3 +78,21 @@ class Event:
     start: int = 0  # offsets of the expression within the paragraph
     end: int = 0
     article: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRecord:
+    """An entity as stored for one article, with its cross-article merge key."""
+
+    key: str
+    entity: Entity
+
+
+@dataclass(frozen=True, slots=True)
+class Enriched:
+    """An article with everything derived from it, ready to be stored and indexed."""
+
+    article: Article
+    entities: tuple[EntityRecord, ...] = ()
+    mentions: tuple[tuple[EntityMention, ...], ...] = ()
+    events: tuple[Event, ...] = ()

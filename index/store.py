@@ -16,12 +16,13 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
-from index.model import Article, Entity, EntityMention, Event
+from index.model import Article, Enriched, EntityMention
 
 SCHEMA_VERSION = 1
 
@@ -140,25 +141,6 @@ class ArticleRow:
     published: str | None
     path: str | None
     seq: int
-
-
-@dataclass(frozen=True, slots=True)
-class EntityRecord:
-    """An entity as stored for one article, with its cross-article merge key."""
-
-    key: str
-    entity: Entity
-
-
-@dataclass(frozen=True, slots=True)
-class Enriched:
-    """An article with everything derived from it, ready to be stored and indexed."""
-
-    article: Article
-    entities: tuple[EntityRecord, ...] = ()
-    mentions: tuple[tuple[EntityMention, ...], ...] = ()
-    events: tuple[Event, ...] = ()
-    links: object | None = None  # index.stories.PreparedArticle: passage prints, made by workers
 
 
 def _iso(d: date | None) -> str | None:
@@ -359,7 +341,13 @@ def existing_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> set[str]:
     return found
 
 
-ArticleRows = tuple  # (article row without ``added``, entity rows, event rows): see ``rows_of``
+class ArticleRows(NamedTuple):
+    """The store rows of one article, as plain tuples (see :func:`rows_of`)."""
+
+    article: tuple  # the articles row without ``added``
+    entities: list[tuple]
+    events: list[tuple]
+
 
 _INSERT_ARTICLE = (
     "INSERT OR IGNORE INTO articles(id, title, source, published, byline, paragraphs, path,"
@@ -398,7 +386,7 @@ def rows_of(item: Enriched) -> ArticleRows:
         (a.id, e.date, e.precision, e.expression, e.text, e.paragraph, e.start, e.end)
         for e in item.events
     ]
-    return article, entities, events
+    return ArticleRows(article, entities, events)
 
 
 def insert_rows(conn: sqlite3.Connection, rows: Sequence[ArticleRows]) -> int:
@@ -411,21 +399,6 @@ def insert_rows(conn: sqlite3.Connection, rows: Sequence[ArticleRows]) -> int:
     conn.executemany(_INSERT_ENTITY, [r for _a, ents, _v in rows for r in ents])
     conn.executemany(_INSERT_EVENT, [r for _a, _e, evs in rows for r in evs])
     return len(rows)
-
-
-def insert(conn: sqlite3.Connection, items: Iterable[Enriched]) -> int:
-    """Insert enriched articles (inside the caller's transaction); returns how many were new."""
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    n = 0
-    for item in items:
-        art, entities, events = rows_of(item)
-        cur = conn.execute(_INSERT_ARTICLE, (*art, now))
-        if cur.rowcount == 0:
-            continue
-        n += 1
-        conn.executemany(_INSERT_ENTITY, entities)
-        conn.executemany(_INSERT_EVENT, events)
-    return n
 
 
 def _article(row: sqlite3.Row | tuple) -> Article:

@@ -377,7 +377,7 @@ def timing(reuters: list[tuple]) -> dict:
 
 # ------------------------------------------------------------------------------------ as a user meets them
 #
-# The articles go through the library's own path (index.library._work_many: parse, entity
+# The articles go through the library's own path (index.pipeline.prepare_units: parse, entity
 # tagging, entity keys, title, fingerprints), then into a fresh StoryIndex in file order.
 
 
@@ -394,25 +394,23 @@ def url_date(url: str | None) -> date | None:
 
 def pipeline_prepared(units: list) -> list:
     """PreparedArticles of work units, made as ``reader add`` makes them."""
-    from index.library import _work_many
+    from index.pipeline import prepare_units
 
     out = []
-    results = _work_many(units)
-    if isinstance(results, tuple):  # (results, what the extractors' guards swallowed)
-        results = results[0]
-    for name, ready, err in results:
-        if ready is None:
-            raise RuntimeError(f"{name}: {err}")
-        out.append(ready[3])
+    results, _swallowed = prepare_units(units)
+    for r in results:
+        if r.prepared is None:
+            raise RuntimeError(f"{r.name}: {r.failure}")
+        out.append(r.prepared.prints)
     return out
 
 
 def allsides_prepared(path: Path) -> tuple[list, dict[str, str]]:
     """AllSides rows as JSON Lines records (title, body, published, source, url)."""
-    from index.library import _Unit
+    from index.pipeline import Unit
 
     rows = list(read_jsonl(path))
-    units = [_Unit(r["id"], None, None, None, True, line=json.dumps(r).encode()) for r in rows]
+    units = [Unit(r["id"], None, None, None, True, line=json.dumps(r).encode()) for r in rows]
     prepared = pipeline_prepared(units)
     return prepared, {p.id: r["story"] for p, r in zip(prepared, rows, strict=True)}
 
@@ -423,8 +421,8 @@ def newswcl_prepared(path: Path, dated: bool) -> tuple[list, dict[str, str]]:
     none: those stay undated)."""
     import dataclasses
 
-    from index.library import _Unit
     from index.parse import parse_text
+    from index.pipeline import Unit
 
     rows = list(read_jsonl(path))
     units = []
@@ -432,7 +430,7 @@ def newswcl_prepared(path: Path, dated: bool) -> tuple[list, dict[str, str]]:
         parsed = parse_text(r["text"], source_hint=r["source"])
         if dated:
             parsed = dataclasses.replace(parsed, published=url_date(r.get("url")))
-        units.append(_Unit(r.get("doc_id") or r["source"], None, parsed, r["source"], True))
+        units.append(Unit(r.get("doc_id") or r["source"], None, parsed, r["source"], True))
     prepared = pipeline_prepared(units)
     return prepared, {p.id: r["story"] for p, r in zip(prepared, rows, strict=True)}
 
