@@ -8,7 +8,7 @@ week") is resolved directly, which keeps extraction at thousands of documents pe
 second.  Calling ``dateparser.search.search_dates`` on whole bodies is deliberately
 avoided: it is slow and finds dates in counts, durations and phone numbers.
 
-Conventions (see DESIGN.md, "Dated events"):
+Conventions:
 
 * A bare weekday ("on Thursday") is the most recent such day on or before publication
   (a Thursday paper's "Thursday" is that very day).  "next Thursday", "this coming

@@ -2,7 +2,7 @@
 
 A compact linear-chain CRF (python-crfsuite), trained on CoNLL-2003 *train* only by
 ``scripts/train_ner.py``, tags tokens with BIO labels over PER/LOC/ORG/MISC; only PER, LOC and
-ORG are returned. Rules on top of the CRF (see DESIGN.md, "Enrichment"):
+ORG are returned. Rules on top of the CRF (``index/ner/rules.py``):
 
 * no entity from a capitalised sentence opener that is a common word ("We", "The"), a weekday or
   month name, a byline ("By Staff Reporter") or boilerplate ("4 MIN READ");

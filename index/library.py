@@ -37,7 +37,7 @@ from index.pipeline import (
     search_names,
     warm,
 )
-from index.search import Hit, IndexDamaged, QueryError, SearchIndex, document, hit_spans
+from index.search import Hit, IndexDamaged, QueryError, SearchIndex, document
 from index.store import ArticleRow, NotFound, StoreError, StoreFull, StoreUnwritable
 
 __all__ = [
@@ -332,27 +332,6 @@ def _fault_point(name: str) -> None:
 
 def _is_jsonl(path: Path) -> bool:
     return path.name.lower().endswith(JSONL_SUFFIXES)
-
-
-def _is_full(exc: BaseException) -> bool:
-    """A full disk, as SQLite or the operating system says it."""
-    import errno
-
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return True
-    return isinstance(exc, (StoreFull, sqlite3.DatabaseError)) and (
-        isinstance(exc, StoreFull) or getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL"
-        or "disk is full" in str(exc))
-
-
-def _is_unwritable(exc: BaseException) -> bool:
-    import errno
-
-    if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return True
-    return isinstance(exc, StoreUnwritable) or (
-        isinstance(exc, sqlite3.DatabaseError)
-        and str(getattr(exc, "sqlite_errorname", "")).startswith("SQLITE_READONLY"))
 
 
 def _head(path: Path) -> bytes:
@@ -850,9 +829,9 @@ class Library:
         except KeyboardInterrupt as exc:
             raise Interrupted(self._interrupted_line(state, report)) from exc
         except (OSError, sqlite3.DatabaseError, StoreError) as exc:
-            if _is_full(exc):
+            if store.failure_kind(exc) == "full":
                 raise StoreFull(self._full_line(state)) from None
-            if _is_unwritable(exc):
+            if store.failure_kind(exc) == "unwritable":
                 raise StoreUnwritable(
                     f"the library {self.path} cannot be written ({exc}); "
                     "nothing from this batch was kept") from None
@@ -1076,7 +1055,7 @@ class Library:
                     else "interrupted; the search index is as it was")
             raise Interrupted(line) from exc
         except (OSError, sqlite3.DatabaseError) as exc:
-            if _is_full(exc):
+            if store.failure_kind(exc) == "full":
                 raise StoreFull(f"no space left on the disk holding {self.path}; "
                                 "the search index is as it was") from None
             raise
@@ -1318,11 +1297,6 @@ class Library:
             return set()
         return self.index.terms(query)
 
-    @staticmethod
-    def hit_spans(text: str, terms: set[str]) -> list[tuple[int, int]]:
-        """Spans of ``text`` matching analysed query terms."""
-        return hit_spans(text, terms)
-
     def _entity_rows(self, pairs: Sequence[tuple[str, str]] | None = None) -> list[EntityRow]:
         names: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
         aliases: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -1370,7 +1344,7 @@ class Library:
         rows = []
         for i in range(0, len(pairs), 400):
             rows += self._entity_rows(pairs[i : i + 400])
-        targets = {(j, t) for (k, t) in own if (j := joined.get((k, t), k)) != k}
+        targets = {(jk, t) for (k, t) in own if (jk := joined.get((k, t), k)) != k}
         out = []
         for r in rows:
             r = replace(r, mentions=mine.get((r.key, r.type), r.mentions))
@@ -1455,9 +1429,9 @@ class Library:
                     merged[j] = [j[0], type_, own_name, n]
                 if j[0] != key and j not in cache:
                     arts = self.articles_naming(j[0], type_)
-                    names = Counter(name for name, _, _ in store.entity_name_rows(self.conn, *j))
-                    best = max(names.items(), key=lambda nc: (not nc[0].isupper(), nc[1]))[0] \
-                        if names else own_name
+                    written = Counter(name for name, _, _ in store.entity_name_rows(self.conn, *j))
+                    best = max(written.items(), key=lambda nc: (not nc[0].isupper(), nc[1]))[0] \
+                        if written else own_name
                     srcs = {r.source for r in store.rows_by_id(self.conn, arts).values()}
                     cache[j] = (best, len(arts), len(srcs))
             own = [tuple(v) for v in merged.values()]

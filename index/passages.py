@@ -69,7 +69,7 @@ _DOUBLE_QUOTES = "\"“”„‟«»〝〞〟＂″‶"
 _SINGLE_QUOTES = "'‘’‚‛‹›′‵＇`´"
 _DASHES = "-‐‑‒–—―−﹘﹣－"
 
-_TRANSLATE = {ord(c): '"' for c in _DOUBLE_QUOTES}
+_TRANSLATE: dict[int, str | None] = {ord(c): '"' for c in _DOUBLE_QUOTES}
 _TRANSLATE.update({ord(c): "'" for c in _SINGLE_QUOTES})
 _TRANSLATE.update({ord(c): "-" for c in _DASHES})
 _TRANSLATE.update({ord("\u00a0"): " ", ord("\u200b"): None, ord("\u00ad"): None})

@@ -71,11 +71,9 @@ _DAMAGE = (OSError, EOFError, _struct.error, _pickle.UnpicklingError, zlib.error
 def _damaged(exc: BaseException) -> Exception:
     """The error to raise for an exception from Whoosh: a full or unwritable disk says so; a
     damaged file says the index is damaged."""
-    import errno
+    from index.store import failure_kind
 
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return exc
-    if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM):
+    if isinstance(exc, OSError) and failure_kind(exc):
         return exc
     return IndexDamaged(f"the search index cannot be read ({exc})")
 

@@ -155,16 +155,42 @@ class StoreFull(StoreError):
     """The disk holding the library is full."""
 
 
+def failure_kind(exc: BaseException) -> str | None:
+    """``"full"`` for a full disk, ``"unwritable"`` for a read-only file, folder or mount, as
+    the operating system, SQLite or a store error says it; None for anything else. The one
+    place the engine tells these apart (the store, the add path and the search index ask)."""
+    import errno
+
+    if isinstance(exc, OSError):
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return "full"
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            return "unwritable"
+        return None
+    if isinstance(exc, StoreFull):
+        return "full"
+    if isinstance(exc, StoreUnwritable):
+        return "unwritable"
+    if isinstance(exc, sqlite3.DatabaseError):
+        name = str(getattr(exc, "sqlite_errorname", "") or "")
+        if name == "SQLITE_FULL" or "disk is full" in str(exc):
+            return "full"
+        if name.startswith("SQLITE_READONLY"):
+            return "unwritable"
+    return None
+
+
 def diagnose(exc: BaseException, path: Path) -> StoreError:
     """What a SQLite error really means, as a StoreError of the right kind with one line:
     full, unwritable, busy and damaged are told apart, and only damage gets restore advice."""
     name = getattr(exc, "sqlite_errorname", "") or ""
     text = str(exc)
-    if name == "SQLITE_FULL" or "disk is full" in text:
+    kind = failure_kind(exc)
+    if kind == "full" or "disk is full" in text:
         return StoreFull(f"no space left on the disk holding {path.parent}")
-    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")) or (
-        "readonly" in text or "read-only" in text or "unable to open" in text
-    ):
+    if kind == "unwritable" or name.startswith(
+        ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")
+    ) or ("readonly" in text or "read-only" in text or "unable to open" in text):
         return StoreUnwritable(
             f"the library store {path} cannot be written here (read-only file, folder or disk)")
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
@@ -177,14 +203,12 @@ def diagnose(exc: BaseException, path: Path) -> StoreError:
     )
 
 
-def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+def connect(path: Path) -> sqlite3.Connection:
     """Open the store at ``path``, schema checked. Opening an existing store writes nothing;
-    a missing store is created (with its schema) unless ``readonly``. A store that cannot be
-    written here (a read-only file, folder or mount) is opened read-only."""
-    if readonly and not path.exists():
-        raise StoreError(f"no library store at {path}")
+    a missing store is created (with its schema). A store that cannot be written here (a
+    read-only file, folder or mount) is opened read-only."""
     try:
-        conn = _open(path, readonly=readonly)
+        conn = _open(path)
         version = _schema_version(conn)
     except sqlite3.DatabaseError as exc:
         raise diagnose(exc, path) from exc
@@ -233,11 +257,11 @@ def has_feeds(conn: sqlite3.Connection) -> bool:
     ).fetchone() is not None
 
 
-def _open(path: Path, *, readonly: bool) -> sqlite3.Connection:
+def _open(path: Path) -> sqlite3.Connection:
     """A connection in WAL mode; read-only (``mode=ro``, else ``immutable``) where the file or
     its folder cannot be written."""
     writable = os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
-    if writable and not readonly:
+    if writable:
         try:
             conn = sqlite3.connect(path, timeout=30.0, isolation_level=None,
                                    check_same_thread=False)

@@ -654,8 +654,8 @@ class _Batch:
             self._load("t", {-1}, (*_epochs(day), ALL_EPOCHS))
         own = _epoch(day)
         self._load(kind, ks, (*_epochs(day), ALL_EPOCHS))
-        cache = self.freqs.t if kind == "t" else self.freqs.e
-        dirty = self.tdirty if kind == "t" else self.edirty
+        cache: dict = self.freqs.t if kind == "t" else self.freqs.e
+        dirty: dict = self.tdirty if kind == "t" else self.edirty
         for e in (own, ALL_EPOCHS):
             d = cache[e]
             for k in ks:
@@ -768,7 +768,7 @@ class _Batch:
         for kind, dirty in (("e", self.edirty), ("t", self.tdirty)):
             if not dirty:
                 continue
-            cache = fr.t if kind == "t" else fr.e
+            cache: dict = fr.t if kind == "t" else fr.e
             rows = sorted((k, e, cache[e][k]) for e, ks in dirty.items() for k in ks)
             if kind == "t":
                 _insert(cur, "INSERT OR REPLACE INTO pi_tdf(t, e, n)", 3, rows)
