@@ -119,7 +119,7 @@ def phase_ours(src: Path, lib_dir: Path, enrich: bool) -> dict:
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     if enrich:
-        import index.enrich as E
+        import index.pipeline as E
 
         # Time enrichment inside the workers is not visible here; measure it on a sample below.
         del E
