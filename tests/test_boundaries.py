@@ -55,3 +55,13 @@ def test_sql_lives_in_its_owners() -> None:
                                          or "sqlite3.connect(" in p.read_text(encoding="utf-8"))
     )
     assert runs_sql == [], f"SQL outside store.py and the table owners: {runs_sql}"
+
+
+def test_reader_reaches_the_store_only_through_library() -> None:
+    """The app and the command read through ``Library`` methods: no connection, no store."""
+    bad = sorted(
+        str(p.relative_to(REPO)) for p in (REPO / "reader").rglob("*.py")
+        if any(s in p.read_text(encoding="utf-8")
+               for s in (".conn.", ".conn)", ".conn,", "index.store", "import store", "sqlite3"))
+    )
+    assert bad == [], f"reader/ modules touching the store directly: {bad}"
