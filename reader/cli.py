@@ -14,10 +14,10 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from index.library import (
     AddReport,
@@ -33,6 +33,11 @@ from index.library import (
 )
 from index.search import QueryRefused
 from reader.safe import safe_text, shown_name
+
+if TYPE_CHECKING:
+    from index.library import EntityRow, EventRow
+    from index.subscriptions import FeedResult, FeedRow, RefreshReport
+    from reader.output import Output
 
 COMMANDS = {
     "add": "add files, folders and JSON Lines files to the library",
@@ -130,12 +135,13 @@ def _pager_flag(p: argparse.ArgumentParser) -> None:
                    "or `less -FRX`)")
 
 
-def _output(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """The command's output channel: JSON, or a streamed table through a pager on a terminal."""
-    from reader.output import Output
+def emit(args: argparse.Namespace, as_json: Callable[[], Any],
+         as_text: Callable[[Output], object], *, pager: bool = True) -> None:
+    """:func:`reader.output.emit` (JSON, or text for people through a pager), imported when a
+    command first prints, so that starting the app does not load it."""
+    from reader.output import emit as emit_
 
-    return Output(json_mode=bool(getattr(args, "json", False)),
-                  pager=not getattr(args, "no_pager", False))
+    emit_(args, as_json, as_text, pager=pager)
 
 
 def _limit(args: argparse.Namespace, command: str) -> int | None:
@@ -433,12 +439,10 @@ def cmd_add(lib: Library, args: argparse.Namespace) -> int:
         else AddReport()
     if urls:
         _merge_report(report, add_urls(lib, urls))
-    if args.json:
-        _dump({"added": report.added, "duplicates": report.duplicates,
-               "skipped": [{"path": n, "reason": r} for n, r in report.skipped],
-               "skipped_more": report.skipped_more})
-    else:
-        _print_report(report)
+    emit(args, lambda: {"added": report.added, "duplicates": report.duplicates,
+                        "skipped": [{"path": n, "reason": r} for n, r in report.skipped],
+                        "skipped_more": report.skipped_more},
+         lambda out: _print_report(report, out), pager=False)
     return 1 if report.skipped_count else 0
 
 
@@ -496,7 +500,7 @@ def _merge_report(into: AddReport, other: AddReport) -> None:
     into.ids.update(other.ids)
 
 
-def _print_report(report: AddReport) -> None:
+def _print_report(report: AddReport, out: Output) -> None:
     for name, reason in report.skipped:
         _err(f"skipped {shown_name(name)}: {reason}")
     if report.skipped_more:
@@ -506,7 +510,7 @@ def _print_report(report: AddReport) -> None:
         parts.append(f"{report.duplicates} already in the library")
     if report.skipped_count:
         parts.append(f"{report.skipped_count} skipped")
-    _console().print(_T(", ".join(parts)))
+    out.console().print(_T(", ".join(parts)))
 
 
 _FLEX = {"title", "sentence", "aliases", "shared passages", "expression", "text", "value",
@@ -531,22 +535,23 @@ def cmd_list(lib: Library, args: argparse.Namespace) -> int:
     from reader.output import Column
 
     limit = _limit(args, "list")
-    with _output(args) as out:
-        if args.json:
-            rows, _total = _more.list_rows(lib, args, limit)
-            marks = lib.marks([r.id for r in rows])
-            stories = lib.stories()
-            size: dict[str, int] = {}
-            for sid in stories.values():
-                size[sid] = size.get(sid, 0) + 1
-            out.json([
-                {"id": r.id, "title": r.title, "source": r.source, "published": r.published,
-                 "path": r.path, "story": stories.get(r.id),
-                 "story_size": size.get(stories.get(r.id, ""), 1),
-                 "read": marks[r.id][0], "starred": marks[r.id][1]}
-                for r in rows
-            ])
-            return 0
+
+    def as_json() -> list[dict[str, Any]]:
+        rows, _total = _more.list_rows(lib, args, limit)
+        marks = lib.marks([r.id for r in rows])
+        stories = lib.stories()
+        size: dict[str, int] = {}
+        for sid in stories.values():
+            size[sid] = size.get(sid, 0) + 1
+        return [
+            {"id": r.id, "title": r.title, "source": r.source, "published": r.published,
+             "path": r.path, "story": stories.get(r.id),
+             "story_size": size.get(stories.get(r.id, ""), 1),
+             "read": marks[r.id][0], "starred": marks[r.id][1]}
+            for r in rows
+        ]
+
+    def as_text(out: Output) -> None:
         rows, total = _more.list_rows(lib, args, limit)
 
         def lines():  # type: ignore[no-untyped-def]
@@ -564,6 +569,8 @@ def cmd_list(lib: Library, args: argparse.Namespace) -> int:
                            Column("title")], lines())
         if not out.closed:
             out.more(shown, total, "articles")
+
+    emit(args, as_json, as_text)
     return 0
 
 
@@ -578,24 +585,18 @@ def cmd_show(lib: Library, args: argparse.Namespace) -> int:
     ents = lib.entities(a.id)
     evs = lib.events(a.id)
     carried = lib.paragraph_sources(a.id)
-    out = _output(args)
-    if args.json:
-        with out:
-            out.json({
-                "id": a.id, "title": a.title, "source": a.source,
-                "published": a.published.isoformat() if a.published else None,
-                "byline": a.byline, "path": a.path, "url": a.url,
-                "story": lib.story_of(a.id),
-                "paragraphs": list(a.paragraphs),
-                "carried_by": [carried.get(i, 0) for i in range(len(a.paragraphs))],
-                "entities": [{"name": e.name, "type": e.type, "mentions": e.mentions,
-                              "aliases": list(e.aliases), "sources": e.sources} for e in ents],
-                "events": [{"date": e.date, "precision": e.precision, "expression": e.expression,
-                            "text": e.text, "paragraph": e.paragraph} for e in evs],
-            })
-        return 0
-    with out:
-        _print_article(out.console(100), a, ents, evs, carried)  # a book's measure, not 160
+    emit(args, lambda: {
+        "id": a.id, "title": a.title, "source": a.source,
+        "published": a.published.isoformat() if a.published else None,
+        "byline": a.byline, "path": a.path, "url": a.url,
+        "story": lib.story_of(a.id),
+        "paragraphs": list(a.paragraphs),
+        "carried_by": [carried.get(i, 0) for i in range(len(a.paragraphs))],
+        "entities": [{"name": e.name, "type": e.type, "mentions": e.mentions,
+                      "aliases": list(e.aliases), "sources": e.sources} for e in ents],
+        "events": [{"date": e.date, "precision": e.precision, "expression": e.expression,
+                    "text": e.text, "paragraph": e.paragraph} for e in evs],
+    }, lambda out: _print_article(out.console(100), a, ents, evs, carried))  # a book's measure
     return 0
 
 
@@ -639,24 +640,28 @@ def cmd_search(lib: Library, args: argparse.Namespace) -> int:
 
     query = _more.search_query(lib, args)
     limit = _limit(args, "search")
-    with _output(args) as out:
+
+    def as_json() -> list[dict[str, Any]]:
+        rows = lib.search(query, limit=limit)
+        marks = lib.marks([r.id for r in rows])
+        return [{"id": r.id, "title": r.title, "source": r.source,
+                 "published": r.published, "score": round(r.score, 4),
+                 "read": marks[r.id][0], "starred": marks[r.id][1]} for r in rows]
+
+    def as_text(out: Output) -> None:
         # a table says how many more there are: it reads every hit (ranking does anyway)
-        rows = lib.search(query, limit=limit if args.json else None)
-        if args.json:
-            marks = lib.marks([r.id for r in rows])
-            out.json([{"id": r.id, "title": r.title, "source": r.source,
-                       "published": r.published, "score": round(r.score, 4),
-                       "read": marks[r.id][0], "starred": marks[r.id][1]} for r in rows])
-            return 0
+        rows = lib.search(query, limit=None)
         if not rows:
             out.text("no matches")
-            return 0
+            return
         shown = out.table([Column("id", 12, "dim"), Column("score", 6, right=True),
                            Column("date", 10), Column("source", 18, "cyan"), Column("title")],
                           ((r.id[:12], f"{r.score:.2f}", r.published or "—", r.source, r.title)
                            for r in rows[:limit]))
         if not out.closed:
             out.more(shown, len(rows), "results")
+
+    emit(args, as_json, as_text)
     return 0
 
 
@@ -665,17 +670,21 @@ def cmd_entities(lib: Library, args: argparse.Namespace) -> int:
     from reader.output import Column
 
     limit = _limit(args, "entities")
-    with _output(args) as out:
+
+    def read() -> tuple[list[EntityRow], int]:
         if args.article is None and limit is not None:
-            rows, total = lib.top_entities(limit)
-        else:
-            rows = lib.entities(args.article)
-            total = len(rows)
-        if args.json:
-            out.json([{"name": e.name, "type": e.type, "aliases": list(e.aliases),
-                       "mentions": e.mentions, "articles": e.articles, "sources": e.sources}
-                      for e in rows[:limit]])
-            return 0
+            return lib.top_entities(limit)
+        rows = lib.entities(args.article)
+        return rows, len(rows)
+
+    def as_json() -> list[dict[str, Any]]:
+        rows, _total = read()
+        return [{"name": e.name, "type": e.type, "aliases": list(e.aliases),
+                 "mentions": e.mentions, "articles": e.articles, "sources": e.sources}
+                for e in rows[:limit]]
+
+    def as_text(out: Output) -> None:
+        rows, total = read()
         shown = out.table(
             [Column("name", 28), Column("type", 4), Column("mentions", 8, right=True),
              Column("articles", 8, right=True), Column("sources", 7, right=True),
@@ -685,6 +694,8 @@ def cmd_entities(lib: Library, args: argparse.Namespace) -> int:
              for e in rows[:limit]))
         if not out.closed:
             out.more(shown, total, "entities")
+
+    emit(args, as_json, as_text)
     return 0
 
 
@@ -695,23 +706,30 @@ def cmd_events(lib: Library, args: argparse.Namespace) -> int:
     from reader.output import Column
 
     limit = _limit(args, "events")
-    with _output(args) as out:
+
+    def read() -> tuple[Iterator[EventRow], int | None]:
         if args.article is None and args.story is None and not (args.json and limit is None):
-            stream = lib.iter_events()  # a table's first lines at once
-            total = None
-        else:
-            listed = lib.events(args.article, story_of=args.story)
-            stream, total = iter(listed), len(listed)
-        rows = itertools.islice(stream, limit) if limit is not None else stream
-        if args.json:
-            out.json([_event_json(e) for e in rows])
-            return 0
+            return lib.iter_events(), None  # a table's first lines at once
+        listed = lib.events(args.article, story_of=args.story)
+        return iter(listed), len(listed)
+
+    def first(stream: Iterator[EventRow]) -> Iterator[EventRow]:
+        return itertools.islice(stream, limit) if limit is not None else stream
+
+    def as_json() -> list[dict[str, Any]]:
+        return [_event_json(e) for e in first(read()[0])]
+
+    def as_text(out: Output) -> None:
+        stream, total = read()
+        rows = first(stream)
         shown = out.table([Column("date", 10), Column("prec.", 5, "dim"),
                            Column("source", 16, "cyan"), Column("expression", 18),
                            Column("sentence")],
                           ((e.date, e.precision, e.source, e.expression, e.text) for e in rows))
         if not out.closed:
             out.more(shown, lib.count_events() if total is None else total, "events")
+
+    emit(args, as_json, as_text)
     return 0
 
 
@@ -730,14 +748,14 @@ def cmd_related(lib: Library, args: argparse.Namespace) -> int:
                           "similarity": round(p.similarity, 4), "kind": p.kind}
                          for p in r.passages],
         })
-    with _output(args) as output:
-        if args.json:
-            output.json(out)
-            return 0
+
+    def as_text(output: Output) -> None:
         if not out:
             output.text("no related articles from other sources")
-            return 0
+            return
         _print_related(output.console(), out)
+
+    emit(args, lambda: out, as_text)
     return 0
 
 
@@ -754,9 +772,14 @@ def _print_related(con, out: list[dict]) -> None:  # type: ignore[no-untyped-def
 def cmd_stats(lib: Library, args: argparse.Namespace) -> int:
     """``reader stats``."""
     s = lib.stats()
-    if args.json:
-        _dump(s)
-        return 0
+    emit(args, lambda: s, lambda out: _print_stats(out, s), pager=False)
+    if not args.json:
+        for problem in lib.check():
+            _err(problem)
+    return 0
+
+
+def _print_stats(out: Output, s: dict[str, object]) -> None:
     t = _table("", "")
     for k, v in s.items():
         if k == "size_bytes" and isinstance(v, int):
@@ -766,10 +789,7 @@ def cmd_stats(lib: Library, args: argparse.Namespace) -> int:
         elif isinstance(v, bool):
             v = "yes" if v else "no"
         t.add_row(_T(k.replace("_", " "), "bold"), _T("—" if v is None else v))
-    _console().print(t)
-    for problem in lib.check():
-        _err(problem)
-    return 0
+    out.console().print(t)
 
 
 def cmd_reindex(lib: Library, args: argparse.Namespace) -> int:
@@ -846,27 +866,34 @@ def _feed_add(subs, args: argparse.Namespace) -> int:  # type: ignore[no-untyped
         row, report = subs.add(args.target, name=args.name, full_text=args.full_text,
                                progress=progress, on_busy=_busy)
     row = subs.get(row.url)
-    if args.json:
-        _dump({"feed": row.as_json(), "refresh": _refresh_json(report) if report else None})
-        return 1 if row.last_error else 0
-    if row.last_error:
-        _err(f"following {row.name}, but the first fetch failed: {row.last_error}")
-        return 1
-    _console().print(_T(f"following {row.name} ({row.url}): {row.articles} "
-                        f"article{'s' if row.articles != 1 else ''}"))
-    for name, why in (report.skipped if report else []):
-        _err(f"skipped item {name}: {why}")
-    return 0
+
+    def as_text(out: Output) -> None:
+        if row.last_error:
+            _err(f"following {row.name}, but the first fetch failed: {row.last_error}")
+            return
+        out.console().print(_T(f"following {row.name} ({row.url}): {row.articles} "
+                               f"article{'s' if row.articles != 1 else ''}"))
+        for name, why in (report.skipped if report else []):
+            _err(f"skipped item {name}: {why}")
+
+    emit(args, lambda: {"feed": row.as_json(),
+                        "refresh": _refresh_json(report) if report else None},
+         as_text, pager=False)
+    return 1 if row.last_error else 0
 
 
 def _feed_list(subs, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     rows = subs.feeds()
-    if args.json:
-        _dump([r.as_json() for r in rows])
-        return 0
+    emit(args, lambda: [r.as_json() for r in rows], lambda out: _print_feeds(out, rows),
+         pager=False)
+    return 0
+
+
+def _print_feeds(out: Output, rows: list[FeedRow]) -> None:
     if not rows:
-        _console().print(_T("no feeds yet: `reader feed add URL` or `reader feed import FILE.opml`"))
-        return 0
+        out.console().print(_T("no feeds yet: `reader feed add URL` or "
+                               "`reader feed import FILE.opml`"))
+        return
     t = _table("name", "articles", "new", "last success", "next due", "last error", "url")
     for r in rows:
         error = r.last_error or ""
@@ -875,8 +902,7 @@ def _feed_list(subs, args: argparse.Namespace) -> int:  # type: ignore[no-untype
         due = "gone" if r.gone else _when(r.hold_until or r.next_due)
         t.add_row(_T(r.name, "cyan"), _T(r.articles), _T(r.last_new or ""),
                   _T(_when(r.last_success)), _T(due), _T(error, "red"), _T(r.url, "dim"))
-    _console().print(t)
-    return 0
+    out.console().print(t)
 
 
 @contextlib.contextmanager
@@ -919,24 +945,26 @@ def cmd_refresh(lib: Library, args: argparse.Namespace) -> int:
 
     subs = Subscriptions(lib)
     if not args.names and not subs.feeds():
-        if args.json:
-            _dump(_refresh_json(RefreshReport()))
-        else:
-            _console().print(_T("no feeds yet: `reader feed add URL`"))
+        emit(args, lambda: _refresh_json(RefreshReport()),
+             lambda out: out.console().print(_T("no feeds yet: `reader feed add URL`")),
+             pager=False)
         return 0
     with _refresh_bar(quiet=args.json) as progress:
         report = subs.refresh(args.names or None, due_only=args.due, progress=progress,
                               on_busy=_busy)
     failed = [f for f in report.feeds if f.status in ("error", "gone", "held")]
-    if args.json:
-        _dump(_refresh_json(report))
-        return 1 if failed else 0
+    emit(args, lambda: _refresh_json(report), lambda out: _print_refresh(out, report, failed),
+         pager=False)
+    return 1 if failed else 0
+
+
+def _print_refresh(out: Output, report: RefreshReport, failed: list[FeedResult]) -> None:
     for f in report.feeds:
         if f.error:
             _err(f"{f.name}: {f.error}")
         if f.moved_to:
             _err(f"{f.name} moved permanently to {f.moved_to} (address updated)")
-    con = _console()
+    con = out.console()
     for f in report.feeds:
         if f.new or f.updated:
             extra = f", {f.updated} updated" if f.updated else ""
@@ -953,7 +981,6 @@ def cmd_refresh(lib: Library, args: argparse.Namespace) -> int:
     if not_due:
         parts.append(f"{not_due} not due yet")
     con.print(_T(", ".join(parts)))
-    return 1 if failed else 0
 
 
 def _parse_day(text: str | None) -> date | None:

@@ -10,8 +10,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from index.library import Library, QueryError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from index.coverage import Coverage
+    from reader.output import Output
 
 COMMANDS = {
     "remove": "remove articles from the library (store and search index together)",
@@ -101,7 +108,7 @@ def confirm(question: str) -> bool:
 def cmd_remove(lib: Library, args: argparse.Namespace) -> int:
     """``reader remove ID ... | --search QUERY [--yes]``: store and index together; asks first
     on a terminal."""
-    from reader.cli import _T, _console, _dump, _err
+    from reader.cli import _T, _err, emit
 
     ids = select(lib, args)
     if not ids:
@@ -120,31 +127,27 @@ def cmd_remove(lib: Library, args: argparse.Namespace) -> int:
             return 1
     n = lib.remove(ids, on_busy=lambda: _err(
         "the library is busy: another reader is adding to it; waiting for it to finish…"))
-    if args.json:
-        _dump({"removed": n, "ids": ids})
-    else:
-        _console().print(_T(f"removed {_plural(n, 'article')}"))
+    emit(args, lambda: {"removed": n, "ids": ids},
+         lambda out: out.console().print(_T(f"removed {_plural(n, 'article')}")), pager=False)
     return 0
 
 
 def cmd_mark(lib: Library, args: argparse.Namespace) -> int:
     """``reader mark read|unread|star|unstar ID ... | --search QUERY``."""
-    from reader.cli import _T, _console, _dump, _err
+    from reader.cli import _T, _err, emit
 
     ids = select(lib, args)
     read, starred = MARKS[args.action]
     changed = lib.mark(ids, read=read, starred=starred, on_busy=lambda: _err(
         "the library is busy: another reader is adding to it; waiting for it to finish…"))
-    if args.json:
-        _dump({"action": args.action, "ids": ids, "changed": changed})
-        return 0
     done = {"read": "marked read", "unread": "marked unread", "star": "starred",
             "unstar": "unstarred"}[args.action]
     text = f"{_plural(len(ids), 'article')} {done}"
     if changed != len(ids):
         text += f" ({len(ids) - changed} already {'were' if len(ids) - changed > 1 else 'was'})"
-    _console().print(_T(text))
-    return 0 if ids else 1
+    emit(args, lambda: {"action": args.action, "ids": ids, "changed": changed},
+         lambda out: out.console().print(_T(text)), pager=False)
+    return 0 if args.json or ids else 1
 
 
 def search_counts(lib: Library, query: str) -> tuple[int, int]:
@@ -156,7 +159,7 @@ def search_counts(lib: Library, query: str) -> tuple[int, int]:
 
 def cmd_searches(lib: Library, args: argparse.Namespace) -> int:
     """``reader searches [--save NAME QUERY | --delete NAME]``: saved searches with counts."""
-    from reader.cli import _T, UsageError, _console, _dump, _table
+    from reader.cli import _T, UsageError, _table, emit
 
     if args.save:
         name, query = args.save
@@ -178,22 +181,23 @@ def cmd_searches(lib: Library, args: argparse.Namespace) -> int:
         except QueryError:  # saved by an older reader whose syntax changed
             total = unread = None
         rows.append({"name": name, "query": query, "matches": total, "unread": unread})
-    if args.json:
-        _dump(rows)
-        return 0
-    if args.save or args.delete:
-        _console().print(_T(f"saved {args.save[0]!r}" if args.save else
-                            f"deleted {args.delete!r}"))
-    if not rows:
-        if not (args.save or args.delete):
-            _console().print(_T("no saved searches (save one with "
-                                "`reader searches --save NAME QUERY`)"))
-        return 0
-    t = _table("name", "unread", "matches", "query")
-    for r in rows:
-        t.add_row(_T(r["name"], "bold"), _T("?" if r["unread"] is None else r["unread"]),
-                  _T("?" if r["matches"] is None else r["matches"]), _T(r["query"], "dim"))
-    _console().print(t)
+
+    def as_text(out: Output) -> None:
+        con = out.console()
+        if args.save or args.delete:
+            con.print(_T(f"saved {args.save[0]!r}" if args.save else f"deleted {args.delete!r}"))
+        if not rows:
+            if not (args.save or args.delete):
+                con.print(_T("no saved searches (save one with "
+                             "`reader searches --save NAME QUERY`)"))
+            return
+        t = _table("name", "unread", "matches", "query")
+        for r in rows:
+            t.add_row(_T(r["name"], "bold"), _T("?" if r["unread"] is None else r["unread"]),
+                      _T("?" if r["matches"] is None else r["matches"]), _T(r["query"], "dim"))
+        con.print(t)
+
+    emit(args, lambda: rows, as_text, pager=False)
     return 0
 
 
@@ -240,15 +244,18 @@ def cmd_export(lib: Library, args: argparse.Namespace) -> int:
 def cmd_coverage(lib: Library, args: argparse.Namespace) -> int:
     """``reader coverage ID``: the story's outlets with dates, the regular outlets missing it,
     and the article's paragraphs only it carries / every outlet carries."""
-    from rich.padding import Padding
-
-    from reader.cli import _T, _console, _dump, _table
+    from reader.cli import emit
 
     cov = lib.coverage(args.id)
-    if args.json:
-        _dump(cov.to_json())
-        return 0
-    con = _console()
+    emit(args, cov.to_json, lambda out: _print_coverage(lib, cov, out.console()), pager=False)
+    return 0
+
+
+def _print_coverage(lib: Library, cov: Coverage, con: Console) -> None:
+    from rich.padding import Padding
+
+    from reader.cli import _T, _table
+
     article = lib.article(cov.article)
     con.print(_T(article.title, "bold"))
     n = len(cov.outlets)
@@ -282,7 +289,6 @@ def cmd_coverage(lib: Library, args: argparse.Namespace) -> int:
             con.print()
     else:
         con.print(_T("No other outlet carries this story.", "dim"))
-    return 0
 
 
 def list_flags(p: argparse.ArgumentParser) -> None:

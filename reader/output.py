@@ -1,7 +1,7 @@
 """Where a command's output goes: JSON for programs, streamed tables for people, a pager on a
 terminal.
 
-Every reading command prints through :class:`Output`:
+Every command prints through :func:`emit`, the one place its output takes its form:
 
 * ``--json``: one JSON document on stdout (complete; ASCII-escaped when stdout is a terminal);
 * otherwise a table streamed line by line as rows arrive (columns of fixed width, the text column
@@ -25,7 +25,8 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterable, Sequence
+from argparse import Namespace
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -195,3 +196,18 @@ class Output:
             noun = f" {what}" if what else ""
             self.write(self.style(f"{total - shown:,} more{noun} — use --limit N "
                                   f"(--limit 0 for all) or --json", "dim"))
+
+
+def emit(args: Namespace, as_json: Callable[[], Any], as_text: Callable[[Output], object], *,
+         pager: bool = True) -> None:
+    """Print a command's result in the form its flags ask for: with ``--json``, the document
+    ``as_json()`` returns; otherwise ``as_text(out)`` writes for people, through the pager on a
+    terminal (unless ``--no-pager``; ``pager=False`` for the short reports of commands that
+    change the library). Each is called only when wanted, so a command does only the work of
+    the form it prints."""
+    with Output(json_mode=bool(getattr(args, "json", False)),
+                pager=pager and not getattr(args, "no_pager", False)) as out:
+        if out.json_mode:
+            out.json(as_json())
+        else:
+            as_text(out)
