@@ -173,7 +173,6 @@ class MainScreen(DailyActions, Screen[None]):
         self._cycle: tuple[str, int, list[tuple[str, int, str]], int] | None = None
         self._cycle_landed: tuple[str, int] | None = None
         self._status = Text(end="")
-        self._last_progress = 0.0
         self._idle_status = True
         self._typed_at: float | None = None
         self.search_latencies: list[float] = []
