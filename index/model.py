@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 ENTITY_TYPES = ("PER", "LOC", "ORG")
-PRECISIONS = ("day", "week", "month", "year")
 
 
 @dataclass(frozen=True, slots=True)

@@ -410,7 +410,8 @@ async def test_app_keeps_working_during_a_cli_add_and_picks_up_its_articles(tmp_
                     t0 = time.monotonic()
                     await pilot.press("j")
                     await pilot.pause(0.1)
-                    assert time.monotonic() - t0 < 2, "the app froze during the add"
+                    # a freeze would last the add (tens of seconds); 5 s leaves room for a loaded machine
+                    assert time.monotonic() - t0 < 5, "the app froze during the add"
                     assert len(library.search("Daesh")) == 5  # reads go on, no waiting
                     during += 1
                 assert during >= 3, "the add ended before the app could be used during it"
