@@ -78,15 +78,23 @@ Rules
     different events): the article must also be similar to the story as a whole, its
     similarity to the story's centroid >= ``CENTROID_BAR``. A story it links to no member of
     (a candidate through shared entities, similar as a whole) it may join only if its nearest
-    member is similar to it by at least ``NEAREST_BAR`` times the link bar: a centroid is
-    denser than any article, and a related event's story scores high against it without any
-    one article being close (mutual-neighbour style). An undated article uses
+    member is similar to it by at least ``NEAREST_NOW`` times the link bar of the pair (the
+    bar of their days): a centroid is denser than any article, and a related event's story
+    scores high against it without any one article being close (mutual-neighbour style).
+    Nearer than ``NEAREST_BAR`` but not ``NEAREST_NOW``, it stays alone until that story
+    next grows (see below). An undated article uses
     ``CENTROID_UNDATED``, and so does a dated one that shares a passage with a member it
     links to (``PASSAGE_EASES``: the same wire copy is evidence that the centroid of a
-    long-article story, diluted by each outlet's own angle, need not repeat). Of the stories it may join it joins the most similar; it merges
-    two stories only if their centroids are similar (>= ``MERGE_BAR``), or when one of the
-    two is a lone article it links to and the grown story is similar to it (>= ``LONE_BAR``):
-    what that article would have joined had it arrived last.
+    long-article story, diluted by each outlet's own angle, need not repeat). Of the stories
+    it may join it joins, by the strength of the evidence, one holding a long passage of it
+    (the same wire copy), else one it links to, else one it only comes near; the most similar
+    of those. It merges two stories only if it links to both and their centroids are similar
+    (>= ``MERGE_BAR``), or when one of the two is a lone article it links to and the grown
+    story is similar to it (>= ``LONE_BAR``): what that article would have joined had it
+    arrived last. So is a lone article it does not link to, of any date, when that article
+    would have joined the grown story had it arrived last: similar to it (>= ``LONE_BAR``)
+    and linked to one of its members by a stored pair, or within ``NEAREST_BAR`` of a link
+    to one (the order of arrival should decide the grouping as little as possible).
   * Story ids are stable as articles arrive: a new article founds its own story, and a merged
     story keeps the id of the oldest one (its founding article). They depend on the order of
     arrival: rebuilding a library from the same articles in another order may group a few
@@ -103,7 +111,7 @@ import sys
 import threading
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import chain
@@ -136,6 +144,7 @@ STORY_WEAK = 0.75  # a short shared passage joins only with this fraction of the
 CENTROID_BAR = 0.2  # similarity to a story's centroid to join a story of 2+ articles
 CENTROID_UNDATED = 0.14  # the same for an undated article (content is all it has)
 NEAREST_BAR = 0.7  # joining a story without a link: its nearest member's similarity / bar
+NEAREST_NOW = 0.9  # ... at once; between NEAREST_BAR and this, only when the story next grows
 MERGE_BAR = 0.25  # centroid similarity of two stories for an article to merge them
 LONE_BAR = 0.14  # centroid similarity for a lone article the new one links to, to merge it in
 CENTROID_TERMS = 200
@@ -406,6 +415,29 @@ def _articles(cur: sqlite3.Cursor, aids: list[int]) -> dict[int, dict]:
 
 def _first(row: tuple) -> int:
     return row[0]
+
+
+def _bar(day: int | None, oday: int | None) -> float:
+    """The similarity two articles need to link by content, by their dates: the dated bar
+    rises with the days between them and is out of reach beyond ``ENTITY_DAYS``."""
+    if day is None and oday is None:
+        return STORY_UNDATED
+    if day is None or oday is None:
+        return STORY_MIXED
+    gap = abs(day - oday)
+    return STORY_DATED + DAY_STEP * gap if gap <= ENTITY_DAYS else math.inf
+
+
+def _was_link(sim: float, npass: int, day: int | None, oday: int | None) -> bool:
+    """Whether a stored pair (``pi_pair``: its combined similarity, its count of linked
+    paragraphs, the two days) was a link when it was made, by the rules of
+    ``PassageIndex._link`` (a shared passage counts with the short-passage bar: the shingle
+    count is not stored)."""
+    gap = abs(day - oday) if day is not None and oday is not None else None
+    if npass and (gap is None or gap <= PASSAGE_DAYS) and sim >= STORY_WEAK * (
+            STORY_UNDATED if gap is None else STORY_DATED):
+        return True
+    return sim >= _bar(day, oday)
 
 
 def _unit(weights: dict) -> dict:
@@ -1111,6 +1143,7 @@ class StoryIndex:
         strong: set[int] = set()  # stories with a member sharing a long passage
         quoted: set[int] = set()  # stories with a linked member sharing any passage
         nearest: dict[int, float] = {}  # story -> its nearest candidate member's similarity / bar
+        near_of: dict[int, float] = {}  # candidate -> its similarity / the bar of the pair
         for oaid in sorted(candidates):
             o = info[oaid]
             oday = o["day"]
@@ -1126,7 +1159,8 @@ class StoryIndex:
                 joined = True
             comparable = (day is None) == (oday is None)  # a date on both sides, or neither
             if comparable:
-                nearest[o["story"]] = max(nearest.get(o["story"], 0.0), combined / bar)
+                near_of[oaid] = combined / _bar(day, oday)
+                nearest[o["story"]] = max(nearest.get(o["story"], 0.0), near_of[oaid])
             if day is None and oday is None:
                 joined = joined or (combined >= STORY_UNDATED and es >= MIN_ENTITY_SIM)
             elif day is None or oday is None:  # content alone places an undated article
@@ -1145,6 +1179,9 @@ class StoryIndex:
                     strong.add(o["story"])
             elif comparable:
                 linked.setdefault(o["story"], [])
+        # lone candidates of any date: one may link (by its stored pairs) to a member of the
+        # story this article joins, and so join it as it would have had it arrived last
+        lone = {o for o in candidates if info[o]["story"] == o} - set(linked)
         if neighbours:
             cur.executemany(
                 "INSERT OR REPLACE INTO pi_pair(aid, oaid, score, esim, npass) VALUES (?,?,?,?,?)",
@@ -1152,12 +1189,14 @@ class StoryIndex:
                 + [(o, aid, *v) for o, v in neighbours.items()],
             )
         return self._place(st, linked, strong, nearest, traw, keys, day, idf, eidf,
-                           quoted if PASSAGE_EASES else set())
+                           quoted if PASSAGE_EASES else set(), lone, near_of)
 
     def _place(self, st: _Batch, linked: dict[int, list[int]], strong: set[int],
                nearest: dict[int, float], traw: dict[int, float],
                keys: Sequence[str], day: int | None, idf: dict, eidf: dict,
                quoted: set[int] = frozenset(),  # type: ignore[assignment]
+               lone: set[int] = frozenset(),  # type: ignore[assignment]
+               near_of: dict[int, float] | None = None,
                ) -> tuple[int | None, int, dict, dict]:
         """Choose the story of a new article linked to members of the ``linked`` stories: the
         most similar (centroid) of those it fits as a whole; merge others into it if their
@@ -1165,14 +1204,19 @@ class StoryIndex:
         centroid with the article counted). Two stories the article may join that each hold
         a long passage of it (``STORY_SHINGLES``: the same wire copy) are merged too.
         A story none of whose members the article links to is joined only if its nearest
-        member comes close to a link (``nearest``: best similarity / bar >= ``NEAREST_BAR``).
+        member comes close to a link (``nearest``: best similarity / bar >= ``NEAREST_NOW``;
+        from ``NEAREST_BAR`` the article stays alone and joins when the story next grows).
+        Of the stories it may join it prefers one holding a long passage of it, then one it
+        links to, then one it only comes close to; the most similar within each.
+        ``lone``: lone candidates it does not link to (of any date); ``near_of``: each
+        candidate's similarity / the bar of the pair.
         ``idf``/``eidf``: the IDF already computed for this article (counts have not moved
         since), completed here with the centroids' keys."""
         cterms: dict = _unit(traw)
         cents: dict = _unit(dict.fromkeys(keys, 1.0))
         if not linked:
             return None, 1, cterms, cents
-        info = st.stories(linked)
+        info = st.stories(set(linked) | lone)
         need = set(traw).union(*(ct for _n, ct, _ce in info.values())).difference(idf)
         idf.update(st.idf("t", need, day))
         need = set(keys).union(*(ce for _n, _ct, ce in info.values())).difference(eidf)
@@ -1188,32 +1232,47 @@ class StoryIndex:
 
         scored = []
         for s, (n, _ct, _ce) in info.items():
+            if s not in linked:
+                continue
             x = sim(mine, weighted[s])
             if (n == 1 and linked[s]) or (
                     n > 1 and x >= (CENTROID_BAR if day is not None and s not in quoted
                                     else CENTROID_UNDATED)
-                    and (linked[s] or nearest.get(s, 0.0) >= NEAREST_BAR)) or (
+                    and (linked[s] or nearest.get(s, 0.0) >= NEAREST_NOW)) or (
                     len(linked[s]) >= max(2, (n + 1) // 2)):
-                scored.append((-x, s))
+                # the evidence first: the same wire copy, then a link, then content alone
+                tier = (0 if s in strong else 1) if linked[s] else 2
+                scored.append((tier, -x, s))
         if not scored:
             return None, 1, cterms, cents
         scored.sort()
-        best = scored[0][1]
+        best = scored[0][-1]
         merged = [best]
         # the other candidate stories, accepted or not, are looked at again with today's IDF:
         # one as a whole similar to the joined story (article included) is merged into it
         grown = (_add_vec(weighted[best][0], mine[0]), _add_vec(weighted[best][1], mine[1]))
-        accepted = {s for _neg, s in scored}
+        tiers = {s: tier for tier, _neg, s in scored}
+        rejoin = []  # lone articles that may join the grown story if they link to it
         for s in sorted(info):
             if s == best:
                 continue
             x = sim(grown, weighted[s])
-            # a lone article the new one links to joins the grown story as it would have,
-            # had it arrived last (the order of arrival should not decide the grouping)
-            if (x >= MERGE_BAR or (s in accepted and s in strong and best in strong)
-                    or (linked[s] and (info[s][0] == 1 or info[best][0] == 1)
-                        and (s in accepted or info[s][0] == 1) and x >= LONE_BAR)):
+            # two stories merge when the article links to both and they are similar as a
+            # whole; a lone article the new one links to joins the grown story as it would
+            # have, had it arrived last (the order of arrival should not decide the grouping),
+            # and so does a lone story the article chose over a story it links to as well
+            # unless it chose it for stronger evidence (a shared passage over a link)
+            if ((x >= MERGE_BAR and linked.get(s))
+                    or (s in tiers and s in strong and best in strong)
+                    or (linked.get(s) and x >= LONE_BAR
+                        and (info[s][0] == 1 or (info[best][0] == 1
+                                                 and tiers.get(s, 3) <= tiers[best]))
+                        and (s in tiers or info[s][0] == 1))):
                 merged.append(s)
+            elif info[s][0] == 1 and x >= LONE_BAR:
+                rejoin.append(s)
+        if rejoin:
+            merged += self._rejoin(st, rejoin, merged, near_of or {}, day, idf, eidf, sim)
         total = 1
         for s in merged:
             ns, cts, ces = info[s]
@@ -1230,6 +1289,46 @@ class StoryIndex:
             cur.execute(f"UPDATE pi_article SET story = ? WHERE story IN ({marks})", (story, *chunk))
             cur.execute(f"DELETE FROM pi_story WHERE story IN ({marks})", chunk)
         return story, total, _top(cterms, CENTROID_TERMS), _top(cents, CENTROID_ENTS)
+
+    def _rejoin(self, st: _Batch, lone: list[int], stories: list[int],
+                near_of: dict[int, float], day: int | None, idf: dict, eidf: dict,
+                sim: Callable[[tuple[dict, dict], tuple[dict, dict]], float]) -> list[int]:
+        """The lone articles of ``lone`` (each similar to the grown story as a whole) that would
+        join the story of ``stories`` had they arrived now: those linked to one of its members
+        by a stored pair, and those whose nearest member (the new article included, whose
+        similarities are ``near_of``) comes within ``NEAREST_BAR`` of a link."""
+        out = []
+        marks = ",".join("?" * len(stories))
+        members: dict[int, dict] | None = None
+        for s in lone:
+            rows = st.cur.execute(
+                "SELECT p.esim, p.npass, a.day, b.day FROM pi_pair p"
+                " JOIN pi_article a ON a.aid = p.oaid JOIN pi_article b ON b.aid = p.aid"
+                f" WHERE p.aid = ? AND a.story IN ({marks})", (s, *stories)).fetchall()
+            if any(_was_link(esim, npass, da, db) for esim, npass, da, db in rows):
+                out.append(s)
+                continue
+            best = near_of.get(s, 0.0)
+            if best < NEAREST_BAR:
+                if members is None:  # the latest members are enough to find a near one
+                    members = st.articles([a for (a,) in st.cur.execute(
+                        f"SELECT aid FROM pi_article WHERE story IN ({marks})"
+                        " ORDER BY aid DESC LIMIT 64", stories)])
+                mine = st.articles([s])[s]
+                vecs = {}
+                for a, o in [(s, mine), *members.items()]:
+                    tr = _raw_terms(_unpack(o["terms"]))
+                    ks = _keys(o["ekeys"])
+                    idf.update(st.idf("t", set(tr).difference(idf), day))
+                    eidf.update(st.idf("e", set(ks).difference(eidf), day))
+                    vecs[a] = (_weigh(tr, idf), {k: eidf[k] for k in ks})
+                for a, o in members.items():
+                    # another source's, of comparable date (both or neither), as ``nearest``
+                    if o["sid"] != mine["sid"] and (mine["day"] is None) == (o["day"] is None):
+                        best = max(best, sim(vecs[s], vecs[a]) / _bar(mine["day"], o["day"]))
+            if best >= NEAREST_BAR:
+                out.append(s)
+        return out
 
     def _articles(self, cur: sqlite3.Cursor, aids: list[int]) -> dict[int, dict]:
         return _articles(cur, aids)

@@ -10,7 +10,11 @@ Figures printed:
              title) into a fresh index, in file order: AllSides dev (B-cubed over all, and over
              each half of a fixed split by story id: half A is where rules and thresholds were
              chosen, half B is held out), NewsWCL50 as plain text files (no title, no date) and
-             with the dates of the URLs (HuffPost's URLs have none); and how many articles'
+             with the dates of the URLs (HuffPost's URLs have none); each of those two also
+             with the 19,043 Reuters articles (through the same path, titles and dates as
+             given) added before NewsWCL50 (a big library the stories arrive into) and after
+             it (B-cubed over the NewsWCL50 articles, a Reuters article in one of their
+             stories counting against precision); and how many articles'
              story members differ from their story in ``stories()`` (the list's +N and the
              ]/[ jumps come from one answer: must be 0).
   NewsWCL50  (with the stand-in or tagger keys, no titles) B-cubed precision / recall / F1 of the story ids against the ``story`` field:
@@ -435,6 +439,57 @@ def newswcl_prepared(path: Path, dated: bool) -> tuple[list, dict[str, str]]:
     return prepared, {p.id: r["story"] for p, r in zip(prepared, rows, strict=True)}
 
 
+def reuters_prepared(path: Path) -> list:
+    """The Reuters articles as ``reader add`` prepares them (JSON Lines records: title, body,
+    date, source)."""
+    from index.library import _Unit
+
+    units = [_Unit(r["id"], None, None, None, True, line=json.dumps(r).encode())
+             for r in read_jsonl(path)]
+    return pipeline_prepared(units)
+
+
+def score_mixed(prepared: list, gold: dict[str, str], distractors: list,
+                distractors_first: bool) -> dict:
+    """``prepared`` (scored against ``gold``) and ``distractors`` added to one fresh index, the
+    distractors before or after; B-cubed over the gold articles, a distractor in one of their
+    stories counting against precision."""
+    pi, conn = fresh_index()
+    t = time.perf_counter()
+    for part in ((distractors, prepared) if distractors_first else (prepared, distractors)):
+        pi.add_prepared(part)
+    conn.commit()
+    secs = time.perf_counter() - t
+    pred = pi.stories()
+    p, r, f = bcubed(pred, gold)
+    polluted = sum(1 for a, s in pred.items()
+                   if a not in gold and any(pred.get(g) == s for g in gold))
+    out = {"all": (p, r, f), "clusters": len({pred[g] for g in gold}),
+           "distractors_in_stories": polluted, "seconds": secs}
+    db = conn.execute("PRAGMA database_list").fetchone()[2]
+    conn.close()
+    os.unlink(db)
+    return out
+
+
+def arrival_orders(prepared: list, gold: dict[str, str]) -> Iterable[tuple[str, list]]:
+    """The same articles in other orders of arrival: reversed, one story after another
+    interleaved (each story's first article, then each one's second...), and three fixed
+    shuffles."""
+    import random
+
+    yield "reversed", prepared[::-1]
+    by_story: dict[str, list] = defaultdict(list)
+    for p in prepared:
+        by_story[gold[p.id]].append(p)
+    rounds = max(len(v) for v in by_story.values())
+    yield "interleaved", [v[i] for i in range(rounds) for v in by_story.values() if i < len(v)]
+    for seed in range(3):
+        shuffled = list(prepared)
+        random.Random(seed).shuffle(shuffled)
+        yield f"shuffled ({seed})", shuffled
+
+
 def half_of(story: str) -> str:
     """Which half of a gold-story split a story falls in: 'A' (rules and thresholds were
     chosen looking at it) or 'B' (held out: reported, never tuned on). A hash of the story
@@ -498,16 +553,25 @@ def _prf(t: tuple[float, float, float]) -> str:
     return f"P {t[0]:.3f} R {t[1]:.3f} F1 {t[2]:.3f}"
 
 
-def user_report(data: Path) -> dict:
-    """The figures of stories as a user meets them (printed by ``main``)."""
+def user_report(data: Path, reuters: bool = True) -> dict:
+    """The figures of stories as a user meets them (printed by ``main``); with ``reuters``
+    NewsWCL50 also arrives into (and before) the Reuters library."""
     res = {}
     alls = data / "allsides-dev.jsonl.gz"
     if alls.exists():
         res["allsides"] = score_prepared(*allsides_prepared(alls), halves=True)
     wcl = data / "newswcl50.jsonl.gz"
+    reu = data / "reuters21578.jsonl.gz"
     if wcl.exists():
-        res["wcl_text"] = score_prepared(*newswcl_prepared(wcl, dated=False))
-        res["wcl_dated"] = score_prepared(*newswcl_prepared(wcl, dated=True))
+        distractors = reuters_prepared(reu) if reuters and reu.exists() else None
+        for key, dated in (("wcl_text", False), ("wcl_dated", True)):
+            prepared, gold = newswcl_prepared(wcl, dated=dated)
+            res[key] = score_prepared(prepared, gold)
+            res[key]["orders"] = [(name, score_prepared(order, gold))
+                                  for name, order in arrival_orders(prepared, gold)]
+            if distractors:
+                res[key + "_reuters_first"] = score_mixed(prepared, gold, distractors, True)
+                res[key + "_reuters_after"] = score_mixed(prepared, gold, distractors, False)
     return res
 
 
@@ -526,7 +590,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.timing_only:
         print("\n== stories as a user meets them (reader add's own path: parse, entities, title)")
-        rep = user_report(data)
+        rep = user_report(data, reuters=not args.no_reuters)
         if "allsides" in rep:
             a = rep["allsides"]
             print("AllSides dev, all        : "
@@ -541,6 +605,17 @@ def main(argv: list[str] | None = None) -> int:
                 w = rep[k]
                 print(f"{label}: {_prf(w['all'])} ({w['clusters']} stories for 10 events; "
                       f"count/jump disagreeing {w['count_jump_disagree']})")
+                for name, o in w["orders"]:
+                    print(f"  arriving {name:25}: {_prf(o['all'])} ({o['clusters']} stories)")
+                f1s = [w["all"][2]] + [o["all"][2] for _n, o in w["orders"]]
+                print(f"  over the {len(f1s)} orders: mean F1 {sum(f1s) / len(f1s):.3f}, "
+                      f"lowest {min(f1s):.3f}")
+                for order, what in (("first", "into a library of the Reuters articles"),
+                                    ("after", "with the Reuters articles added after")):
+                    m = rep.get(f"{k}_reuters_{order}")
+                    if m:
+                        print(f"  {what:38}: {_prf(m['all'])} ({m['clusters']} stories; "
+                              f"{m['distractors_in_stories']} Reuters articles in them)")
         conn = sqlite3.connect(":memory:")
         pi = index_seeds(conn, keys_fn)
         rep = seed_report(pi)
@@ -564,7 +639,8 @@ def main(argv: list[str] | None = None) -> int:
         wcl = data / "newswcl50.jsonl.gz"
         if wcl.exists():
             res = score_newswcl(wcl, keys_fn)
-            print("\n== NewsWCL50 alone: P {precision:.3f} R {recall:.3f} F1 {f1:.3f} "
+            print("\n== links module alone (entity keys over the whole text, no titles, no dates)")
+            print("== NewsWCL50 alone: P {precision:.3f} R {recall:.3f} F1 {f1:.3f} "
                   "({clusters} stories for 10 events)".format(**res))
         else:
             print(f"NewsWCL50 missing at {wcl}")

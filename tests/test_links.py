@@ -191,10 +191,10 @@ def test_newswcl50_alone_floor(tmp_path):
         pytest.skip(f"NewsWCL50 not found at {path} (set READER_SHARED_DATA)")
     keys_fn, _ = score.entity_keys_fn()
     res = score.score_newswcl(path, keys_fn)
-    assert res["f1"] >= 0.92, res
-    assert res["precision"] >= 0.95, res
+    assert res["f1"] >= 0.96, res  # 0.967 (session 3: 0.950)
+    assert res["precision"] >= 0.99, res
     alone = score.score_newswcl(path, KEYS)  # and with the stand-in entity keys
-    assert alone["f1"] >= 0.90, alone
+    assert alone["f1"] >= 0.92, alone  # 0.932
 
 
 def test_prepare_is_picklable_and_add_prepared_equals_add_many(tmp_path):
@@ -253,8 +253,8 @@ def test_newswcl50_mixed_floor(tmp_path):
     reuters = score.reuters_items(reu, keys_fn, limit=3000)
     for first in (True, False):
         res = score.score_newswcl(wcl, keys_fn, reuters, first)
-        assert res["f1"] >= 0.92, (first, res)
-        assert res["precision"] >= 0.85, (first, res)
+        assert res["f1"] >= 0.96, (first, res)  # 0.984 Reuters first, 0.967 after
+        assert res["precision"] >= 0.99, (first, res)
 
 
 def test_cached_frequencies_survive_only_unchanged_tables(tmp_path, monkeypatch):

@@ -8,11 +8,12 @@ import gzip
 import importlib.util
 import json
 import sys
+from itertools import islice
 from pathlib import Path
 
 import pytest
 
-from index.library import Library
+from index.library import Library, _Unit
 from tests.conftest import REPO, data_file
 
 _spec = importlib.util.spec_from_file_location("score_stories", REPO / "scripts" / "score_stories.py")
@@ -23,23 +24,52 @@ _spec.loader.exec_module(score)  # type: ignore[union-attr]
 
 def test_allsides_floor_overall_and_held_out_half():
     """B-cubed on AllSides dev (short texts, many same-day political stories). Thresholds were
-    chosen on half A; half B is held out. Before issue 14: 0.777 (A 0.753, B 0.798)."""
+    chosen on half A; half B is held out. Before issue 14: 0.777 (A 0.753, B 0.798); session
+    3: 0.874 (A 0.855, B 0.892); now 0.879 (A 0.860, B 0.897)."""
     res = score.score_prepared(*score.allsides_prepared(data_file("allsides-dev.jsonl.gz")),
                                halves=True)
-    assert res["all"][2] >= 0.87, res
-    assert res["B"][2] >= 0.89, res
-    assert res["A"][2] >= 0.85, res
+    assert res["all"][2] >= 0.877, res
+    assert res["B"][2] >= 0.895, res
+    assert res["A"][2] >= 0.858, res
     assert res["count_jump_disagree"] == 0
 
 
 @pytest.mark.parametrize("dated", [False, True])
 def test_newswcl50_as_text_files_floor(dated):
     """NewsWCL50 as plain text files, and with the URLs' dates (HuffPost's stay undated).
-    Before issue 14: 0.927 both ways; now 0.9496 both ways (the goal is 0.95)."""
-    res = score.score_prepared(*score.newswcl_prepared(data_file("newswcl50.jsonl.gz"), dated))
-    assert res["all"][2] >= 0.949, res
+    Before issue 14: 0.927 both ways; session 3: 0.9496 both ways; now 0.967 both ways (the
+    goal is 0.95). The same articles arriving in other orders (reversed, story by story
+    interleaved, three shuffles) stay apart as they should (precision) and mostly together:
+    mean F1 over the six orders 0.952 as text, 0.959 dated (session 3: 0.923, 0.927)."""
+    prepared, gold = score.newswcl_prepared(data_file("newswcl50.jsonl.gz"), dated)
+    res = score.score_prepared(prepared, gold)
+    assert res["all"][2] >= 0.96, res
     assert res["all"][0] >= 0.99, res
     assert res["count_jump_disagree"] == 0
+    f1s = [res["all"][2]]
+    for name, order in score.arrival_orders(prepared, gold):
+        r = score.score_prepared(order, gold)
+        assert r["all"][0] >= 0.99, (name, r)
+        assert r["all"][2] >= 0.91, (name, r)
+        f1s.append(r["all"][2])
+    assert sum(f1s) / len(f1s) >= 0.95, f1s
+
+
+@pytest.mark.parametrize("dated", [False, True])
+def test_newswcl50_with_reuters_before_and_after_floor(dated):
+    """NewsWCL50 arriving into a library of 3,000 Reuters articles (through the same path,
+    titles and dates as given), and the Reuters articles arriving after it: the stories stay
+    whole and take in no Reuters article. Now 0.984 / 0.967 as text, 0.967 / 0.967 dated (on
+    all 19,043 Reuters articles, as the script prints: 0.984 / 0.967, 0.967 / 0.967; session
+    3 was 0.933 / 0.950 and 0.918 / 0.950 on all of them)."""
+    prepared, gold = score.newswcl_prepared(data_file("newswcl50.jsonl.gz"), dated)
+    rows = list(islice(score.read_jsonl(data_file("reuters21578.jsonl.gz")), 3000))
+    reuters = score.pipeline_prepared(
+        [_Unit(r["id"], None, None, None, True, line=json.dumps(r).encode()) for r in rows])
+    for first in (True, False):
+        res = score.score_mixed(prepared, gold, reuters, first)
+        assert res["all"][2] >= 0.96, (first, res)
+        assert res["distractors_in_stories"] == 0, (first, res)
 
 
 def _wcl_rows(stories: set[str]) -> list[dict]:
