@@ -442,9 +442,9 @@ def newswcl_prepared(path: Path, dated: bool) -> tuple[list, dict[str, str]]:
 def reuters_prepared(path: Path) -> list:
     """The Reuters articles as ``reader add`` prepares them (JSON Lines records: title, body,
     date, source)."""
-    from index.library import _Unit
+    from index.pipeline import Unit
 
-    units = [_Unit(r["id"], None, None, None, True, line=json.dumps(r).encode())
+    units = [Unit(r["id"], None, None, None, True, line=json.dumps(r).encode())
              for r in read_jsonl(path)]
     return pipeline_prepared(units)
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from index.library import Library, _Unit
+from index.library import Library
+from index.pipeline import Unit
 from tests.conftest import REPO, data_file
 
 _spec = importlib.util.spec_from_file_location("score_stories", REPO / "scripts" / "score_stories.py")
@@ -65,7 +66,7 @@ def test_newswcl50_with_reuters_before_and_after_floor(dated):
     prepared, gold = score.newswcl_prepared(data_file("newswcl50.jsonl.gz"), dated)
     rows = list(islice(score.read_jsonl(data_file("reuters21578.jsonl.gz")), 3000))
     reuters = score.pipeline_prepared(
-        [_Unit(r["id"], None, None, None, True, line=json.dumps(r).encode()) for r in rows])
+        [Unit(r["id"], None, None, None, True, line=json.dumps(r).encode()) for r in rows])
     for first in (True, False):
         res = score.score_mixed(prepared, gold, reuters, first)
         assert res["all"][2] >= 0.96, (first, res)
