@@ -29,11 +29,13 @@ from index import store
 from index.model import Article, EntityMention
 from index.parse import ParsedArticle
 from index.pipeline import (
+    ENRICH_VERSION,
     Prepared,
     Result,
     Unit,
     enrichable,
     prepare_units,
+    reenrich,
     search_names,
     warm,
 )
@@ -61,6 +63,7 @@ __all__ = [
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 SOURCES_FILE = "sources.tsv"
 BULK_THRESHOLD = 200  # above this many inputs, enrichment runs in worker processes
+REENRICH_PAGE = 64  # a reindex makes names and dates again this many articles at a time
 # Stored articles are linked (passages, stories) this many at a time: each call writes its
 # shingle postings and document frequencies once, so bigger runs rewrite fewer table pages
 # (a few MB of prepared prints in memory)
@@ -123,11 +126,13 @@ class AddReport:
 
 @dataclass(frozen=True, slots=True)
 class Progress:
-    """Progress of an add: items done, total if known, the item being handled."""
+    """Progress of an add (or a reindex): items done, total if known, the item being handled,
+    and the stage of a reindex ("" for an add)."""
 
     done: int
     total: int | None
     current: str
+    stage: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +188,10 @@ def _worker_main(conn) -> None:  # type: ignore[no-untyped-def]
             units = conn.recv()
             if units is None:
                 return
-            conn.send(prepare_units(units))
+            if isinstance(units, tuple):  # ("reenrich", stored articles): a reindex's
+                conn.send(reenrich(units[1]))
+            else:
+                conn.send(prepare_units(units))
     except (EOFError, OSError, KeyboardInterrupt):
         return
 
@@ -873,6 +881,9 @@ class Library:
         held = contextlib.ExitStack()  # signals held from the commit until it is noted
         try:
             with store.transaction(conn):
+                if store.get_meta(conn, "enrich_version") is None and not store.top_seq(conn):
+                    # a new library: its rows are made by today's rules
+                    store.set_meta(conn, "enrich_version", str(ENRICH_VERSION))
                 pending: list = []  # PreparedArticle of stored articles not linked yet
                 chunk: list[tuple[str, Prepared]] = []
 
@@ -1004,13 +1015,39 @@ class Library:
         except (LibraryBusy, StoreUnwritable):
             return 0
 
+    def enrichment_outdated(self) -> bool:
+        """Whether the library's entities, events and stories were made by older rules than
+        this reader's (``pipeline.ENRICH_VERSION``; a library with articles and no version was
+        made before versions were kept), or a reindex making them again was cut short. Then
+        ``reindex`` makes them again. Reads only."""
+        if store.get_meta(self.conn, "enrich_seq") is not None:
+            return True
+        v = store.get_meta(self.conn, "enrich_version")
+        if v is None:
+            return store.top_seq(self.conn) > 0
+        return not v.isdigit() or int(v) < ENRICH_VERSION
+
     def reindex(self, progress: Callable[[Progress], None] | None = None,
-                on_busy: Callable[[], None] | None = None) -> int:
+                on_busy: Callable[[], None] | None = None, *, enrich: bool | None = None,
+                procs: int | None = None) -> int:
         """Rebuild the search index from the store into a new folder, then swap it in. The old
-        index is deleted once no reader has it open (else by a later writer)."""
-        state = {"stage": "before"}
+        index is deleted once no reader has it open (else by a later writer).
+
+        With ``enrich`` (by default when :meth:`enrichment_outdated`), first make every
+        article's entities, mentions and events again from its stored text, by today's rules
+        (in worker processes for a big library), in pages each committed with the point
+        reached, so an interrupted or killed reindex resumes there; then its passages and
+        stories, in one transaction (readers keep the old ones until it commits); then the
+        search index (which holds the entities' names). Readers never wait: they read the
+        last committed state throughout. ``progress`` gets each stage's progress."""
+        state: dict = {"stage": "before", "done": 0, "total": 0}
         try:
             with self._write_lock(on_busy, doing="reindex"):
+                if enrich is None:
+                    enrich = self.enrichment_outdated()
+                if enrich:
+                    self._reenrich(progress, procs, state)
+                    self._relink(progress, state)
                 self._clean_stale_indexes()
                 old = store.get_meta(self.conn, "index_dir")
                 n_old = int(old.split("-")[-1]) if old and old.split("-")[-1].isdigit() else 0
@@ -1029,7 +1066,7 @@ class Library:
                         n += 1
                         top = max(top, seq)
                         if progress is not None:
-                            progress(Progress(n, total, article.id))
+                            progress(Progress(n, total, article.id, "search index"))
                     _fault_point("reindex-before-commit")
                     writer.commit()
                 except BaseException:
@@ -1051,14 +1088,111 @@ class Library:
                 self._clean_stale_indexes()
                 return n
         except KeyboardInterrupt as exc:
-            line = ("interrupted; the search index was rebuilt" if state["stage"] == "indexed"
-                    else "interrupted; the search index is as it was")
-            raise Interrupted(line) from exc
+            raise Interrupted(self._reindex_line(state)) from exc
         except (OSError, sqlite3.DatabaseError) as exc:
             if store.failure_kind(exc) == "full":
                 raise StoreFull(f"no space left on the disk holding {self.path}; "
                                 "the search index is as it was") from None
             raise
+
+    @staticmethod
+    def _reindex_line(state: dict) -> str:
+        """What an interrupted reindex kept, by the stage it reached."""
+        again = "; run `reader reindex` again to finish"
+        stage = state["stage"]
+        if stage == "enriching":
+            return (f"interrupted; names and dates of {state['done']} of {state['total']} "
+                    f"articles were made again and kept, stories and the search index are as "
+                    f"they were{again}")
+        if stage == "linking":
+            return ("interrupted; names and dates were made again, stories and the search "
+                    f"index are as they were{again}")
+        if stage == "linked":
+            return ("interrupted; names, dates and stories were made again, the search index "
+                    f"is as it was{again}")
+        if stage == "indexed":
+            return "interrupted; the search index was rebuilt"
+        return "interrupted; the search index is as it was"
+
+    def _reenrich(self, progress: Callable[[Progress], None] | None, procs: int | None,
+                  state: dict) -> None:
+        """Make every stored article's entities, mentions and events again (see ``reindex``),
+        from the point a cut-short pass reached. Needs the writer lock."""
+        import collections
+
+        conn = self.conn
+        ver, _, seq = (store.get_meta(conn, "enrich_seq") or "").partition(":")
+        after = int(seq) if ver == str(ENRICH_VERSION) and seq.isdigit() else 0
+        total = store.count_articles(conn)
+        state.update(stage="enriching", total=total, done=total - store.count_after(conn, after))
+        if procs is None:
+            env = os.environ.get("READER_PROCS")
+            procs = int(env) if env and env.isdigit() else min(2, os.cpu_count() or 1)
+        use_pool = procs > 1 and total - state["done"] >= BULK_THRESHOLD
+        warm()
+        # the pages are read where they are taken (the pool's threads): on their own connection
+        reader = store.connect(self.path / "library.db") if use_pool else conn
+        sent: collections.deque = collections.deque()
+
+        def pages() -> Iterator[list[Article]]:
+            last = after
+            while page := store.articles_page(reader, last, REENRICH_PAGE):
+                last = page[-1][0]
+                sent.append(last)
+                yield [a for _s, a in page]
+
+        workers = _Workers(procs) if use_pool else None
+        try:
+            results: Iterable[tuple[list, dict[str, int]]] = (
+                workers.run(("reenrich", page) for page in pages()) if workers is not None
+                else map(reenrich, pages()))
+            for made, swallowed in results:
+                top = sent.popleft()
+                with _Signals.held():
+                    with store.transaction(conn):
+                        store.replace_enrichment(conn, [r for _id, r in made if r is not None])
+                        store.set_meta(conn, "enrich_seq", f"{ENRICH_VERSION}:{top}")
+                        if swallowed:
+                            self._count_swallowed(Counter(swallowed))
+                    state["done"] += len(made)
+                _fault_point("reenrich-page")
+                if progress is not None and made:
+                    progress(Progress(state["done"], total, made[-1][0], "names and dates"))
+        finally:
+            if workers is not None:
+                workers.stop()
+            if reader is not conn:
+                reader.close()
+
+    def _relink(self, progress: Callable[[Progress], None] | None, state: dict) -> None:
+        """Passages, links and stories made again from the stored articles in one transaction
+        (by the order of arrival), and the library marked as made by today's rules. Needs the
+        writer lock."""
+        conn = self.conn
+        total = store.count_articles(conn)
+        state["stage"] = "linking"
+        n = 0
+
+        def items() -> Iterator[tuple]:
+            nonlocal n
+            for _seq, a in store.iter_articles(conn, 0):
+                n += 1
+                if progress is not None and (n % 50 == 0 or n == total):
+                    progress(Progress(n, total, a.id, "stories"))
+                yield self._link_item(a)
+
+        held = contextlib.ExitStack()  # signals held from the commit until it is noted
+        try:
+            with store.transaction(conn):
+                self.stories.remove_all()
+                self.stories.add_many(items())
+                store.set_meta(conn, "enrich_version", str(ENRICH_VERSION))
+                store.delete_meta(conn, "enrich_seq")
+                _fault_point("relink-before-commit")
+                held.enter_context(_Signals.held())
+            state["stage"] = "linked"
+        finally:
+            held.close()
 
     # --- removing -------------------------------------------------------------------------
     def remove(self, ids: Iterable[str], *,

@@ -37,6 +37,7 @@ __all__ = [
     "merge_records",
     "no_enrich",
     "prepare_units",
+    "reenrich",
     "search_names",
     "warm",
 ]
@@ -73,6 +74,12 @@ class Result(NamedTuple):
     failure: str | None
 
 
+#: The rules the enrichment (entities, dated events) and the story grouping follow. A library
+#: keeps the version its rows were made by (store meta ``enrich_version``); one made by older
+#: rules (or with no version and some articles: made before versions were kept) is made again
+#: by ``reader reindex`` (``Library.reindex``), from the stored text. 2: issue 14's names,
+#: dates and story rules.
+ENRICH_VERSION = 2
 ENRICH_CHARS = 1_000_000  # enrich at most this much of one article's body (all of it is indexed)
 
 
@@ -238,6 +245,30 @@ def prepare_units(units: Sequence[Unit]) -> tuple[list[Result], dict[str, int]]:
     return [x for x in out if x is not None], guards.take()
 
 
+
+
+def reenrich(articles: Sequence[Article]) -> tuple[list[tuple[str, store.ArticleRows | None]],
+                                                   dict[str, int]]:
+    """Entities, mentions and events of stored articles made again by today's rules from their
+    stored text (the ids and the text stay): ``(id, rows)`` in order, rows None for an article
+    whose extractors failed (it keeps its old ones). Pure, like :func:`prepare_units` (the
+    tagger runs once over the lot); also returns what the extractors' guards swallowed."""
+    from index import guards
+    from index.entities import annotate_articles
+
+    try:
+        mentions: list = annotate_articles([(enrichable(a.paragraphs), a.title) for a in articles])
+    except Exception:  # never expected ("never raises"); then one at a time
+        guards.note("entities-batch")
+        mentions = [None] * len(articles)
+    out: list[tuple[str, store.ArticleRows | None]] = []
+    for article, ms in zip(articles, mentions, strict=True):
+        try:
+            out.append((article.id, store.rows_of(enrich(article, mentions=ms))))
+        except Exception:  # a bug in an extractor must not stop the others
+            guards.note("enrich")
+            out.append((article.id, None))
+    return out, guards.take()
 
 
 def search_names(entities: Iterable[tuple[str, str, Sequence[str]]]) -> list[str]:

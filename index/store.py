@@ -355,6 +355,11 @@ def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
     conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
 
+def delete_meta(conn: sqlite3.Connection, key: str) -> None:
+    """Remove one value from the meta table (inside the caller's transaction)."""
+    conn.execute("DELETE FROM meta WHERE key=?", (key,))
+
+
 def existing_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> set[str]:
     """Those of ``ids`` already in the store."""
     found: set[str] = set()
@@ -455,6 +460,37 @@ def iter_articles(conn: sqlite3.Connection, after_seq: int = 0) -> Iterator[tupl
     )
     for row in cur:
         yield row[0], _article(row[1:])
+
+
+def articles_page(conn: sqlite3.Connection, after_seq: int,
+                  limit: int) -> list[tuple[int, Article]]:
+    """Up to ``limit`` articles with ``seq`` above ``after_seq``, in insertion order: a page
+    read at once (no statement left open between pages)."""
+    rows = conn.execute(
+        f"SELECT seq, {_ARTICLE_COLS} FROM articles WHERE seq > ? ORDER BY seq LIMIT ?",
+        (after_seq, limit)).fetchall()
+    return [(row[0], _article(row[1:])) for row in rows]
+
+
+def count_after(conn: sqlite3.Connection, seq: int) -> int:
+    """How many articles have a ``seq`` above ``seq``."""
+    return int(conn.execute("SELECT COUNT(*) FROM articles WHERE seq > ?", (seq,)).fetchone()[0])
+
+
+def replace_enrichment(conn: sqlite3.Connection, rows: Sequence[ArticleRows]) -> None:
+    """Put the entities, events and mentions of ``rows`` (made again for stored articles, see
+    ``pipeline.reenrich``) in place of the articles' old ones; the articles' text, ids and
+    user state stay (inside the caller's transaction)."""
+    ids = [r[0][0] for r in rows]
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        conn.execute(f"DELETE FROM entities WHERE article IN ({marks})", chunk)
+        conn.execute(f"DELETE FROM events WHERE article IN ({marks})", chunk)
+    conn.executemany("UPDATE articles SET mentions=? WHERE id=?",
+                     [(art[8], art[0]) for art, _e, _v in rows])
+    conn.executemany(_INSERT_ENTITY, [r for _a, ents, _v in rows for r in ents])
+    conn.executemany(_INSERT_EVENT, [r for _a, _e, evs in rows for r in evs])
 
 
 def get_mentions(conn: sqlite3.Connection, article_id: str) -> list[tuple[int, EntityMention]]:

@@ -52,6 +52,10 @@ class ReaderApp(App[int]):
             self.set_keymap(self.keys.keys)
         for problem in [*self.keys.problems, *clashes(self.keys, binding_sections())]:
             self.notify(problem, title="keys.toml", severity="warning", timeout=10, markup=False)
+        if self.library.enrichment_outdated():  # said, never done silently on open
+            self.notify("This library's names, dates and stories were made by an older reader: "
+                        "`reader reindex` makes them again from the stored text.",
+                        title="reader reindex", severity="warning", timeout=15, markup=False)
         self.push_screen(MainScreen(self.gate, self.paths, seed=self.seed,
                                     poll_interval=self.poll_interval))
 

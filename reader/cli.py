@@ -48,7 +48,8 @@ COMMANDS = {
     "events": "dated events, date-sorted, across the library or one article",
     "related": "the other articles of an article's story, with the passages they share",
     "stats": "counts and sizes of the library",
-    "reindex": "rebuild the search index from the article store",
+    "reindex": "rebuild the search index from the article store (and the names, dates and "
+               "stories, when an older reader made them)",
     "extract": "annotate raw text with entities and dates (no library)",
     "feed": "follow feeds: add, list, remove, import and export (OPML)",
     "refresh": "fetch the feeds you follow and add what is new",
@@ -231,7 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     st = cmd("stats")
     st.add_argument("--json", action="store_true", help="print JSON")
 
-    cmd("reindex")
+    ri = cmd("reindex")
+    ri.add_argument("--enrich", action="store_true",
+                    help="make every article's names, dates and stories again even when they "
+                         "are up to date (by default only when made by an older reader)")
 
     ex = cmd("extract")
     ex.add_argument("files", nargs="*", metavar="FILE", help="text files (default: stdin)")
@@ -424,6 +428,8 @@ def _run_command(args: argparse.Namespace) -> int:
         }[args.command]
         if args.command not in ("add", "reindex", "feed", "refresh"):
             lib.ensure_indexed()
+        if args.command != "reindex" and lib.enrichment_outdated():
+            _err(OUTDATED_NOTE)
         return handler(lib, args)
 
 
@@ -792,14 +798,38 @@ def _print_stats(out: Output, s: dict[str, object]) -> None:
     out.console().print(t)
 
 
+OUTDATED_NOTE = ("this library's names, dates and stories were made by an older reader (or a "
+                 "reindex was cut short); `reader reindex` makes them again from the stored text")
+
+
 def cmd_reindex(lib: Library, args: argparse.Namespace) -> int:
-    """``reader reindex``: rebuild the Whoosh index from the store (waits for a writer)."""
+    """``reader reindex [--enrich]``: rebuild the Whoosh index from the store (waits for a
+    writer); first the names, dates and stories when an older reader made them (or with
+    ``--enrich``), with a progress bar per stage on a terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
 
     def busy() -> None:
         _err(f"the library is busy: {lib.busy_with()}; waiting for it to finish…")
 
-    n = lib.reindex(on_busy=busy)
-    _console().print(_T(f"reindexed {n} articles"))
+    console = _console(stderr=True)
+    enrich = True if args.enrich else None
+    with Bar(TextColumn("{task.description:16}"), BarColumn(), MofNCompleteColumn(),
+             TimeRemainingColumn(), console=console, transient=True,
+             disable=not console.is_terminal) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(p: Progress) -> None:
+            stage = p.stage or "search index"
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=p.total)
+            if p.done % 25 == 0 or p.done == p.total:
+                bar.update(tasks[stage], completed=p.done, total=p.total)
+
+        remade = enrich or lib.enrichment_outdated()
+        n = lib.reindex(progress, on_busy=busy, enrich=enrich)
+    what = "made names, dates and stories again and " if remade else ""
+    _console().print(_T(f"{what}reindexed {n} articles"))
     return 0
 
 
