@@ -196,6 +196,9 @@ def _worker_main(conn) -> None:  # type: ignore[no-untyped-def]
         return
 
 
+_Chunk = list[Unit] | tuple[str, list[Article]]  # what a worker is sent (see _worker_main)
+
+
 class _Workers:
     """Our own pool of forked workers feeding the one writer: each worker has its own pipe
     and one chunk at a time, results come back in input order, and stopping is a SIGKILL to
@@ -216,11 +219,12 @@ class _Workers:
             self.procs.append(p)
             self.conns.append(parent)
 
-    def run(self, chunks: Iterator[list[Unit]]) -> Iterator[tuple[list[Result], dict[str, int]]]:
+    def run(self, chunks: Iterator[_Chunk]) -> Iterator[tuple[list, dict[str, int]]]:
         """Results of each chunk, in order. A thread per worker sends it a chunk and takes its
         result back at once, so workers never wait for the writer; at most three chunks per
-        worker run ahead of what the writer has taken."""
-        results: dict[int, tuple[list[Result], dict[str, int]]] = {}
+        worker run ahead of what the writer has taken. A chunk is units to add (results:
+        ``prepare_units``'s) or ``("reenrich", stored articles)`` (``reenrich``'s)."""
+        results: dict[int, tuple[list, dict[str, int]]] = {}
         cond = threading.Condition()
         take = threading.Lock()
         ahead = threading.Semaphore(3 * len(self.conns))
