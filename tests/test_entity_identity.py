@@ -71,6 +71,19 @@ def test_canonical_name_is_mixed_case_not_a_datelines_capitals():
     assert names == {"Washington"}, names
 
 
+def test_a_place_only_a_dateline_names_is_named_as_written_not_in_capitals():
+    """A city no sentence names (only the wire dateline, in capitals) is still named as a
+    place is written; a short capitalised place may be an acronym and stays."""
+    text = ("JAKARTA, March 3 - Indonesia's central bank held its rate on Tuesday, and the "
+            "USA and the UAE said they would watch.")
+    names = {m.text: m.name for m in extract_entities(text)}
+    assert names["JAKARTA"] == "Jakarta", names
+    assert names.get("USA", "USA") == "USA" and names.get("UAE", "UAE") == "UAE", names
+    text = "BUENOS AIRES, June 2 - Argentina's economy minister said on Monday."
+    assert {m.name for m in extract_entities(text) if m.text == "BUENOS AIRES"} == {
+        "Buenos Aires"}
+
+
 def test_join_names_surnames_companies_countries():
     entries = [
         ("donald trump", "PER", "a"), ("trump", "PER", "b"), ("donald trump", "PER", "c"),

@@ -4,6 +4,7 @@ joining names across a collection (:func:`join_names`, :func:`story_keys`)."""
 
 from __future__ import annotations
 
+import string
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -344,6 +345,13 @@ def _resolve(texts: Sequence[str], raws: list[list[_Raw]]) -> list[list[EntityMe
             tc[ty[i]] = tc.get(ty[i], 0) + 1
         pt = ty[pick]
         types[root] = min(tc.items(), key=lambda kv: (-kv[1], kv[0] != pt))[0]
+    for root, name in names.items():
+        # a place written only in capitals (a wire dateline's JAKARTA) is named as a place is
+        # written ("Jakarta"); short ones may be acronyms ("USA", "UAE") and stay
+        words = name.split()
+        if types[root] == "LOC" and name.isupper() and (
+                len(name) > 4 if len(words) == 1 else all(len(w) > 2 for w in words)):
+            names[root] = string.capwords(name.lower())
     out: list[list[EntityMention]] = [[] for _ in raws]
     for i, (t, r) in enumerate(flat):
         root = root_of[i]
