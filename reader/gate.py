@@ -103,6 +103,7 @@ class Gate:
             paragraphs=tuple(a.paragraphs),
             mentions=tuple(tuple(m) for m in mentions),
             carried=dict(carried),
+            url=a.url,
         )
 
     def try_article_text(self, article_id: str) -> ArticleView | None:
@@ -118,16 +119,26 @@ class Gate:
     def article_extras(self, article_id: str) -> tuple[tuple[EntityItem, ...],
                                                        tuple[EventRow, ...]]:
         """The sidebar's entities and the strip's story events of one article."""
+        entities, events, _coverage = self.article_extras_and_coverage(article_id)
+        return entities, events
+
+    def article_extras_and_coverage(self, article_id: str) -> tuple[
+            tuple[EntityItem, ...], tuple[EventRow, ...], tuple[tuple[int, ...], tuple[int, ...]]]:
+        """:meth:`article_extras` and the reader's coverage marks (the paragraphs no other
+        outlet carries, those every outlet carries), read together so that they reach the
+        screen in one frame."""
         with self._lock:
             generation = self.library.generation()
             if generation != self._reach_generation:
                 self._reach, self._reach_generation = {}, generation
             entities = self.library.entity_reach(article_id, self._reach)
             events = self.library.events(story_of=article_id)
+            cov = self.library.coverage(article_id)
         return (
             tuple(EntityItem(e.key, e.name, e.type, e.mentions, e.articles, e.sources)
                   for e in entities),
             tuple(events),
+            (tuple(cov.only_here), tuple(cov.everywhere)),
         )
 
     def story_members(self, article_id: str) -> list[tuple[str, str, str | None]]:

@@ -75,6 +75,10 @@ class ArticleExtras(Message):
     article_id: str
     entities: tuple[EntityItem, ...]
     events: tuple[EventItem, ...]
+    coverage: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())
+    """(paragraphs only this outlet carries, paragraphs every outlet carries): the reader's
+    coverage marks, read with the entities and events so that all reach the screen in one
+    frame."""
 
 
 @dataclass
@@ -182,23 +186,6 @@ class MarkFailed(Message):
     read: bool | None
     starred: bool | None
     error: str
-
-
-@dataclass
-class LinkRead(Message):
-    """The URL of an article (for the reader head)."""
-
-    article_id: str
-    url: str | None
-
-
-@dataclass
-class CoverageMarks(Message):
-    """The open article's only-here and everywhere paragraphs."""
-
-    article_id: str
-    only_here: tuple[int, ...]
-    everywhere: tuple[int, ...]
 
 
 @dataclass

@@ -67,6 +67,8 @@ class ArticleView:
     entities: tuple[EntityItem, ...] = ()
     events: tuple[EventItem, ...] = ()
     """The story's events, date-sorted."""
+    url: str | None = None
+    """The article's address (shown under its title), read with its text."""
 
 
 def plain(value: object, style: Style | str = "") -> Text:

@@ -175,7 +175,7 @@ class ReaderView(VerticalScroll, can_focus=True):
         or removed), so opening an article costs little.
         """
         self.article = article
-        self.link = None
+        self.link = article.url
         if terms is not None:
             self.terms = terms
         self._compute_hits()
@@ -199,12 +199,6 @@ class ReaderView(VerticalScroll, can_focus=True):
                     para.remove()
         self.scroll_home(animate=False, immediate=True)
         self.set_paragraph(paragraph, force=True)
-
-    def set_link(self, url: str | None) -> None:
-        """Show the article's URL under its title (nothing is opened without a key press)."""
-        self.link = url
-        if self.article is not None:
-            self.query_one("#reader-head", Static).update(self._head(self.article))
 
     def set_coverage(self, only_here: tuple[int, ...], everywhere: tuple[int, ...]) -> None:
         """Mark the paragraphs no other outlet carries and those every outlet carries."""

@@ -24,9 +24,7 @@ from textual import work
 from textual.binding import Binding
 
 from reader.messages import (
-    CoverageMarks,
     CoverageReady,
-    LinkRead,
     MarkFailed,
     MarksLoaded,
     SavedReady,
@@ -130,6 +128,9 @@ class DailyActions(_Host):
         self._restore: dict[str, Any] | None = None
         self._read_later: str | None = None
         self._last_focus: Any = None
+        self._title_counts: list[int | None] | None = None
+        """[unread, starred] among the rows the list shows (unread None: marks not known)."""
+        self._title_base: tuple[str, int] = ("Articles", 0)
         self.saved: list[tuple[str, str, int | None, int | None]] = []
         """Saved searches: (name, query, matches, unread), as last counted."""
 
@@ -261,9 +262,19 @@ class DailyActions(_Host):
             lst.select(current)
 
     def _apply_marks(self, ids: list[str], read: bool | None, starred: bool | None) -> None:
+        from reader.panes.article_list import ArticleList
+
         if self.read_ids is None:
             self.read_ids = set()
+        lst = self.query_one(ArticleList)  # type: ignore[attr-defined]
+        # unless the rows shown depend on the marks (unread only), the list keeps its rows and
+        # only its lines and title counts change: no pass over every row (reading with j marks
+        # each article read, and a pass costs with the library's size)
+        counts = self._title_counts
+        in_place = not self.unread_only and counts is not None and counts[0] is not None \
+            and lst.read_ids is self.read_ids
         for i in ids:
+            was_read, was_starred = i in self.read_ids, i in self.starred_ids
             if read is True:
                 self.read_ids.add(i)
             elif read is False:
@@ -272,7 +283,15 @@ class DailyActions(_Host):
                 self.starred_ids.add(i)
             elif starred is False:
                 self.starred_ids.discard(i)
-        self._refresh_keep()
+            if in_place and lst.index_of(i) is not None:
+                assert counts is not None and counts[0] is not None
+                counts[0] += was_read - (i in self.read_ids)
+                counts[1] += (i in self.starred_ids) - was_starred
+        if in_place:
+            lst.border_title = self._list_label()  # type: ignore[attr-defined]
+            lst.refresh()
+        else:
+            self._refresh_keep()
 
     def set_marks(self, ids: list[str], *, read: bool | None = None,
                   starred: bool | None = None) -> None:
@@ -318,35 +337,13 @@ class DailyActions(_Host):
                         else "Showing all articles.")
 
     def daily_opened(self, view: ArticleView) -> None:
-        """An article is shown: mark it read, fetch its link and coverage marks."""
+        """An article is shown (its link with it; its coverage marks come with its entities
+        and events, in the same frame): mark it read."""
+        self.link = (view.id, view.url)
         if self.read_ids is None:
             self._read_later = view.id  # marked when the marks are known
         elif view.id not in self.read_ids:
             self.set_marks([view.id], read=True)
-        self.load_link(view.id)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="link")
-    def load_link(self, article_id: str) -> None:
-        lib = self.gate.library
-        url = self.gate.call(lambda: lib.article(article_id).url)
-        self.post_message(LinkRead(article_id, url))
-        cov = self.gate.call(lib.coverage, article_id)
-        self.post_message(CoverageMarks(article_id, cov.only_here,
-                                        cov.everywhere))
-
-    def on_link_read(self, message: LinkRead) -> None:
-        from reader.panes.reader_view import ReaderView
-
-        if self.view is not None and self.view.id == message.article_id:
-            self.link = (message.article_id, message.url)
-            self.query_one(ReaderView).set_link(message.url)
-
-    def on_coverage_marks(self, message: CoverageMarks) -> None:
-        from reader.panes.reader_view import ReaderView
-
-        if self.view is not None and self.view.id == message.article_id:
-            self.query_one(ReaderView).set_coverage(
-                message.only_here, message.everywhere)
 
     # --- the list: marks, unread only, order ----------------------------------------------
     def daily_rows(self, rows: list[ListRow]) -> list[ListRow]:
@@ -380,11 +377,19 @@ class DailyActions(_Host):
 
     def daily_title(self, title: str, rows: list[ListRow]) -> str:
         """The list's title: count, unread and starred counts, the order."""
-        parts = [f"{title} · {len(rows)}"]
-        if self.read_ids is not None:
-            unread = sum(1 for r in rows if r.id not in self.read_ids)
+        unread = None if self.read_ids is None else \
+            sum(1 for r in rows if r.id not in self.read_ids)
+        self._title_counts = [unread, sum(1 for r in rows if r.id in self.starred_ids)]
+        self._title_base = (title, len(rows))
+        return self._title_text()
+
+    def _title_text(self) -> str:
+        """:meth:`daily_title` from the counts it took (kept up to date by a mark)."""
+        title, n = self._title_base
+        unread, starred = self._title_counts or (None, 0)
+        parts = [f"{title} · {n}"]
+        if unread is not None:
             parts.append(f"{unread} unread")
-        starred = sum(1 for r in rows if r.id in self.starred_ids)
         if starred:
             parts.append(f"{starred}★")
         if self.unread_only:

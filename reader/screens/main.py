@@ -283,9 +283,9 @@ class MainScreen(DailyActions, Screen[None]):
             self.post_message(ArticleLoaded(seq, view, paragraph, note, focus))
             if seq != self._load_seq:
                 return
-        entities, events = self.gate.article_extras(article_id)
-        if seq == self._load_seq:
-            self.post_message(ArticleExtras(seq, article_id, entities, events))
+        entities, events, coverage = self.gate.article_extras_and_coverage(article_id)
+        if seq == self._load_seq:  # one message: the sidebar, strip and marks in one frame
+            self.post_message(ArticleExtras(seq, article_id, entities, events, coverage))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="jump")
     def resolve_source_jump(self, article_id: str, paragraph: int, direction: int) -> None:
@@ -478,6 +478,7 @@ class MainScreen(DailyActions, Screen[None]):
         self.query_one(EntitySidebar).show(message.entities)
         self.query_one(EventStrip).show(message.events, message.article_id,
                                         self.view.published)
+        self.query_one(ReaderView).set_coverage(*message.coverage)
 
     def on_jump_to(self, message: JumpTo) -> None:
         self.open_article(message.article_id, message.paragraph, note=message.note,
@@ -650,11 +651,17 @@ class MainScreen(DailyActions, Screen[None]):
             title += f" · {one_line(self.feed_filter.name)}"
         if self.entity_filter is not None:
             title += " (filtered)"
-        label = self.daily_title(title, rows)
+        self.daily_title(title, rows)
+        article_list.border_title = self._list_label()
+
+    def _list_label(self) -> str:
+        """The list's title (see ``daily_title``), with the total while only the first
+        screenful of a big library is loaded."""
+        label = self._title_text()
         if self._rows_total is not None:  # the first screenful of a big library
-            label = label.replace(f"{title} · {len(rows)}",
-                                  f"{title} · {len(rows)} of {self._rows_total}…", 1)
-        article_list.border_title = label
+            title, n = self._title_base
+            label = label.replace(f"{title} · {n}", f"{title} · {n} of {self._rows_total}…", 1)
+        return label
 
     # --- actions --------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
