@@ -119,6 +119,146 @@ CREATE TABLE IF NOT EXISTS removed_pending (id TEXT PRIMARY KEY) WITHOUT ROWID;
 _SCHEMA += USER_SCHEMA
 
 
+# Library-wide counts of each entity (its mentions, the articles and the sources naming it),
+# kept by triggers as entity rows come and go, so "the most named entities" and an entity's
+# reach are one indexed read however big the library (and two covering indexes give an
+# entity's spellings and aliases without reading its rows). Not in _SCHEMA: an older library gets
+# them from its next writer (``ensure_tally``: filled from the entity rows, under the writer
+# lock); until then readers count from the entity rows as before (``has_tally``).
+TALLY_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entity_sources (
+    key TEXT NOT NULL,
+    type TEXT NOT NULL,
+    source TEXT NOT NULL,
+    articles INTEGER NOT NULL,
+    PRIMARY KEY (key, type, source)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS entity_totals (
+    key TEXT NOT NULL,
+    type TEXT NOT NULL,
+    mentions INTEGER NOT NULL,
+    articles INTEGER NOT NULL,
+    sources INTEGER NOT NULL,
+    PRIMARY KEY (key, type)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS entity_totals_rank ON entity_totals(sources DESC, articles DESC,
+    mentions DESC);
+CREATE INDEX IF NOT EXISTS entities_names ON entities(key, type, name, mentions);
+CREATE INDEX IF NOT EXISTS entities_aliased ON entities(key, type, aliases) WHERE aliases != '[]';
+CREATE TRIGGER IF NOT EXISTS entity_tally_in AFTER INSERT ON entities BEGIN
+    INSERT INTO entity_sources(key, type, source, articles)
+        SELECT NEW.key, NEW.type, source, 1 FROM articles WHERE id = NEW.article
+        ON CONFLICT(key, type, source) DO UPDATE SET articles = articles + 1;
+    INSERT INTO entity_totals(key, type, mentions, articles, sources)
+        VALUES (NEW.key, NEW.type, NEW.mentions, 1, 1)
+        ON CONFLICT(key, type) DO UPDATE SET mentions = mentions + excluded.mentions,
+            articles = articles + 1,
+            sources = sources + (SELECT s.articles = 1 FROM entity_sources s
+                                 JOIN articles a ON a.id = NEW.article AND s.source = a.source
+                                 WHERE s.key = NEW.key AND s.type = NEW.type);
+END;
+CREATE TRIGGER IF NOT EXISTS entity_tally_out AFTER DELETE ON entities BEGIN
+    UPDATE entity_sources SET articles = articles - 1
+        WHERE key = OLD.key AND type = OLD.type
+          AND source = (SELECT source FROM articles WHERE id = OLD.article);
+    UPDATE entity_totals SET mentions = mentions - OLD.mentions, articles = articles - 1,
+        sources = sources - (SELECT COUNT(*) FROM entity_sources
+                             WHERE key = OLD.key AND type = OLD.type AND articles <= 0)
+        WHERE key = OLD.key AND type = OLD.type;
+    DELETE FROM entity_sources WHERE key = OLD.key AND type = OLD.type AND articles <= 0;
+    DELETE FROM entity_totals WHERE key = OLD.key AND type = OLD.type AND articles <= 0;
+END;
+CREATE TRIGGER IF NOT EXISTS entity_tally_moved AFTER UPDATE OF article, key, type, mentions
+        ON entities BEGIN
+    UPDATE entity_sources SET articles = articles - 1
+        WHERE key = OLD.key AND type = OLD.type
+          AND source = (SELECT source FROM articles WHERE id = OLD.article);
+    UPDATE entity_totals SET mentions = mentions - OLD.mentions, articles = articles - 1,
+        sources = sources - (SELECT COUNT(*) FROM entity_sources
+                             WHERE key = OLD.key AND type = OLD.type AND articles <= 0)
+        WHERE key = OLD.key AND type = OLD.type;
+    DELETE FROM entity_sources WHERE key = OLD.key AND type = OLD.type AND articles <= 0;
+    DELETE FROM entity_totals WHERE key = OLD.key AND type = OLD.type AND articles <= 0;
+    INSERT INTO entity_sources(key, type, source, articles)
+        SELECT NEW.key, NEW.type, source, 1 FROM articles WHERE id = NEW.article
+        ON CONFLICT(key, type, source) DO UPDATE SET articles = articles + 1;
+    INSERT INTO entity_totals(key, type, mentions, articles, sources)
+        VALUES (NEW.key, NEW.type, NEW.mentions, 1, 1)
+        ON CONFLICT(key, type) DO UPDATE SET mentions = mentions + excluded.mentions,
+            articles = articles + 1,
+            sources = sources + (SELECT s.articles = 1 FROM entity_sources s
+                                 JOIN articles a ON a.id = NEW.article AND s.source = a.source
+                                 WHERE s.key = NEW.key AND s.type = NEW.type);
+END;
+CREATE TRIGGER IF NOT EXISTS article_entities_gone BEFORE DELETE ON articles BEGIN
+    DELETE FROM entities WHERE article = OLD.id;
+END;
+CREATE TRIGGER IF NOT EXISTS article_source_moved AFTER UPDATE OF source ON articles
+        WHEN OLD.source IS NOT NEW.source BEGIN
+    UPDATE entity_sources SET articles = articles - 1
+        WHERE source = OLD.source
+          AND (key, type) IN (SELECT key, type FROM entities WHERE article = NEW.id);
+    INSERT INTO entity_sources(key, type, source, articles)
+        SELECT key, type, NEW.source, 1 FROM entities WHERE article = NEW.id
+        ON CONFLICT(key, type, source) DO UPDATE SET articles = articles + 1;
+    DELETE FROM entity_sources WHERE articles <= 0
+        AND (key, type) IN (SELECT key, type FROM entities WHERE article = NEW.id);
+    UPDATE entity_totals SET sources = (SELECT COUNT(*) FROM entity_sources s
+                                        WHERE s.key = entity_totals.key
+                                          AND s.type = entity_totals.type)
+        WHERE (key, type) IN (SELECT key, type FROM entities WHERE article = NEW.id);
+END
+"""
+
+_FILL_TALLY = (
+    "INSERT INTO entity_sources(key, type, source, articles)"
+    " SELECT e.key, e.type, a.source, COUNT(*) FROM entities e JOIN articles a"
+    " ON a.id = e.article GROUP BY e.key, e.type, a.source",
+    "INSERT INTO entity_totals(key, type, mentions, articles, sources)"
+    " SELECT e.key, e.type, SUM(e.mentions), COUNT(*), 0 FROM entities e GROUP BY e.key, e.type",
+    "UPDATE entity_totals SET sources = (SELECT COUNT(*) FROM entity_sources s"
+    " WHERE s.key = entity_totals.key AND s.type = entity_totals.type)",
+)
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of an SQL script (a trigger's body holds semicolons too)."""
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip() + ";")
+    return out
+
+
+def has_tally(conn: sqlite3.Connection) -> bool:
+    """Whether the store keeps the entity counts (see ``TALLY_SCHEMA``)."""
+    try:
+        return get_meta(conn, "entity_tally") == "1"
+    except sqlite3.OperationalError:  # no meta table yet
+        return False
+
+
+def ensure_tally(conn: sqlite3.Connection) -> bool:
+    """Make the store keep the entity counts: create the tables and triggers and count the
+    entity rows there are (one transaction; the caller holds the writer lock). True if it had
+    to (an older library: a pass over every entity row, once)."""
+    if has_tally(conn):
+        return False
+    with transaction(conn):
+        for t in ("entity_sources", "entity_totals"):
+            conn.execute(f"DROP TABLE IF EXISTS {t}")  # a half-made tally (never committed)
+        for stmt in _statements(TALLY_SCHEMA):
+            conn.execute(stmt)
+        for stmt in _FILL_TALLY:
+            conn.execute(stmt)
+        set_meta(conn, "entity_tally", "1")
+    return True
+
+
 class StoreError(RuntimeError):
     """The store cannot be used; the message says what is wrong and what to run."""
 
@@ -269,6 +409,8 @@ def _open(path: Path) -> sqlite3.Connection:
             if mode != "wal":  # a new store (or an old one): switching is a write, once
                 conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            # a replaced entity row (INSERT OR REPLACE) fires the entity counts' delete trigger
+            conn.execute("PRAGMA recursive_triggers=ON")
             return conn
         except sqlite3.OperationalError as exc:
             if diagnose(exc, path).__class__ is not StoreUnwritable:
@@ -562,8 +704,9 @@ def delete_articles(conn: sqlite3.Connection, ids: Sequence[str]) -> int:
     for i in range(0, len(ids), 500):
         chunk = list(ids[i : i + 500])
         marks = ",".join("?" * len(chunk))
-        n += conn.execute(f"DELETE FROM articles WHERE id IN ({marks})", chunk).rowcount
+        # entities first: the entity counts' triggers read the article's source
         conn.execute(f"DELETE FROM entities WHERE article IN ({marks})", chunk)
+        n += conn.execute(f"DELETE FROM articles WHERE id IN ({marks})", chunk).rowcount
         conn.execute(f"DELETE FROM events WHERE article IN ({marks})", chunk)
         conn.execute(f"DELETE FROM article_state WHERE id IN ({marks})", chunk)
         conn.executemany("INSERT OR IGNORE INTO removed_pending(id) VALUES (?)",

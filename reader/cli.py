@@ -399,7 +399,26 @@ def _bug(exc: BaseException, debug: bool) -> int:
 
 def _library(args: argparse.Namespace, *, create: bool = True) -> Library:
     path = Path(args.library).expanduser() if args.library else default_library_path()
-    return Library(path, create=create)
+    return Library(path, create=create, on_upgrade=_Upgrade())
+
+
+class _Upgrade:
+    """Says on stderr what bringing a library made by an older version up to date is doing
+    (once, on its first write): a line that counts up on a terminal, a line per step else."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.shown: str | None = None
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        if self.tty:
+            end = "\n" if done >= total else ""
+            count = f" {done:,}/{total:,}" if total > 1 else ("" if done < total else " done")
+            sys.stderr.write(f"\rreader: upgrading the library (once): {what}…{count}\x1b[K{end}")
+            sys.stderr.flush()
+        elif what != self.shown:
+            self.shown = what
+            _err(f"upgrading the library (once): {what}…")
 
 
 def _run_app(args: argparse.Namespace) -> int:
@@ -673,13 +692,15 @@ def cmd_search(lib: Library, args: argparse.Namespace) -> int:
 
 def cmd_entities(lib: Library, args: argparse.Namespace) -> int:
     """``reader entities [--article ID]``."""
+    import itertools
+
     from reader.output import Column
 
     limit = _limit(args, "entities")
 
-    def read() -> tuple[list[EntityRow], int]:
+    def read() -> tuple[Sequence[EntityRow] | Iterator[EntityRow], int]:
         if args.article is None and limit is not None:
-            return lib.top_entities(limit)
+            return lib.iter_top_entities(limit)  # the first row at once
         rows = lib.entities(args.article)
         return rows, len(rows)
 
@@ -687,7 +708,7 @@ def cmd_entities(lib: Library, args: argparse.Namespace) -> int:
         rows, _total = read()
         return [{"name": e.name, "type": e.type, "aliases": list(e.aliases),
                  "mentions": e.mentions, "articles": e.articles, "sources": e.sources}
-                for e in rows[:limit]]
+                for e in itertools.islice(rows, limit)]
 
     def as_text(out: Output) -> None:
         rows, total = read()
@@ -697,7 +718,7 @@ def cmd_entities(lib: Library, args: argparse.Namespace) -> int:
              Column("aliases", style="dim")],
             ((e.name, e.type, e.mentions, e.articles, e.sources,
               ", ".join(e.aliases[:6]) + (" …" if len(e.aliases) > 6 else ""))
-             for e in rows[:limit]))
+             for e in itertools.islice(rows, limit)))
         if not out.closed:
             out.more(shown, total, "entities")
 
