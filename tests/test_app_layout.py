@@ -138,6 +138,39 @@ async def test_big_library_shows_its_newest_rows_first(long_library: Library,
         assert app.main.view is not None and app.main.view.id == alist.rows[0].id
 
 
+async def test_big_library_opens_its_first_article_once(long_library: Library,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first rows open their first article; when the library is busy (the rows worker
+    # reading the rest holds it), a worker reads it. The rest of the rows arriving before that
+    # article must not open it again: that cancelled the first load (a WorkerCancelled out of
+    # waiting for the workers: the flaky test above) and read the article twice.
+    import reader.screens.main as main_module
+    from reader.screens.gate import Gate
+    from textual.worker import Worker, WorkerState
+
+    monkeypatch.setattr(main_module, "FIRST_PAGE", 3)
+    monkeypatch.setattr(main_module, "PARTIAL_FROM", 3)
+    monkeypatch.setattr(Gate, "try_article_text", lambda self, article_id: None)
+    opened: list[str] = []
+    load = main_module.MainScreen.load_article
+
+    def counting(self, seq, article_id, *args, **kw):  # type: ignore[no-untyped-def]
+        if not kw.get("shown", args[5] if len(args) > 5 else False):
+            opened.append(article_id)
+        return load(self, seq, article_id, *args, **kw)
+
+    monkeypatch.setattr(main_module.MainScreen, "load_article", counting)
+    seen: list = []
+    app = make_app(long_library)
+    async with app.run_test(size=(120, 35), message_hook=seen.append) as pilot:
+        await settle(pilot)
+        alist = app.main.query_one(ArticleList)
+        assert app.main.view is not None and app.main.view.id == alist.rows[0].id
+        assert opened == [alist.rows[0].id]
+        assert not [m for m in seen if isinstance(m, Worker.StateChanged)
+                    and m.worker.group == "load" and m.state == WorkerState.CANCELLED]
+
+
 async def test_held_j_lands_on_the_last_row_and_never_jumps_back(long_library: Library) -> None:
     from textual import events
 

@@ -168,6 +168,8 @@ class MainScreen(DailyActions, Screen[None]):
         self._search_seq = 0
         self._load_seq = 0
         self._load_from_list = False
+        self._opening: str | None = None
+        """The article a load worker is reading (it could not be read at once)."""
         self._ingesting = 0
         self._seeded = False
         self._cycle: tuple[str, int, list[tuple[str, int, str]], int] | None = None
@@ -375,6 +377,8 @@ class MainScreen(DailyActions, Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failed worker becomes a visible notification; nothing else breaks."""
         if event.state == WorkerState.ERROR:
+            if event.worker.group == "load":
+                self._opening = None
             error = event.worker.error
             message = f"{event.worker.group} failed: {type(error).__name__}: {error}"
             self.set_status(message, error=True)
@@ -406,9 +410,12 @@ class MainScreen(DailyActions, Screen[None]):
             if not message.rows else "No articles match."
         )
         self._refresh_list()
-        if self.view is None and not self.daily_restore() and article_list.current is not None:
+        # (a big library's first rows may have an article on its way already: opening it again
+        # would cancel that load and read it twice)
+        if self.view is None and self._opening is None and not self.daily_restore() \
+                and article_list.current is not None:
             self.open_article(article_list.current.id)
-        elif self.view is None:
+        elif self.view is None and self._opening is None:
             self.query_one(ReaderView).clear()
         if self.query_text and self.search_hits is not None:
             self._start_search(self.query_text)
@@ -455,6 +462,7 @@ class MainScreen(DailyActions, Screen[None]):
     def on_article_loaded(self, message: ArticleLoaded) -> None:
         if message.seq != self._load_seq:
             return
+        self._opening = None
         self.view = message.view
         reader = self.query_one(ReaderView)
         reader.show(message.view, message.paragraph, self.terms)
@@ -624,8 +632,10 @@ class MainScreen(DailyActions, Screen[None]):
         except Exception:  # noqa: BLE001 - the worker reads again and reports the error
             view = None
         if view is None:
+            self._opening = article_id
             self.load_article(seq, article_id, paragraph, note, entity, focus)
             return
+        self._opening = None
         if paragraph is None:
             paragraph = first_mention(view, entity.key, entity.type) if entity else 0
         self.on_article_loaded(ArticleLoaded(seq, view, paragraph, note, focus))
