@@ -73,14 +73,14 @@ def make_app(lib: Library, paths: list[Path] | None = None, **kw: object) -> Rea
 
 async def settle(pilot: Pilot) -> None:
     """Wait until no worker runs and every message they posted has been handled."""
+    import contextlib
+
     from textual.worker import WorkerCancelled
 
     app = pilot.app
     for _ in range(50):
-        try:
+        with contextlib.suppress(WorkerCancelled):  # a newer load replaced it (by design)
             await app.workers.wait_for_complete()
-        except WorkerCancelled:  # a newer load replaced it (by design): wait for the newer
-            pass
         await pilot.pause()
         if not any(w.is_running or w.state.name == "PENDING" for w in app.workers):
             await pilot.pause()
