@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -50,13 +51,9 @@ from reader.panes.reader_view import ReaderView
 from reader.panes.search import SearchLine
 from reader.safe import one_line
 from reader.screens.daily import DAILY_BINDINGS, DailyActions
-from reader.screens.feeds import (
-    FeedChosen,
-    FeedsScreen,
-    progress_text,
-    refresh_in_worker,
-    report_text,
-)
+
+if TYPE_CHECKING:  # the feeds screen and its fetching are imported when first used
+    from reader.screens.feeds import FeedChosen
 
 SEARCH_LIMIT = 200  # results shown at once; the rest follow from a second, complete search
 WIDE = 180
@@ -782,9 +779,13 @@ class MainScreen(DailyActions, Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="feeds-refresh")
     def refresh_feeds(self) -> None:
         """The refresh, with a library of the worker's own."""
+        from reader.screens.feeds import refresh_in_worker
+
         refresh_in_worker(self.gate.library.path, self.post_message)
 
     def on_feeds_progress(self, message: FeedsProgress) -> None:
+        from reader.screens.feeds import progress_text
+
         p = message.progress
         bar = self.query_one("#progress", ProgressBar)
         bar.display = True
@@ -795,6 +796,8 @@ class MainScreen(DailyActions, Screen[None]):
         self.query_one("#status", StatusLine).update(Text(progress_text(p), end=""))
 
     def on_feeds_refreshed(self, message: FeedsRefreshed) -> None:
+        from reader.screens.feeds import report_text
+
         self._refreshing = False
         if not self._ingesting:
             self.query_one("#progress", ProgressBar).display = False
@@ -809,6 +812,8 @@ class MainScreen(DailyActions, Screen[None]):
 
     def action_feeds(self) -> None:
         """Open the feeds view."""
+        from reader.screens.feeds import FeedsScreen
+
         if not isinstance(self.app.screen, FeedsScreen):
             self.app.push_screen(
                 FeedsScreen(self.gate.library.path,
