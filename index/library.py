@@ -1670,13 +1670,12 @@ class Library:
                 row = self.conn.execute(
                     "SELECT articles, sources FROM entity_totals WHERE key=? AND type=?",
                     (key, type_)).fetchone()
-                names = Counter()
-                for name, m in self.conn.execute(
-                        "SELECT name, mentions FROM entities WHERE key=? AND type=?",
-                        (key, type_)):
-                    names[name] += m  # ties go to the first seen, as in :meth:`entities`
-                best = max(names.items(), key=lambda nc: (not nc[0].isupper(), nc[1]))[0] \
-                    if names else own_name
+                spelt = self.conn.execute(
+                    "SELECT name, SUM(mentions) FROM entities WHERE key=? AND type=?"
+                    " GROUP BY name ORDER BY MIN(article), name", (key, type_)).fetchall()
+                # ties go to the first seen, as in :meth:`entities`
+                best = max(spelt, key=lambda nc: (not nc[0].isupper(), nc[1]))[0] \
+                    if spelt else own_name
                 reach = cache[(key, type_)] = (best, *(row or (0, 0)))
             if reach is None:
                 names = Counter()

@@ -650,6 +650,17 @@ def get_mentions(conn: sqlite3.Connection, article_id: str) -> list[tuple[int, E
 
 def list_rows(conn: sqlite3.Connection, limit: int | None = None) -> list[ArticleRow]:
     """All articles (or the ``limit`` newest), light rows, newest first (undated last)."""
+    if limit is not None:
+        # the newest few off the date index (the whole order below sorts every article)
+        rows = [ArticleRow(*r) for r in conn.execute(
+            "SELECT id, title, source, published, path, seq FROM articles"
+            " WHERE published IS NOT NULL ORDER BY published DESC, seq DESC LIMIT ?",
+            (limit,))]
+        if len(rows) < limit:
+            rows += [ArticleRow(*r) for r in conn.execute(
+                "SELECT id, title, source, published, path, seq FROM articles"
+                " WHERE published IS NULL ORDER BY seq DESC LIMIT ?", (limit - len(rows),))]
+        return rows
     cur = conn.execute(
         "SELECT id, title, source, published, path, seq FROM articles"
         " ORDER BY published IS NULL, published DESC, seq DESC"
@@ -825,14 +836,17 @@ def entity_mention_rows(conn: sqlite3.Connection, pairs: Sequence[tuple[str, str
     the rows of the given (key, type) pairs."""
     head = ("SELECT e.key, e.type, e.name, e.aliases, e.mentions, e.article, a.source"
             " FROM entities e JOIN articles a ON a.id = e.article ")
+    # in article order within an entity, whatever index SQLite picks: the first spelling seen
+    # wins a tie (entities_names, a covering index, would give them in name order)
+    order = " ORDER BY e.key, e.type, e.article"
     if pairs is None:
-        yield from conn.execute(head)
+        yield from conn.execute(head + order)
         return
     for i in range(0, len(pairs), 400):
         chunk = pairs[i : i + 400]
         yield from conn.execute(
-            head + "WHERE (e.key, e.type) IN (VALUES " + ",".join(["(?,?)"] * len(chunk)) + ")",
-            [x for kt in chunk for x in kt])
+            head + "WHERE (e.key, e.type) IN (VALUES " + ",".join(["(?,?)"] * len(chunk)) + ")"
+            + order, [x for kt in chunk for x in kt])
 
 
 def entity_tally_rows(conn: sqlite3.Connection) -> Iterator[tuple[str, str, str, int]]:
@@ -843,8 +857,8 @@ def entity_tally_rows(conn: sqlite3.Connection) -> Iterator[tuple[str, str, str,
 def entity_name_rows(conn: sqlite3.Connection, key: str,
                      type_: str) -> list[tuple[str, str, int]]:
     """(name, aliases JSON, mentions) of every row of one entity."""
-    return conn.execute("SELECT name, aliases, mentions FROM entities WHERE key=? AND type=?",
-                        (key, type_)).fetchall()
+    return conn.execute("SELECT name, aliases, mentions FROM entities WHERE key=? AND type=?"
+                        " ORDER BY article", (key, type_)).fetchall()
 
 
 def entity_reach_rows(conn: sqlite3.Connection, key: str,
@@ -852,7 +866,7 @@ def entity_reach_rows(conn: sqlite3.Connection, key: str,
     """(name, mentions, source) of every row of one entity (one row per article)."""
     return conn.execute(
         "SELECT e.name, e.mentions, a.source FROM entities e"
-        " JOIN articles a ON a.id = e.article WHERE e.key=? AND e.type=?",
+        " JOIN articles a ON a.id = e.article WHERE e.key=? AND e.type=? ORDER BY e.article",
         (key, type_),
     ).fetchall()
 

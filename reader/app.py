@@ -111,6 +111,7 @@ def run_app(library: Library, paths: list[Path]) -> int:
     try:
         app.run()
     finally:
+        app.gate.close()
         library.close()
     problem = getattr(app, "removal_error", None)  # removals the app could not apply
     if problem:

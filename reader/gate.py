@@ -40,6 +40,15 @@ class Gate:
         self._reach: dict[tuple[str, str], tuple[str, int, int]] = {}
         """Library-wide reach of entities already shown (valid for ``_reach_generation``)."""
         self._reach_generation: tuple[int, str] | None = None
+        self._bulk: Library | None = None
+        self._bulk_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the connection of :meth:`list_rows` (the library itself is the caller's)."""
+        with self._bulk_lock:
+            if self._bulk is not None:
+                self._bulk.close()
+                self._bulk = None
 
     def call(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         """Run ``fn(*args, **kwargs)`` holding the library lock."""
@@ -48,10 +57,14 @@ class Gate:
 
     # --- read models --------------------------------------------------------------------
     def list_rows(self) -> list[ListRow]:
-        """Every article, newest first, with its story's other-source count."""
-        with self._lock:
-            stories = self.library.stories()
-            rows = self.library.rows(stories=stories)
+        """Every article, newest first, with its story's other-source count. Read through a
+        connection of its own, not under the lock every other read takes: on a big library
+        this read takes a while, and the article under the cursor must not wait for it."""
+        with self._bulk_lock:
+            if self._bulk is None:
+                self._bulk = Library(self.library.path, create=False)
+            stories = self._bulk.stories()
+            rows = self._bulk.rows(stories=stories)
         if not stories:
             return [ListRow(r.id, r.title, r.source, r.published) for r in rows]
         source_of = {r.id: r.source for r in rows}
