@@ -593,7 +593,7 @@ def cmd_list(lib: Library, args: argparse.Namespace) -> int:
                            Column("source", 18, "cyan"), Column("story", 5, "magenta", True),
                            Column("title")], lines())
         if not out.closed:
-            out.more(shown, total, "articles")
+            out.more(shown, lib.count() if total is None else total, "articles")
 
     emit(args, as_json, as_text)
     return 0

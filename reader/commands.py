@@ -297,11 +297,13 @@ def list_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--starred", action="store_true", help="only the starred articles")
 
 
-def list_rows(lib: Library, args: argparse.Namespace, limit: int | None) -> tuple[list, int]:
+def list_rows(lib: Library, args: argparse.Namespace,
+              limit: int | None) -> tuple[list, int | None]:
     """The rows ``reader list`` shows (newest first, ``--unread``/``--starred`` applied, at
-    most ``limit``) and how many there are in all."""
+    most ``limit``) and how many there are in all (None: ``lib.count()``, left for the caller
+    to read after the rows are out)."""
     if not (args.unread or args.starred):
-        return lib.rows(limit), lib.count()
+        return lib.rows(limit), None
     read = lib.read_ids() if args.unread else set()
     starred = lib.starred_ids() if args.starred else set()
     rows = [r for r in lib.rows()
