@@ -650,24 +650,20 @@ def get_mentions(conn: sqlite3.Connection, article_id: str) -> list[tuple[int, E
 
 def list_rows(conn: sqlite3.Connection, limit: int | None = None) -> list[ArticleRow]:
     """All articles (or the ``limit`` newest), light rows, newest first (undated last)."""
-    if limit is not None:
-        # the newest few off the date index (the whole order below sorts every article)
-        rows = [ArticleRow(*r) for r in conn.execute(
+    # dated articles in the date index's order (no sort of the whole table: a big library's
+    # first rows come at once), then the undated ones, newest added first
+    sql = ("SELECT id, title, source, published, path, seq FROM articles"
+           " WHERE published IS NOT NULL ORDER BY published DESC, seq DESC")
+    if limit is None:
+        rows = [ArticleRow(*r) for r in conn.execute(sql)]
+    else:
+        rows = [ArticleRow(*r) for r in conn.execute(sql + " LIMIT ?", (limit,))]
+    if limit is None or len(rows) < limit:
+        rows += [ArticleRow(*r) for r in conn.execute(
             "SELECT id, title, source, published, path, seq FROM articles"
-            " WHERE published IS NOT NULL ORDER BY published DESC, seq DESC LIMIT ?",
-            (limit,))]
-        if len(rows) < limit:
-            rows += [ArticleRow(*r) for r in conn.execute(
-                "SELECT id, title, source, published, path, seq FROM articles"
-                " WHERE published IS NULL ORDER BY seq DESC LIMIT ?", (limit - len(rows),))]
-        return rows
-    cur = conn.execute(
-        "SELECT id, title, source, published, path, seq FROM articles"
-        " ORDER BY published IS NULL, published DESC, seq DESC"
-        + (" LIMIT ?" if limit is not None else ""),
-        (limit,) if limit is not None else (),
-    )
-    return [ArticleRow(*r) for r in cur]
+            " WHERE published IS NULL ORDER BY seq DESC"
+            + ("" if limit is None else f" LIMIT {int(limit) - len(rows)}"))]
+    return rows
 
 
 def rows_by_id(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, ArticleRow]:
