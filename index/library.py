@@ -657,7 +657,7 @@ class Library:
         see ``store.TALLY_SCHEMA``). Needs the writer lock."""
         if store.has_tally(self.conn):
             return
-        if self.conn.execute("SELECT 1 FROM entities LIMIT 1").fetchone() is None:
+        if not store.has_entities(self.conn):
             store.ensure_tally(self.conn)  # nothing to count: a new library
             return
         self._upgrading("counting the entities", 0, 1)
@@ -1568,14 +1568,10 @@ class Library:
         """An entity's name (as most often written, never in capitals when written otherwise
         too; ties to the first seen, as in :meth:`entities`) and every spelling of it, summed
         by SQLite (one indexed pass, whatever the number of articles naming it)."""
-        names = self.conn.execute(
-            "SELECT name, SUM(mentions), MIN(article) FROM entities WHERE key=? AND type=?"
-            " GROUP BY name ORDER BY MIN(article), name", (key, type_)).fetchall()
+        names = store.entity_spellings(self.conn, key, type_)
         best = max(names, key=lambda r: (not r[0].isupper(), r[1]))[0]
         aliases = {r[0] for r in names}
-        for (al,) in self.conn.execute(
-                "SELECT DISTINCT aliases FROM entities WHERE key=? AND type=?"
-                " AND aliases != '[]'", (key, type_)):
+        for al in store.entity_alias_lists(self.conn, key, type_):
             aliases.update(json.loads(al))
         return best, aliases
 
@@ -1583,19 +1579,13 @@ class Library:
         """The first ``limit`` entities by (sources, articles, mentions), with every entity
         tied with the last one (their order is by name), from the store's running counts: an
         indexed read, however big the library."""
-        total = int(self.conn.execute("SELECT COUNT(*) FROM entity_totals").fetchone()[0])
-        sql = ("SELECT key, type, mentions, articles, sources FROM entity_totals"
-               " INDEXED BY entity_totals_rank")
-        counted = self.conn.execute(
-            sql + " ORDER BY sources DESC, articles DESC, mentions DESC LIMIT ?",
-            (limit,)).fetchall()
+        counted = store.top_tallied(self.conn, limit)
         if limit and len(counted) == limit:
             last = counted[-1]
             have = {(r[0], r[1]) for r in counted}
-            counted += [r for r in self.conn.execute(
-                sql + " WHERE sources=? AND articles=? AND mentions=?",
-                (last[4], last[3], last[2])) if (r[0], r[1]) not in have]
-        return counted, total
+            counted += [r for r in store.tallied_alike(self.conn, last[4], last[3], last[2])
+                        if (r[0], r[1]) not in have]
+        return counted, store.tallied_count(self.conn)
 
     def _top_counted(self, limit: int) -> tuple[list[tuple[str, str, int, int, int]], int]:
         """:meth:`_top_tallied` for a library without the running counts (made by an older
@@ -1667,16 +1657,11 @@ class Library:
             reach = cache.get((key, type_))
             if reach is None and tallied:
                 # the running counts give the reach; the spellings give the name
-                row = self.conn.execute(
-                    "SELECT articles, sources FROM entity_totals WHERE key=? AND type=?",
-                    (key, type_)).fetchone()
-                spelt = self.conn.execute(
-                    "SELECT name, SUM(mentions) FROM entities WHERE key=? AND type=?"
-                    " GROUP BY name ORDER BY MIN(article), name", (key, type_)).fetchall()
+                spelt = store.entity_spellings(self.conn, key, type_)
                 # ties go to the first seen, as in :meth:`entities`
                 best = max(spelt, key=lambda nc: (not nc[0].isupper(), nc[1]))[0] \
                     if spelt else own_name
-                reach = cache[(key, type_)] = (best, *(row or (0, 0)))
+                reach = cache[(key, type_)] = (best, *store.tallied_reach(self.conn, key, type_))
             if reach is None:
                 names = Counter()
                 sources: set[str] = set()

@@ -234,6 +234,56 @@ def _statements(script: str) -> list[str]:
     return out
 
 
+def has_entities(conn: sqlite3.Connection) -> bool:
+    """Whether the store holds any entity row."""
+    return conn.execute("SELECT 1 FROM entities LIMIT 1").fetchone() is not None
+
+
+def tallied_count(conn: sqlite3.Connection) -> int:
+    """Number of distinct entities (the running counts must exist: ``has_tally``)."""
+    return int(conn.execute("SELECT COUNT(*) FROM entity_totals").fetchone()[0])
+
+
+_TALLIED = ("SELECT key, type, mentions, articles, sources FROM entity_totals"
+            " INDEXED BY entity_totals_rank")
+
+
+def top_tallied(conn: sqlite3.Connection, limit: int) -> list[tuple[str, str, int, int, int]]:
+    """(key, type, mentions, articles, sources) of the ``limit`` entities named by the most
+    sources, then articles, then mentions: off the running counts' index."""
+    return conn.execute(_TALLIED + " ORDER BY sources DESC, articles DESC, mentions DESC"
+                        " LIMIT ?", (limit,)).fetchall()
+
+
+def tallied_alike(conn: sqlite3.Connection, sources: int, articles: int,
+                  mentions: int) -> list[tuple[str, str, int, int, int]]:
+    """The entities with exactly these counts (those tied with the last of ``top_tallied``)."""
+    return conn.execute(_TALLIED + " WHERE sources=? AND articles=? AND mentions=?",
+                        (sources, articles, mentions)).fetchall()
+
+
+def tallied_reach(conn: sqlite3.Connection, key: str, type_: str) -> tuple[int, int]:
+    """(articles, sources) naming one entity, from the running counts."""
+    row = conn.execute("SELECT articles, sources FROM entity_totals WHERE key=? AND type=?",
+                       (key, type_)).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def entity_spellings(conn: sqlite3.Connection, key: str, type_: str) -> list[tuple[str, int]]:
+    """(name, mentions) of each way one entity is written, first seen (in article order)
+    first: summed by SQLite off a covering index, whatever the number of articles."""
+    return [(r[0], int(r[1])) for r in conn.execute(
+        "SELECT name, SUM(mentions), MIN(article) FROM entities WHERE key=? AND type=?"
+        " GROUP BY name ORDER BY MIN(article), name", (key, type_))]
+
+
+def entity_alias_lists(conn: sqlite3.Connection, key: str, type_: str) -> list[str]:
+    """The distinct non-empty alias lists (JSON) of one entity's rows."""
+    return [r[0] for r in conn.execute(
+        "SELECT DISTINCT aliases FROM entities WHERE key=? AND type=? AND aliases != '[]'",
+        (key, type_))]
+
+
 def has_tally(conn: sqlite3.Connection) -> bool:
     """Whether the store keeps the entity counts (see ``TALLY_SCHEMA``)."""
     try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -26,9 +27,12 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from index.library import Library, LibraryBusy
-from index.subscriptions import FeedRow, RefreshProgress, RefreshReport, Subscriptions
 from reader.messages import FeedsProgress, FeedsRefreshed
 from reader.panes.model import plain
+
+if TYPE_CHECKING:  # fetching (httpx, ssl) is imported when a refresh or this screen needs it,
+    # not when the app starts
+    from index.subscriptions import FeedRow, RefreshProgress, RefreshReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,8 @@ def report_text(report: RefreshReport) -> tuple[str, bool]:
 def refresh_in_worker(path: Path, post: Callable[[Message], object],
                       names: list[str] | None = None) -> None:
     """Refresh feeds with a library of the worker's own; posts progress and the report."""
+    from index.subscriptions import Subscriptions
+
     try:
         with Library(path) as lib:
             subs = Subscriptions(lib)
@@ -134,6 +140,8 @@ class FeedsScreen(ModalScreen[FeedChosen | None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="feeds")
     def load(self) -> None:
         """Read the feed rows (through the app's gate)."""
+        from index.subscriptions import Subscriptions
+
         rows = self.gate_call(lambda lib: Subscriptions(lib).feeds())
         self.app.call_from_thread(self.show, rows)
 
