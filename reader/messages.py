@@ -13,13 +13,15 @@ their panes, as Textual's widgets do, and are named after them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
 from index.library import AddReport
-from index.subscriptions import RefreshProgress, RefreshReport
 from reader.panes.model import ArticleView, EntityItem, EventItem, ListRow
+
+if TYPE_CHECKING:  # fetching (httpx, ssl) is imported when a refresh needs it, not at launch
+    from index.subscriptions import RefreshProgress, RefreshReport
 
 # ---------------------------------------------------------------------------------------------
 # The main screen: the list, searches, articles, jumps, adds
