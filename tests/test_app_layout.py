@@ -144,10 +144,10 @@ async def test_big_library_opens_its_first_article_once(long_library: Library,
     # reading the rest holds it), a worker reads it. The rest of the rows arriving before that
     # article must not open it again: that cancelled the first load (a WorkerCancelled out of
     # waiting for the workers: the flaky test above) and read the article twice.
-    from reader.screens.gate import Gate
     from textual.worker import Worker, WorkerState
 
     import reader.screens.main as main_module
+    from reader.gate import Gate
 
     monkeypatch.setattr(main_module, "FIRST_PAGE", 3)
     monkeypatch.setattr(main_module, "PARTIAL_FROM", 3)
