@@ -1663,7 +1663,7 @@ class Library:
                     if spelt else own_name
                 reach = cache[(key, type_)] = (best, *store.tallied_reach(self.conn, key, type_))
             if reach is None:
-                names = Counter()
+                names: Counter[str] = Counter()
                 sources: set[str] = set()
                 articles = 0
                 for name, m, source in store.entity_reach_rows(self.conn, key, type_):

@@ -284,9 +284,11 @@ class DailyActions(_Host):
             elif starred is False:
                 self.starred_ids.discard(i)
             if in_place and lst.index_of(i) is not None:
-                assert counts is not None and counts[0] is not None
-                counts[0] += was_read - (i in self.read_ids)
-                counts[1] += (i in self.starred_ids) - was_starred
+                assert counts is not None
+                unread, starred_n = counts
+                assert unread is not None and starred_n is not None
+                counts[0] = unread + was_read - (i in self.read_ids)
+                counts[1] = starred_n + (i in self.starred_ids) - was_starred
         if in_place:
             lst.border_title = self._list_label()  # type: ignore[attr-defined]
             lst.refresh()
