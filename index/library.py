@@ -613,6 +613,9 @@ class Library:
                 finally:
                     self._held -= 1
                 return
+            if store.is_full(self.conn):
+                raise StoreFull(f"no space left on the disk holding {self.path}; nothing was "
+                                "changed")
             if self.readonly:
                 raise StoreUnwritable(
                     f"the library {self.path} is read-only here; it can be read, not changed")

@@ -464,14 +464,24 @@ def _open(path: Path) -> sqlite3.Connection:
             return conn
         except sqlite3.OperationalError as exc:
             if diagnose(exc, path).__class__ is not StoreUnwritable:
-                raise
+                # A full disk with no -wal/-shm left (the last writer cleaned them up): WAL
+                # mode cannot make its 32 KB -shm file, so reading needs the file as it is,
+                # complete without a WAL. (Writers are told the disk is full.)
+                wal = Path(f"{path}-wal")
+                if not (_disk_full(path) and (not wal.exists() or wal.stat().st_size == 0)):
+                    raise
+                factory: type[sqlite3.Connection] = _FullDiskConnection
+            else:
+                factory = _ReadOnlyConnection
+    else:
+        factory = _ReadOnlyConnection
     # Read-only: a read-only mount or folder may not allow the -shm file WAL readers need;
     # then the file is read as immutable (nothing can be writing it there).
     uri = path.resolve().as_uri()
     for q in ("?mode=ro", "?mode=ro&immutable=1"):
         try:
             conn = sqlite3.connect(uri + q, uri=True, timeout=30.0, isolation_level=None,
-                                   check_same_thread=False, factory=_ReadOnlyConnection)
+                                   check_same_thread=False, factory=factory)
             conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
             return conn
         except sqlite3.OperationalError:
@@ -483,6 +493,26 @@ class _ReadOnlyConnection(sqlite3.Connection):
     """A connection to a store opened read-only."""
 
     readonly = True
+
+
+class _FullDiskConnection(_ReadOnlyConnection):
+    """A store read as it is because its disk has no room for what WAL readers need."""
+
+    full = True
+
+
+def _disk_full(path: Path) -> bool:
+    """Whether the disk holding ``path`` has (next to) no room left."""
+    try:
+        st = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < 2**20
+
+
+def is_full(conn: sqlite3.Connection) -> bool:
+    """True for a store read as it is because its disk is full (see ``_open``)."""
+    return bool(getattr(conn, "full", False))
 
 
 def is_readonly(conn: sqlite3.Connection) -> bool:
