@@ -259,6 +259,21 @@ def _clean_byline(author: str | None) -> str | None:
     return ", ".join(names) if names else None
 
 
+_INITIAL = re.compile(r"(?<![\w.])([A-Z])(?=\s)")
+
+
+def _dotted_initials(byline: str | None, page_text: str) -> str | None:
+    """trafilatura drops the period of a middle initial ("Nelson D Schwartz"): put it back when
+    the page writes the name with it ("Nelson D. Schwartz")."""
+    if not byline or _INITIAL.search(byline) is None:
+        return byline
+    dotted = _INITIAL.sub(r"\1.", byline)
+    for name in dotted.split(", "):
+        if name not in page_text:
+            return byline
+    return dotted
+
+
 def _clean_site(site: str | None, url: str | None) -> str | None:
     site = _clean_field(site)
     if site and site.lower().startswith(("http://", "https://", "www.")):
@@ -340,6 +355,14 @@ def _paragraphs(text: str, title: str | None) -> tuple[tuple[str, ...], str | No
         lead += 1
     if lead < len(out):
         out = out[lead:]
+    # and a run of short list items without sentence ends below the last paragraph is the
+    # page's topic/tag list ("• Politics & Government", "• Arts & Entertainment")
+    tail = len(out)
+    while (tail > 1 and out[tail - 1].startswith("• ") and len(out[tail - 1].split()) <= 5
+           and out[tail - 1][-1] not in _PUNCT_END):
+        tail -= 1
+    if len(out) - tail >= 2 and tail > 0 and not out[tail - 1].startswith("• "):
+        out = out[:tail]
     return tuple(out), meta.byline
 
 
@@ -410,7 +433,7 @@ def extract_page(
         title=title,
         paragraphs=paragraphs,
         published=_date_of(doc.date),
-        byline=_clean_byline(doc.author) or _clean_byline(text_byline),
+        byline=_dotted_initials(_clean_byline(doc.author) or _clean_byline(text_byline), text),
         site_name=site,
         url=page_url,
     )

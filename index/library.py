@@ -600,6 +600,23 @@ class Library:
                  "refresh": "refreshing its feeds"}.get(what, "adding to it")
         return f"another reader{f' (process {pid})' if pid.isdigit() else ''} is {doing}"
 
+    def writer_free(self) -> bool:
+        """Whether no other process holds the writer lock now (a probe: taken and let go at
+        once; for a caller that waits in small steps it can stop, instead of blocking)."""
+        if self._held:
+            return True
+        try:
+            fd = os.open(self.path / "write.lock", os.O_CREAT | os.O_RDWR, 0o644)
+        except OSError:
+            return True  # the add itself will say what is wrong
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        finally:
+            os.close(fd)  # closing lets go of a lock taken through it
+        return True
+
     @contextlib.contextmanager
     def _write_lock(self, on_busy: Callable[[], None] | None = None,
                     doing: str = "add") -> Iterator[None]:
@@ -807,7 +824,7 @@ class Library:
 
     def add_parsed(
         self,
-        items: Iterable[tuple[str, ParsedArticle]],
+        items: Iterable[tuple[str, ParsedArticle | Callable[[], ParsedArticle]]],
         *,
         progress: Callable[[Progress], None] | None = None,
         cancel: Callable[[], bool] | None = None,
@@ -816,7 +833,9 @@ class Library:
         procs: int | None = None,
     ) -> AddReport:
         """Add articles parsed elsewhere (a feed's items, a fetched page), each under a name
-        for the report; ``report.ids`` maps each name to its article id."""
+        for the report; ``report.ids`` maps each name to its article id. An item may also be a
+        picklable callable that makes the article: it is called where the batch is parsed
+        (the worker processes of a big batch); what it raises skips the item, named."""
         report = AddReport()
         units = (Unit(name, None, parsed, None, enrich) for name, parsed in items)
         return self._add_units(units, report, progress=progress, cancel=cancel,

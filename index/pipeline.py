@@ -12,7 +12,7 @@ over a batch of articles (the same mentions per article as one at a time, for le
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -50,7 +50,7 @@ class Unit:
 
     name: str
     path: str | None
-    parsed: ParsedArticle | None
+    parsed: ParsedArticle | Callable[[], ParsedArticle] | None
     source_hint: str | None
     enrich: bool
     line: bytes | None = None  # a JSON Lines record (or a message), parsed by the worker
@@ -170,6 +170,8 @@ def article_of(unit: Unit) -> Article:
     elif unit.parsed is None:
         assert unit.path is not None
         parsed = parse_file(Path(unit.path), source_hint=unit.source_hint)
+    elif callable(unit.parsed):  # made here (a feed item whose fetched page is extracted)
+        parsed = unit.parsed()
     else:
         parsed = unit.parsed
     return Article(

@@ -25,17 +25,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
+import queue
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from index import store
 from index.fetch import FetchConfig, Fetched, Request, Session, is_fetchable, run_async
-from index.library import AddReport, Library, Progress
+from index.library import AddReport, Cancelled, Library, Progress
 from index.opml import Outline, read_opml, write_opml
 from index.parse import ParsedArticle, ParseError
 
@@ -177,8 +181,32 @@ class RefreshProgress:
 class _Item:
     key: str
     digest: str
-    parsed: ParsedArticle
+    parsed: ParsedArticle | _WithPage
     previous: str | None  # the article this key had, if any
+
+
+@dataclass(frozen=True)
+class _WithPage:
+    """A feed item whose linked page was fetched: the page is extracted, and the article made,
+    when the add parses it (in its worker processes for a big refresh, so extraction runs
+    beside storing instead of on the thread that fetches). A page that cannot be extracted
+    leaves the feed's own text, as before."""
+
+    item: object  # index.feeds.FeedItem
+    page: bytes
+    url: str | None
+    content_type: str | None
+    outlet: str
+
+    def __call__(self) -> ParsedArticle:
+        from index.extract import extract_page
+        from index.feeds import item_article
+
+        try:
+            page = extract_page(self.page, url=self.url, content_type=self.content_type)
+        except ParseError:
+            page = None  # the feed's own text stands
+        return item_article(self.item, outlet=self.outlet, page=page)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -431,20 +459,23 @@ class Subscriptions:
     # --- refreshing --------------------------------------------------------------------------
     def refresh(self, refs: Sequence[str] | None = None, *, due_only: bool = False,
                 progress: Callable[[RefreshProgress], None] | None = None,
-                on_busy: Callable[[], None] | None = None) -> RefreshReport:
+                on_busy: Callable[[], None] | None = None,
+                cancel: Callable[[], bool] | None = None) -> RefreshReport:
         """Fetch the named feeds (default: all) and add what is new. Gone feeds are skipped
         unless named; a feed the server asked to wait (Retry-After) waits; with ``due_only``,
-        so does every feed whose ``next_due`` has not come."""
+        so does every feed whose ``next_due`` has not come. ``cancel`` is polled as for an add:
+        when it returns True nothing is added or recorded and :class:`Cancelled` is raised."""
         named = bool(refs)
         rows = [self.get(r) for r in refs] if refs else self.feeds()
         rows = list({r.id: r for r in rows}.values())
         return self._refresh_rows(rows, progress=progress, named=named, due_only=due_only,
-                                  on_busy=on_busy)
+                                  on_busy=on_busy, cancel=cancel)
 
     def _refresh_rows(self, rows: list[FeedRow], *, progress=None, named: bool = False,
                       due_only: bool = False, first: bool = False,
                       prefetched: Fetched | None = None,
-                      on_busy: Callable[[], None] | None = None) -> RefreshReport:
+                      on_busy: Callable[[], None] | None = None,
+                      cancel: Callable[[], bool] | None = None) -> RefreshReport:
         report = RefreshReport()
         now = _now()
         todo: list[FeedRow] = []
@@ -465,16 +496,29 @@ class Subscriptions:
         if not todo:
             return report
         known = self._known_items([r.id for r in todo])
-        counts = {"done": 0, "new": 0}
+        counts = {"done": 0, "new": 0, "items": 0, "added": 0}
+        # Feeds are fetched, parsed and their pages extracted on a thread of their own while
+        # this thread adds what has arrived: the add's enrichment (worker processes), storing
+        # and indexing overlap with the network and the parsers instead of waiting for the
+        # last feed. Still one add, one transaction: the promises of an add hold unchanged.
+        arrived: queue.Queue[_Outcome | None] = queue.Queue()
+        stop = threading.Event()
+        fetched: dict[str, object] = {}
+        lock = threading.Lock()
 
         def feed_done(outcome: _Outcome) -> None:
-            counts["done"] += 1
-            counts["new"] += sum(1 for i in outcome.items if i.previous is None)
+            with lock:
+                counts["done"] += 1
+                counts["new"] += sum(1 for i in outcome.items if i.previous is None)
+                counts["items"] += len(outcome.items)
+                p = RefreshProgress(counts["done"], len(todo), counts["new"])
             if progress is not None:
-                progress(RefreshProgress(counts["done"], len(todo), counts["new"]))
+                progress(p)
 
         async def go(session: Session) -> list[_Outcome]:
             async def one(r: FeedRow) -> _Outcome:
+                if stop.is_set() or (cancel is not None and cancel()):
+                    return _Outcome(r, status="error", error="the refresh was stopped")
                 try:
                     out = await self._fetch_feed(session, r, known.get(r.id, {}), now,
                                                  rename=first and not named,
@@ -483,22 +527,57 @@ class Subscriptions:
                     out = _Outcome(r, status="error",
                                    error=f"could not be read ({type(exc).__name__}: {exc})")
                 feed_done(out)
+                arrived.put(out)
                 return out
 
             return list(await asyncio.gather(*(one(r) for r in todo)))
 
-        outcomes = run_async(go, self.config)
-        items = [(f"{o.feed.id}\t{it.key}", it.parsed) for o in outcomes for it in o.items]
+        def fetch_all_feeds() -> None:
+            try:
+                fetched["outcomes"] = run_async(go, self.config)
+            except BaseException as exc:  # re-raised in the adding thread
+                fetched["error"] = exc
+            finally:
+                arrived.put(None)
+
+        def stream() -> Iterator[tuple[str, Any]]:
+            while True:
+                o = arrived.get()
+                if o is None:
+                    if "error" in fetched:
+                        raise fetched["error"]  # type: ignore[misc]
+                    return
+                for it in o.items:
+                    yield f"{o.feed.id}\t{it.key}", it.parsed
+
+        fetcher = threading.Thread(target=fetch_all_feeds, name="refresh-fetch", daemon=True)
+        fetcher.start()
         add_report = AddReport()
-        if items:
-            total_new = counts["new"]
+        try:
+            items = stream()
+            first_item = next(items, None)  # nothing new (all 304s): no add, no model loading
+            if first_item is not None:
 
-            def add_progress(p: Progress) -> None:
-                if progress is not None:
-                    progress(RefreshProgress(len(todo), len(todo), total_new, "add",
-                                             p.done, p.total or len(items)))
+                def add_progress(p: Progress) -> None:
+                    if progress is None:
+                        return
+                    with lock:
+                        done, new, total = counts["done"], counts["new"], counts["items"]
+                    progress(RefreshProgress(done, len(todo), new,
+                                             "add" if done == len(todo) else "fetch",
+                                             p.done, total))
 
-            add_report = self.library.add_parsed(items, progress=add_progress, on_busy=on_busy)
+                add_report = self.library.add_parsed(itertools.chain([first_item], items),
+                                                     progress=add_progress, on_busy=on_busy,
+                                                     cancel=cancel)
+        finally:
+            stop.set()
+        fetcher.join()
+        if cancel is not None and cancel():
+            raise Cancelled("refresh stopped; nothing from it was kept")
+        if "error" in fetched:
+            raise fetched["error"]  # type: ignore[misc]
+        outcomes: list[_Outcome] = fetched["outcomes"]  # type: ignore[assignment]
         report.added = list(add_report.added)
         report.skipped = [(n.split("\t", 1)[-1], why) for n, why in add_report.skipped]
         fresh = set(add_report.added)
@@ -572,7 +651,8 @@ class Subscriptions:
             out.skipped.append(("", f"the feed was cut at {self.config.max_bytes // 2**20} MB"))
         out.title = feed.title
         if rename and feed.title and _clean_name(feed.title):
-            out.name = self._free_name(_clean_name(feed.title), but=row.id)
+            out.name = _clean_name(feed.title)  # made unique when recorded (no SQL here:
+            # this runs on the fetching thread)
         changed = []
         for item in feed.items:
             digest = _digest(item)
@@ -581,7 +661,8 @@ class Subscriptions:
                 continue
             changed.append((item, digest, prev[0] if prev else None))
         parsed, pages, skipped = await _articles_of(
-            session, [item for item, _d, _p in changed], row.full_text, out.name or row.name)
+            session, [item for item, _d, _p in changed], row.full_text, out.name or row.name,
+            defer=True)
         out.pages = pages
         out.skipped.extend(skipped)
         for (item, digest, before), article in zip(changed, parsed, strict=True):
@@ -635,8 +716,8 @@ class Subscriptions:
                 if moved and moved != url and self.conn.execute(
                         "SELECT 1 FROM feeds WHERE url=?", (moved,)).fetchone() is None:
                     url = moved
-                if o.name and not self._name_taken(o.name, but=r.id):
-                    name = o.name
+                if o.name and o.name != name:
+                    name = self._free_name(o.name, but=r.id)
                 etag, lm = o.validators
                 if o.status == "unchanged":
                     etag, lm = etag or r.etag, lm or r.last_modified
@@ -657,10 +738,13 @@ class Subscriptions:
 
 
 async def _articles_of(session: Session, items: Sequence[object], full_text: str, outlet: str,
-                       ) -> tuple[list[ParsedArticle | None], int, list[tuple[str, str]]]:
+                       *, defer: bool = False,
+                       ) -> tuple[list[Any], int, list[tuple[str, str]]]:
     """Feed items as articles, the linked page fetched and extracted for those the full-text
     policy asks it of (a page that fails leaves the feed's own text). Returns the articles (None
-    for an item that cannot be one), the number of pages used, and (item, reason) skipped."""
+    for an item that cannot be one), the number of pages used, and (item, reason) skipped.
+    With ``defer``, an item with a fetched page is a :class:`_WithPage` that the add extracts
+    (the number is then of pages fetched)."""
     from index.extract import extract_page
     from index.feeds import item_article
 
@@ -676,12 +760,19 @@ async def _articles_of(session: Session, items: Sequence[object], full_text: str
             for k in wants))
         for k, got in zip(wants, fetched, strict=True):
             if got.ok and got.status == 200 and got.content:
+                if defer:
+                    pages[k] = _WithPage(items[k], got.content, got.final_url, got.content_type,
+                                         outlet)
+                    continue
                 with contextlib.suppress(ParseError):  # the feed's own text stands
                     pages[k] = extract_page(got.content, url=got.final_url,
                                             content_type=got.content_type)
-    out: list[ParsedArticle | None] = []
+    out: list[Any] = []
     skipped: list[tuple[str, str]] = []
     for k, item in enumerate(items):
+        if isinstance(pages.get(k), _WithPage):
+            out.append(pages[k])
+            continue
         try:
             out.append(item_article(item, outlet=outlet, page=pages.get(k)))  # type: ignore[arg-type]
         except ParseError as exc:

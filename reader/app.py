@@ -13,6 +13,7 @@ from textual.screen import Screen
 
 from index.library import Library
 from reader.bindings import APP, binding_ids, binding_sections
+from reader.config import Config, load_config
 from reader.gate import Gate
 from reader.keys import Keymap, clashes, load_keys
 from reader.screens.help import HelpScreen
@@ -36,7 +37,8 @@ class ReaderApp(App[int]):
     BINDINGS = APP
 
     def __init__(self, library: Library, paths: Sequence[Path] = (), *, seed: bool = True,
-                 poll_interval: float | None = 2.0, keys: Keymap | None = None) -> None:
+                 poll_interval: float | None = 2.0, keys: Keymap | None = None,
+                 config: Config | None = None) -> None:
         super().__init__()
         self.library = library
         self.gate = Gate(library)
@@ -46,6 +48,7 @@ class ReaderApp(App[int]):
         self.keys = keys or Keymap()
         self.removal_error: str | None = None
         """What the main screen could not write as the app closed (run_app says it at exit)."""
+        self.config = config or Config()
 
     def on_mount(self) -> None:
         if self.keys.keys:
@@ -56,8 +59,13 @@ class ReaderApp(App[int]):
             self.notify("This library's names, dates and stories were made by an older reader: "
                         "`reader reindex` makes them again from the stored text.",
                         title="reader reindex", severity="warning", timeout=15, markup=False)
+        for problem in self.config.problems:
+            self.notify(problem, title="config.toml", severity="warning", timeout=10,
+                        markup=False)
         self.push_screen(MainScreen(self.gate, self.paths, seed=self.seed,
-                                    poll_interval=self.poll_interval))
+                                    poll_interval=self.poll_interval,
+                                    refresh_every=self.config.refresh_every,
+                                    refresh_on_start=self.config.refresh_on_start))
 
     @property
     def main(self) -> MainScreen:
@@ -107,7 +115,7 @@ class ReaderApp(App[int]):
 
 def run_app(library: Library, paths: list[Path]) -> int:
     """Open the app on ``library``; ``paths`` are added first, in a worker."""
-    app = ReaderApp(library, paths, keys=load_keys(binding_ids()))
+    app = ReaderApp(library, paths, keys=load_keys(binding_ids()), config=load_config())
     try:
         app.run()
     finally:

@@ -166,6 +166,14 @@ class FeedsRefreshed(Message):
 
     report: RefreshReport | None
     error: str | None
+    stopped: bool = False  # cancelled by the user (not a failure)
+
+
+@dataclass
+class FeedsWaiting(Message):
+    """The refresh waits for another process's add to end (``why`` names it)."""
+
+    why: str
 
 
 # ---------------------------------------------------------------------------------------------

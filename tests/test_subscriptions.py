@@ -439,3 +439,34 @@ def test_opml_refuses_entities_and_non_opml():
     text = write_opml([Outline("http://a/?x=1&y=2", 'Q "quoted" <name>')])
     assert read_opml(text.encode()) == [Outline("http://a/?x=1&y=2", 'Q "quoted" <name>')]
 
+
+
+def test_a_page_without_an_article_leaves_the_feed_text(srv, lib, subs):
+    """The page is fetched, but what it holds is no article: the feed's own text stands."""
+    item = {"guid": "g1", "title": "Harbour summary", "link": srv.url("/empty.html"),
+            "summary": BODY + "Continue reading"}
+    srv.add("/empty.html", Resource(b"<html><body><nav>Home</nav></body></html>", "text/html"))
+    url = srv.add("/s.xml", Resource(rss([item]), "application/rss+xml"))
+    _row, report = subs.add(url)
+    assert len(report.added) == 1 and not report.skipped
+    assert srv.requests_to("/empty.html")[0].status == 200
+    (row,) = lib.rows()
+    assert lib.article(row.id).paragraphs[0].startswith("The council voted")
+
+
+def test_a_big_refresh_extracts_pages_in_the_add_workers(srv, lib, subs):
+    """Enough items for the add's worker processes: the summary items' pages are extracted
+    there and their text is what is stored."""
+    from index.library import BULK_THRESHOLD
+
+    page = srv.add_file("/bbc.html", HTML / "bbc-1" / "source.html", "text/html; charset=utf-8")
+    items = [full_item(n) for n in range(BULK_THRESHOLD)]
+    items.append({"guid": "s1", "title": "Obama and guns", "link": page,
+                  "summary": "The US president says gun laws are his biggest frustration… "
+                             "Read more"})
+    url = srv.add("/big.xml", Resource(rss(items), "application/rss+xml"))
+    subs.add(url, fetch=False)
+    report = subs.refresh()
+    assert len(report.added) == BULK_THRESHOLD + 1
+    obama = next(r for r in lib.rows() if r.title == "Obama and guns")
+    assert len(lib.article(obama.id).paragraphs) > 10

@@ -5,13 +5,14 @@ which opens a library of its own (as an ingest does) and posts :class:`FeedsProg
 feeds · 57 new") and, at the end, :class:`FeedsRefreshed`. The app never touches the network
 otherwise.
 
-``F`` (or the palette) opens :class:`FeedsScreen`: every feed with its new and total articles and
-its last error on one line; choosing one dismisses the screen with the feed, and the main screen
+``F`` (or the palette) opens :class:`FeedsScreen`: every feed with its unread, new (last refresh)
+and total articles and its last error on one line; choosing one dismisses the screen with the feed, and the main screen
 filters the article list to it.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +27,8 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from index.library import Library, LibraryBusy
-from reader.messages import FeedsProgress, FeedsRefreshed
+from index.library import Cancelled, Library, LibraryBusy
+from reader.messages import FeedsProgress, FeedsRefreshed, FeedsWaiting
 from reader.panes.model import plain
 
 if TYPE_CHECKING:  # fetching (httpx, ssl) is imported when a refresh or this screen needs it,
@@ -44,10 +45,12 @@ class FeedChosen:
 
 
 def progress_text(p: RefreshProgress) -> str:
-    """``12/40 feeds · 57 new`` (then ``adding 30/57``)."""
-    if p.phase == "fetch":
-        return f"{p.done}/{p.total} feeds · {p.new} new"
-    return f"{p.total}/{p.total} feeds · {p.new} new · adding {p.added}/{p.adding}"
+    """``12/40 feeds · 57 new`` (and ``adding 30/57`` once articles are being stored: feeds
+    still arriving are added as they come)."""
+    line = f"{p.done}/{p.total} feeds · {p.new} new"
+    if p.phase == "fetch" and not p.added:
+        return line
+    return f"{line} · adding {p.added}/{p.adding}"
 
 
 def report_text(report: RefreshReport) -> tuple[str, bool]:
@@ -67,9 +70,16 @@ def report_text(report: RefreshReport) -> tuple[str, bool]:
     return line, bool(failed)
 
 
+WAIT_STEP = 0.2  # seconds between two looks at a busy library's writer lock
+
+
 def refresh_in_worker(path: Path, post: Callable[[Message], object],
-                      names: list[str] | None = None) -> None:
-    """Refresh feeds with a library of the worker's own; posts progress and the report."""
+                      names: list[str] | None = None,
+                      cancel: Callable[[], bool] | None = None) -> None:
+    """Refresh feeds with a library of the worker's own; posts progress and the report. When
+    another process is adding to the library the refresh waits for it (posting
+    :class:`FeedsWaiting`), in small steps so that ``cancel`` stops the wait at once."""
+    stopped = cancel or (lambda: False)
     from index.subscriptions import Subscriptions
 
     try:
@@ -79,10 +89,21 @@ def refresh_in_worker(path: Path, post: Callable[[Message], object],
                 post(FeedsRefreshed(None, "no feeds yet: add one with `reader feed add URL`"))
                 return
 
+            def wait() -> None:
+                post(FeedsWaiting(f"the library is busy: {lib.busy_with()}; waiting"))
+                while not lib.writer_free():
+                    if stopped():
+                        raise Cancelled("refresh stopped while waiting; nothing was added")
+                    time.sleep(WAIT_STEP)
+
             def progress(p: RefreshProgress) -> None:
                 post(FeedsProgress(p))
 
-            report = subs.refresh(names or None, progress=progress)
+            report = subs.refresh(names or None, progress=progress, on_busy=wait,
+                                  cancel=stopped)
+    except Cancelled as exc:
+        post(FeedsRefreshed(None, str(exc), stopped=True))
+        return
     except LibraryBusy as exc:
         post(FeedsRefreshed(None, str(exc)))
         return
@@ -123,6 +144,8 @@ class FeedsScreen(ModalScreen[FeedChosen | None]):
         self.library_path = library_path
         self.gate_call = gate_call
         self.rows: list[FeedRow] = []
+        self.unread: dict[int, int] = {}
+        """Each feed's articles not marked read."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="feeds-body"):
@@ -133,16 +156,25 @@ class FeedsScreen(ModalScreen[FeedChosen | None]):
     def on_mount(self) -> None:
         self.query_one("#feeds-body").border_title = "Feeds"
         table = self.query_one(DataTable)
-        table.add_columns("feed", "new", "articles", "last error")
+        table.add_columns("feed", "unread", "new", "articles", "last error")
         table.focus()
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="feeds")
     def load(self) -> None:
-        """Read the feed rows (through the app's gate)."""
+        """Read the feed rows and their unread counts (through the app's gate)."""
         from index.subscriptions import Subscriptions
 
-        rows = self.gate_call(lambda lib: Subscriptions(lib).feeds())
+        def read(lib: Library) -> tuple[list[FeedRow], dict[int, int]]:
+            subs = Subscriptions(lib)
+            rows = subs.feeds()
+            seen = lib.read_ids()
+            unread = {r.id: sum(1 for a in subs.article_ids(r.id) if a not in seen)
+                      for r in rows}
+            return rows, unread
+
+        got: tuple[list[FeedRow], dict[int, int]] = self.gate_call(read)  # type: ignore[assignment]
+        rows, self.unread = got
         self.app.call_from_thread(self.show, rows)
 
     def show(self, rows: list[FeedRow]) -> None:
@@ -154,7 +186,8 @@ class FeedsScreen(ModalScreen[FeedChosen | None]):
         error_style = self.get_component_rich_style("feeds-screen--error", partial=True)
         for r in rows:
             error = r.last_error or ("gone" if r.gone else "")
-            table.add_row(plain(r.name, "bold"), plain(r.last_new or ""), plain(r.articles),
+            table.add_row(plain(r.name, "bold"), plain(self.unread.get(r.id, "")),
+                          plain(r.last_new or ""), plain(r.articles),
                           plain(error, error_style), key=str(r.id))
         if not rows:
             self.query_one("#feeds-hint", Static).update(

@@ -33,6 +33,7 @@ from reader.messages import (
     EntityArticles,
     FeedsProgress,
     FeedsRefreshed,
+    FeedsWaiting,
     GenerationSeen,
     IngestDone,
     IngestProgress,
@@ -139,8 +140,13 @@ class MainScreen(DailyActions, Screen[None]):
     COMPONENT_CLASSES = {"main-screen--error"}
 
     def __init__(self, gate: Gate, paths: Sequence[Path] = (), *, seed: bool = True,
-                 poll_interval: float | None = 2.0) -> None:
+                 poll_interval: float | None = 2.0, refresh_every: float | None = None,
+                 refresh_on_start: bool = False) -> None:
         super().__init__()
+        self.refresh_on_start = refresh_on_start
+        """Refresh the feeds once when the app opens (config.toml; off by default)."""
+        self.refresh_every = refresh_every
+        """Seconds between automatic feed refreshes (config.toml; None: only on ``r``)."""
         self.gate = gate
         self.paths = list(paths)
         self.seed = seed
@@ -161,6 +167,8 @@ class MainScreen(DailyActions, Screen[None]):
         """The feed whose articles the list shows (None: every article)."""
         self.feed_ids: set[str] = set()
         self._refreshing = False
+        self._refresh_worker: Worker | None = None
+        self._refresh_waiting = False
         self.view: ArticleView | None = None
         self._search_seq = 0
         self._load_seq = 0
@@ -207,6 +215,10 @@ class MainScreen(DailyActions, Screen[None]):
             self.start_ingest(self.paths, "your files")
         if self.poll_interval:
             self.set_interval(self.poll_interval, self.poll_generation, name="poll")
+        if self.refresh_every:
+            self.set_interval(self.refresh_every, self.refresh_on_interval, name="feeds-interval")
+        if self.refresh_on_start:
+            self._start_refresh("Refreshing the feeds (on start)…")
         self._apply_size()
 
     def on_resize(self) -> None:
@@ -765,48 +777,83 @@ class MainScreen(DailyActions, Screen[None]):
 
     # --- feeds ------------------------------------------------------------------------------
     def action_refresh_feeds(self) -> None:
-        """Fetch the feeds you follow in a worker (the only time the app uses the network)."""
+        """Fetch the feeds you follow in a worker (the only time the app uses the network,
+        with the optional refresh interval). Pressed again while the refresh waits for another
+        process's add: stop waiting."""
         if self._refreshing:
-            self.set_status("Already refreshing the feeds…")
+            if self._refresh_waiting and self._refresh_worker is not None:
+                self._refresh_worker.cancel()
+                self.set_status("Stopping the refresh…")
+            else:
+                self.set_status("Already refreshing the feeds…")
             return
+        self._start_refresh("Refreshing the feeds…")
+
+    def refresh_on_interval(self) -> None:
+        """The refresh interval (config.toml) came round: refresh unless one is running."""
+        if not self._refreshing:
+            self._start_refresh("Refreshing the feeds (every "
+                                f"{(self.refresh_every or 0) / 60:g} min)…")
+
+    def _start_refresh(self, status: str) -> None:
         self._refreshing = True
+        self._refresh_waiting = False
         bar = self.query_one("#progress", ProgressBar)
         bar.display = True
         bar.update(total=None, progress=0)
-        self.set_status("Refreshing the feeds…")
-        self.refresh_feeds()
+        self.set_status(status)
+        self._refresh_worker = self.refresh_feeds()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="feeds-refresh")
     def refresh_feeds(self) -> None:
-        """The refresh, with a library of the worker's own."""
+        """The refresh, with a library of the worker's own (stopped when the worker is
+        cancelled: by ``r`` while it waits, or by quitting)."""
         from reader.screens.feeds import refresh_in_worker
 
-        refresh_in_worker(self.gate.library.path, self.post_message)
+        worker = get_current_worker()
+        refresh_in_worker(self.gate.library.path, self.post_message,
+                          cancel=lambda: worker.is_cancelled)
+
+    def on_feeds_waiting(self, message: FeedsWaiting) -> None:
+        self._refresh_waiting = True
+        line = Text(message.why[:1].upper() + message.why[1:], end="")
+        line.append(" (r: stop waiting)")
+        self.set_status(line)
 
     def on_feeds_progress(self, message: FeedsProgress) -> None:
         from reader.screens.feeds import progress_text
 
         p = message.progress
+        if p.phase == "add" or p.added:
+            self._refresh_waiting = False
         bar = self.query_one("#progress", ProgressBar)
         bar.display = True
         if p.phase == "fetch":
             bar.update(total=p.total, progress=p.done)
         else:
             bar.update(total=p.adding, progress=p.added)
-        self.query_one("#status", StatusLine).update(Text(progress_text(p), end=""))
+        if not self._refresh_waiting:  # the waiting line stays until the add begins
+            self.query_one("#status", StatusLine).update(Text(progress_text(p), end=""))
 
     def on_feeds_refreshed(self, message: FeedsRefreshed) -> None:
-        from reader.screens.feeds import report_text
+        from reader.screens.feeds import FeedsScreen, report_text
 
         self._refreshing = False
+        self._refresh_waiting = False
+        self._refresh_worker = None
         if not self._ingesting:
             self.query_one("#progress", ProgressBar).display = False
+        if message.stopped:
+            self.set_status(message.error or "Refresh stopped.")
+            return
         if message.report is None:
             self.set_status(f"Could not refresh: {message.error}", error=True)
             return
         line, failed = report_text(message.report)
         self.set_status(line, error=failed)
         self.load_rows()
+        if isinstance(self.app.screen, FeedsScreen):  # open over the list: its counts too
+            self.app.screen.load()
         if self.feed_filter is not None:
             self.load_feed_articles(self.feed_filter)
 
