@@ -228,3 +228,27 @@ def test_reindex_enrich_flag_and_progress(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "reader", "--library", str(lib_path), "reindex",
                         "--enrich"], capture_output=True, text=True, cwd=REPO, timeout=300)
     assert r.returncode == 0 and "made names, dates and stories again" in r.stdout, r
+
+
+async def test_the_app_says_an_old_library_needs_a_reindex_and_does_not_do_it(
+        tmp_path: Path) -> None:
+    """The app opens an old library at once, says in a notice that ``reader reindex`` makes
+    its names, dates and stories again, and writes nothing; a current library gets no notice."""
+    from reader.app import ReaderApp
+
+    lib_path = tmp_path / "lib"
+    assert CLI(lib_path)("add", str(_jsonl(tmp_path, "newswcl50.jsonl.gz", 5))).returncode == 0
+    told: dict[str, list[str]] = {}
+    for label in ("current", "old"):
+        if label == "old":
+            _make_old(lib_path)
+        before = _state(lib_path)
+        with Library(lib_path) as lib:
+            app = ReaderApp(lib, [], seed=False, poll_interval=None)
+            async with app.run_test(size=(120, 35)) as pilot:
+                await pilot.pause()
+                told[label] = [str(n.message) for n in app._notifications]
+        assert _state(lib_path) == before
+    assert not any("reader reindex" in m for m in told["current"]), told
+    assert any("older reader" in m and "`reader reindex`" in m for m in told["old"]), told
+    assert _meta(lib_path, "enrich_version") is None
