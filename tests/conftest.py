@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+# Run as a background job of a non-interactive shell (`cmd &`, nohup), the tests inherit SIGINT
+# ignored, and so would every `reader` they start: Python keeps an inherited SIG_IGN, as a
+# program should. The interrupt tests press Ctrl-C as a person at a terminal does, where SIGINT
+# is not ignored, so the test process takes it back (a handler, unlike SIG_IGN, is not inherited
+# across exec: the children start with the default and install KeyboardInterrupt).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
