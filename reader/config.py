@@ -22,14 +22,19 @@ import tomllib
 MIN_REFRESH_MINUTES = 1.0
 
 
-def config_path() -> Path:
-    """``$READER_CONFIG`` or ``config.toml`` in the user's config folder."""
-    env = os.environ.get("READER_CONFIG")
+def user_config_file(name: str, env_var: str) -> Path:
+    """``$env_var``, else the file ``name`` in the user's config folder (platformdirs)."""
+    env = os.environ.get(env_var)
     if env:
         return Path(env).expanduser()
     import platformdirs
 
-    return Path(platformdirs.user_config_dir("reader", appauthor=False)) / "config.toml"
+    return Path(platformdirs.user_config_dir("reader", appauthor=False)) / name
+
+
+def config_path() -> Path:
+    """``$READER_CONFIG`` or ``config.toml`` in the user's config folder."""
+    return user_config_file("config.toml", "READER_CONFIG")
 
 
 @dataclass

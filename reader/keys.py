@@ -15,7 +15,6 @@ the rest of the file still applies and the app always starts.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,15 +23,12 @@ import tomllib
 from textual.binding import Binding
 from textual.keys import _character_to_key
 
+from reader.config import user_config_file
+
 
 def keys_path() -> Path:
     """``$READER_KEYS`` or ``keys.toml`` in the user's config folder."""
-    env = os.environ.get("READER_KEYS")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("reader", appauthor=False)) / "keys.toml"
+    return user_config_file("keys.toml", "READER_KEYS")
 
 
 @dataclass
