@@ -211,6 +211,26 @@ async def test_entity_sidebar_lists_entities_with_counts(library: Library) -> No
         assert any(e.sources > 1 for e in sidebar.entities)
 
 
+async def test_entity_counts_stay_whole_beside_a_long_name(library: Library) -> None:
+    """At 120 columns a name too long for the sidebar wraps inside its column; "×1  2 src" stays
+    one unit on the name's first line (it used to break into "×1  2" / "src")."""
+    app = make_app(library)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(pilot)
+        await open_source(pilot, "Milli Gazete")
+        sidebar = app.main.query_one(EntitySidebar)
+        long = next(e for e in sidebar.entities
+                    if e.sources > 1 and len(e.name) + 12 > sidebar.scrollable_content_region.width)
+        lines = [sidebar.render_line(y).text for y in range(sidebar.size.height)]
+        first = next(i for i, t in enumerate(lines) if long.name.split()[0] in t)
+        assert f"×{long.mentions}  {long.sources} src" in lines[first], lines[first]
+        assert not any(t.strip().startswith("src") for t in lines), lines
+        # the rest of the name on the next line, the counts right-aligned on every row
+        assert long.name.split()[-1] in lines[first + 1]
+        counted = [t.rstrip() for t in lines if "×" in t]
+        assert len({len(t) for t in counted}) == 1, counted
+
+
 # --- 3. search -----------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
@@ -75,10 +76,16 @@ class EntitySidebar(OptionList):
             part = ENTITY_PARTS.get(e.type)
             line = plain(e.name, self.get_component_rich_style(f"entity-sidebar--{part}",
                                                                partial=True) if part else "")
-            line.append(f" ×{e.mentions}", style="dim")
+            # Counts in their own column: a long name wraps inside its column, the counts stay
+            # whole and aligned ("×1  2 src", never "×1  2" / "src").
+            counts = Text(f"×{e.mentions}", style="dim", end="")
             if e.sources > 1:
-                line.append(f"  {e.sources} src", style="bold")
-            options.append(Option(line, id=f"e{i}"))
+                counts.append(f"  {e.sources} src", style="bold")
+            row = Table.grid(expand=True, padding=(0, 0, 0, 1))
+            row.add_column(ratio=1, overflow="fold")
+            row.add_column(no_wrap=True, justify="right")
+            row.add_row(line, counts)
+            options.append(Option(row, id=f"e{i}"))
         if not options:
             options.append(Option(Text("No entities.", style="dim italic", end=""), disabled=True))
         self.add_options(options)
