@@ -37,3 +37,33 @@ async def test_strip_opens_on_the_storys_days_and_b_shows_background(library) ->
         await pilot.press("b")
         await settle(pilot)
         assert strip.events == shown
+
+
+async def test_a_long_sentence_is_never_cut_and_hangs_under_its_first_word(library) -> None:  # noqa: F811
+    """At 120 columns the strip gains a scrollbar after its lines were measured; a sentence that
+    needed one more line then lost its end ("…a commander" without "said."). Every event's lines
+    are now all drawn, each continuation line indented under the sentence, not under the date."""
+    app = make_app(library)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(pilot)
+        await open_source(pilot, "AFP")
+        strip = app.main.query_one(EventStrip)
+        width = strip.scrollable_content_region.width
+        assert strip.max_scroll_y > 0  # it scrolls: the scrollbar is there
+        seen: list[str] = []
+        for y in range(strip.max_scroll_y + 1):  # every line of the strip, one scroll at a time
+            strip.scroll_to(y=y, animate=False, immediate=True)
+            await pilot.pause()
+            seen.append(strip.render_line(0).text)
+        seen.extend(strip.render_line(y).text for y in range(1, strip.size.height))
+        indent = seen[0].index(" ".join(strip.events[0].text.split())[:20])
+        texts: list[str] = []
+        for line in seen:
+            if line.lstrip().startswith(("●", "○")):
+                texts.append(line[indent:].strip())
+            elif texts and line.strip() and not line.lstrip().startswith("▸"):
+                assert line[:indent].strip() == "", line  # hangs under the sentence
+                texts[-1] += " " + line.strip()
+        assert strip.events and width > 0
+        own = [" ".join(e.text.split()) for e in strip.events]
+        assert texts == own

@@ -45,7 +45,7 @@ class EntitySidebar(OptionList):
     }
 
     DEFAULT_CSS = """
-    EntitySidebar { scrollbar-size-vertical: 1; }
+    EntitySidebar { scrollbar-size-vertical: 1; scrollbar-gutter: stable; }
     """
 
     @dataclass

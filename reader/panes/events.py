@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
@@ -78,7 +79,7 @@ class EventStrip(OptionList):
     }
 
     DEFAULT_CSS = """
-    EventStrip { scrollbar-size-vertical: 1; }
+    EventStrip { scrollbar-size-vertical: 1; scrollbar-gutter: stable; }
     """
 
     @dataclass
@@ -127,16 +128,20 @@ class EventStrip(OptionList):
         for i, ev in enumerate(self.events):
             own = ev.article == article_id
             old = self.show_background and background(ev.date, self.published)
-            line = Text(end="")  # wraps: a sentence is read whole, never cut
-            line.append("● " if own else "○ ", style=own_mark if own else "dim")
-            line.append(f"{ev.date:<10} ", style="dim" if old else ("bold" if own else ""))
+            head = Text(end="")
+            head.append("● " if own else "○ ", style=own_mark if own else "dim")
+            head.append(f"{ev.date:<10} ", style="dim" if old else ("bold" if own else ""))
             source = plain(shorten(one_line(ev.source), SOURCE_WIDTH),
                            "dim" if old else (own_source if own else "dim"))
             source.truncate(SOURCE_WIDTH, pad=True)
-            line.append_text(source)
-            line.append(" ")
+            head.append_text(source)
             sentence = plain(ev.text, "dim" if (old or not own) else "")
-            line.append_text(sentence)
+            # The sentence wraps in its own column (a hanging indent under its first word): it is
+            # read whole, never cut, and the dates and sources stay a clean column on the left.
+            line = Table.grid(expand=True, padding=(0, 0, 0, 1))
+            line.add_column(no_wrap=True)
+            line.add_column(ratio=1)
+            line.add_row(head, sentence)
             options.append(Option(line, id=f"v{i}"))
         if hidden and not self.show_background:
             years = sorted({e.date[:4] for e in hidden})
