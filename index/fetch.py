@@ -107,7 +107,9 @@ class Fetched:
 
     ``error`` is None when the response is usable: ``status`` 200 (``content`` holds the body) or
     304 (nothing changed). Otherwise it says in one line what went wrong; ``status`` is the HTTP
-    status, or 0 when no response arrived.
+    status, or 0 when no response arrived. A body the server stopped sending part-way is an
+    error with ``cut_short`` set and what did arrive in ``content`` (a feed's items before the
+    cut can still be read; a page is not used).
     """
 
     url: str
@@ -119,6 +121,7 @@ class Fetched:
     last_modified: str | None = None
     moved_to: str | None = None
     truncated: bool = False
+    cut_short: bool = False  # the connection closed mid-body: ``content`` is what arrived
     retry_after: float | None = None
     error: str | None = None
     seconds: float = 0.0
@@ -212,35 +215,54 @@ class _Limits:
         return sem
 
 
+class _CutShort(Exception):
+    """The connection closed mid-body; ``partial`` is what arrived (decoded)."""
+
+    def __init__(self, response: httpx.Response, partial: bytes) -> None:
+        super().__init__("cut short")
+        self.response = response
+        self.partial = partial
+
+
 async def _one_hop(client: httpx.AsyncClient, url: str, headers: dict[str, str],
                    cfg: FetchConfig) -> tuple[httpx.Response, bytes, bool]:
-    """One GET, its body streamed up to the cap: (response, body, cut at the cap)."""
+    """One GET, its body streamed up to the cap: (response, body, cut at the cap). A body
+    that stops part-way raises :class:`_CutShort` with what arrived."""
     async with client.stream("GET", url, headers=headers) as resp:
         if resp.status_code != 200:
             # a redirect or an error page: the body is not needed (a little is read so the
             # connection can be reused when it is short)
             return resp, b"", False
         chunks: list[bytes] = []
-        size = 0
-        cut = False
-        async for chunk in resp.aiter_bytes():
-            room = cfg.max_bytes - size
-            if len(chunk) >= room:
-                chunks.append(chunk[:room])
-                size += room
-                cut = len(chunk) > room
-                if cut:
-                    break
-                continue
-            chunks.append(chunk)
-            size += len(chunk)
-        if not cut and size >= cfg.max_bytes:
-            # exactly at the cap: anything more means the body was larger
-            async for more in resp.aiter_bytes():
-                if more:
-                    cut = True
-                    break
-        return resp, b"".join(chunks), cut
+        try:
+            return await _read_body(resp, chunks, cfg)
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            raise _CutShort(resp, b"".join(chunks)) from exc
+
+
+async def _read_body(resp: httpx.Response, chunks: list[bytes],
+                     cfg: FetchConfig) -> tuple[httpx.Response, bytes, bool]:
+    """Stream the body into ``chunks`` up to the cap: (response, body, cut at the cap)."""
+    size = 0
+    cut = False
+    async for chunk in resp.aiter_bytes():
+        room = cfg.max_bytes - size
+        if len(chunk) >= room:
+            chunks.append(chunk[:room])
+            size += room
+            cut = len(chunk) > room
+            if cut:
+                break
+            continue
+        chunks.append(chunk)
+        size += len(chunk)
+    if not cut and size >= cfg.max_bytes:
+        # exactly at the cap: anything more means the body was larger
+        async for more in resp.aiter_bytes():
+            if more:
+                cut = True
+                break
+    return resp, b"".join(chunks), cut
 
 
 async def _fetch(client: httpx.AsyncClient, req: Request, cfg: FetchConfig,
@@ -285,6 +307,12 @@ async def _fetch(client: httpx.AsyncClient, req: Request, cfg: FetchConfig,
             else:
                 return Fetched(req.url, url, 0, error=f"more than {MAX_REDIRECTS} redirects",
                                seconds=time.monotonic() - start)
+        except _CutShort as cut_short:
+            return Fetched(req.url, url, 200, content=cut_short.partial,
+                           content_type=cut_short.response.headers.get("content-type"),
+                           moved_to=moved, cut_short=True,
+                           error=_network_error(cut_short.__cause__ or cut_short, cfg),
+                           seconds=time.monotonic() - start)
         except Exception as exc:  # one address's failure is its own, never the batch's
             return Fetched(req.url, url, 0, moved_to=moved, error=_network_error(exc, cfg),
                            seconds=time.monotonic() - start)

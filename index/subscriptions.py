@@ -221,6 +221,15 @@ class _Outcome:
     validators: tuple[str | None, str | None] = (None, None)
     pages: int = 0
     name: str | None = None  # the feed's title, free, when a first fetch names the feed
+    damage: str | None = None  # a feed damaged part-way whose items before it were kept
+
+
+_ITEM_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?(?:item|entry)\s*>", re.IGNORECASE)
+
+
+def _whole_items(data: bytes) -> int:
+    """How many items/entries of an XML feed cut short were closed before the cut."""
+    return len(_ITEM_END.findall(data))
 
 
 def _digest(item: object) -> str:
@@ -385,7 +394,7 @@ class Subscriptions:
         if got.status in (401, 403, 404, 410) or (got.status == 0 and got.error and
                                                   got.error.startswith("redirected")):
             raise FeedError(f"{url}: {got.error}")
-        if not got.ok or got.status != 200:
+        if not (got.ok or (got.cut_short and got.content)) or got.status != 200:
             return url, None  # the first refresh records the error on the row
         if looks_like_feed(got.content[:4096]):
             return got.moved_to or url, got
@@ -629,7 +638,7 @@ class Subscriptions:
             got = prefetched or await session.fetch(
                 Request(row.url, row.etag, row.last_modified, accept=FEED_ACCEPT))
             out.fetched = got
-            if not got.ok:
+            if not got.ok and not (got.cut_short and got.content):
                 out.status = "gone" if got.gone else "error"
                 out.error = got.error
                 return out
@@ -638,14 +647,26 @@ class Subscriptions:
                 out.status = "unchanged"
                 return out
             data, content_type, base = got.content, got.content_type, got.final_url
+        cut_short = out.fetched is not None and out.fetched.cut_short
         try:
             feed = parse_feed(data, url=base, content_type=content_type, fetched_at=now)
         except ParseError as exc:
-            out.status, out.error = "error", f"not a feed ({exc})"
+            out.status, out.error = "error", (out.fetched.error if cut_short and out.fetched
+                                              else f"not a feed ({exc})")
             return out
-        if feed.problem and not feed.items:
-            out.status, out.error = "error", feed.problem
+        items = feed.items
+        if cut_short or (out.fetched is not None and out.fetched.truncated):
+            items = items[:_whole_items(data)]  # an item the cut went through is not kept
+        if not items and (cut_short or feed.problem):
+            out.status = "error"
+            out.error = (out.fetched.error if cut_short and out.fetched else feed.problem)
             return out
+        if cut_short or feed.problem:
+            # damaged part-way: the items before the damage are kept, and the damage is
+            # reported in one line (and stays on the feed's row until a good fetch)
+            n = f"{len(items)} item{'s' if len(items) != 1 else ''}"
+            out.damage = (f"the feed was cut short after {len(data):,} bytes; kept the {n} "
+                          "before the cut" if cut_short else f"{feed.problem}; kept the {n} read")
         if out.fetched is not None and out.fetched.truncated:
             out.error = None  # usable, but say so in the report
             out.skipped.append(("", f"the feed was cut at {self.config.max_bytes // 2**20} MB"))
@@ -654,7 +675,7 @@ class Subscriptions:
             out.name = _clean_name(feed.title)  # made unique when recorded (no SQL here:
             # this runs on the fetching thread)
         changed = []
-        for item in feed.items:
+        for item in items:
             digest = _digest(item)
             prev = known.get(item.key)
             if prev is not None and prev[1] == digest:
@@ -727,9 +748,13 @@ class Subscriptions:
                     " failures=0, next_due=?, hold_until=NULL, gone=0, last_new=? WHERE id=?",
                     (name, url, o.title, etag, lm, stamp, stamp, _iso(now + INTERVAL), new,
                      r.id))
+                if o.damage:
+                    self.conn.execute("UPDATE feeds SET last_error=? WHERE id=?",
+                                      (o.damage, r.id))
                 if o.status == "unchanged":
                     self.conn.execute("UPDATE feeds SET last_new=0 WHERE id=?", (r.id,))
-                note = "; ".join(why for _n, why in o.skipped if not _n) or None
+                note = "; ".join([*([o.damage] if o.damage else []),
+                                  *(why for _n, why in o.skipped if not _n)]) or None
                 report.feeds.append(FeedResult(
                     name, url, o.status, new=new, updated=updated, error=note,
                     moved_to=url if url != r.url else None, pages=o.pages))

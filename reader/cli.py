@@ -917,20 +917,24 @@ def _feed_add(subs, args: argparse.Namespace) -> int:  # type: ignore[no-untyped
         row, report = subs.add(args.target, name=args.name, full_text=args.full_text,
                                progress=progress, on_busy=_busy)
     row = subs.get(row.url)
+    result = report.feeds[0] if report and report.feeds else None
+    failed = result is not None and result.status in ("error", "gone", "held")
 
     def as_text(out: Output) -> None:
-        if row.last_error:
+        if failed:
             _err(f"following {row.name}, but the first fetch failed: {row.last_error}")
             return
         out.console().print(_T(f"following {row.name} ({row.url}): {row.articles} "
                                f"article{'s' if row.articles != 1 else ''}"))
+        if result is not None and result.error:  # usable, with a problem (a damaged feed)
+            _err(f"{row.name}: {result.error}")
         for name, why in (report.skipped if report else []):
             _err(f"skipped item {name}: {why}")
 
     emit(args, lambda: {"feed": row.as_json(),
                         "refresh": _refresh_json(report) if report else None},
          as_text, pager=False)
-    return 1 if row.last_error else 0
+    return 1 if failed else 0
 
 
 def _feed_list(subs, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]

@@ -121,3 +121,46 @@ def test_add_url_extracts_the_page(cli: CLI, srv) -> None:
     assert shown["source"] == "The Guardian" and shown["url"] == page
     assert len(shown["paragraphs"]) > 10
     assert not any("<p" in p or "function(" in p for p in shown["paragraphs"])
+
+
+def test_a_damaged_feed_keeps_the_items_before_the_damage(cli: CLI, srv) -> None:
+    # the server sends a Content-Length for the whole feed, then closes inside the fourth item
+    whole = rss([full_item(n) for n in range(1, 6)])
+    cut = whole.index(b"Harbour story number 4")
+    res = Resource(whole, "application/rss+xml", truncate_to=cut)
+    url = srv.add("/cut.xml", res)
+    out = cli("feed", "add", url)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"following Harbour News ({url}): 3 articles"
+    assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+    assert out.stderr.startswith(f"reader: Harbour News: the feed was cut short after {cut:,} "
+                                 "bytes; kept the 3 items before the cut")
+    titles = sorted(a["title"] for a in json.loads(cli("list", "--json").stdout))
+    assert titles == [f"Harbour story number {n}" for n in (1, 2, 3)]
+    listed = json.loads(cli("feed", "list", "--json").stdout)[0]
+    assert "cut short" in listed["last_error"] and listed["last_success"]
+    # the whole feed next time: the rest arrives, nothing twice, the damage note goes
+    res.truncate_to = None
+    out = cli("refresh")
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    assert "2 new  Harbour News" in out.stdout
+    assert len(json.loads(cli("list", "--json").stdout)) == 5
+    assert json.loads(cli("feed", "list", "--json").stdout)[0]["last_error"] is None
+    # malformed part-way (garbage in the third item): the items are read, the damage is one line
+    doc = rss([full_item(n) for n in range(6, 9)], "Quay Post")
+    at = doc.index(b"Harbour story number 8")
+    url = srv.add("/bad.xml", Resource(doc[:at] + b"<broken & stuff <<" + doc[at:],
+                                       "application/rss+xml"))
+    out = cli("feed", "add", url, "--json")
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    line = got["refresh"]["feeds"][0]["error"]
+    assert line.startswith("malformed feed (line ") and line.endswith("; kept the 3 items read")
+    assert got["feed"]["articles"] == 3
+    titles = {a["title"] for a in json.loads(cli("list", "--json").stdout)}
+    assert {"Harbour story number 6", "Harbour story number 7"} <= titles
+    # a feed cut before its first item is still refused, in one line
+    url = srv.add("/short.xml", Resource(whole, "application/rss+xml", truncate_to=120))
+    out = cli("feed", "add", url)
+    assert out.returncode == 1 and out.stderr.count("\n") == 1
+    assert "cut short" in out.stderr

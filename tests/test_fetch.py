@@ -144,6 +144,7 @@ def test_truncated_body_is_an_error(srv):
     url = srv.add("/cut", Resource(FEED * 50, truncate_to=100))
     got = one(url)
     assert not got.ok and "cut short" in got.error and got.etag is None
+    assert got.cut_short and got.status == 200 and got.content == (FEED * 50)[:100]
 
 
 def test_only_http_and_https(srv):

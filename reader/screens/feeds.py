@@ -67,6 +67,11 @@ def report_text(report: RefreshReport) -> tuple[str, bool]:
         first = failed[0]
         line += (f" · {len(failed)} failed ({first.name}: {first.error}"
                  + (f"; and {len(failed) - 1} more, see F" if len(failed) > 1 else "") + ")")
+    damaged = [f for f in fetched if f.error]  # read, with a problem (a damaged feed)
+    if damaged and not failed:
+        first = damaged[0]
+        line += (f" · {first.name}: {first.error}"
+                 + (f"; and {len(damaged) - 1} more, see F" if len(damaged) > 1 else ""))
     return line, bool(failed)
 
 
