@@ -562,7 +562,8 @@ def parse_feed(
 def item_article(item: FeedItem, *, outlet: str, page: Page | None = None) -> ParsedArticle:
     """One feed item as an article: title, link as url, the item's date (the day), outlet,
     byline, and paragraphs from ``page`` (the linked page, extracted) when given and not empty,
-    else from the item's body. Raises :class:`~index.parse.ParseError` ``'item has no text'``
+    else from the item's body. An item without any date (nor its page) is dated by the fetch
+    and says so: ``fetched`` holds that time. Raises :class:`~index.parse.ParseError` ``'item has no text'``
     when neither has any."""
     paragraphs: tuple[str, ...] = ()
     byline = item.byline
@@ -579,8 +580,12 @@ def item_article(item: FeedItem, *, outlet: str, page: Page | None = None) -> Pa
             raise ParseError("item has no text")
         paragraphs = (title,)
     published: date | None = item.published.date() if item.published else None
-    if item.dated_by_fetch and page is not None and page.published is not None:
-        published = page.published
+    fetched = None
+    if item.dated_by_fetch:
+        if page is not None and page.published is not None:
+            published = page.published  # the linked page has the date the item lacked
+        elif item.published is not None:
+            fetched = item.published.astimezone(timezone.utc).isoformat(timespec="seconds")
     return ParsedArticle(
         title=title or paragraphs[0][:100],
         source=_clean(outlet),
@@ -588,4 +593,5 @@ def item_article(item: FeedItem, *, outlet: str, page: Page | None = None) -> Pa
         byline=byline,
         paragraphs=paragraphs,
         url=item.link,
+        fetched=fetched,
     )

@@ -14,6 +14,7 @@ lacks, so the index never stays behind the store.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import json
 import os
@@ -1450,7 +1451,13 @@ class Library:
         a = store.get_article(self.conn, self.resolve(article_id))
         if a is None:
             raise NotFound(f"no article with id {article_id!r}")
-        return a
+        fetched = store.fetch_dated(self.conn, [a.id]).get(a.id)
+        return dataclasses.replace(a, fetched=fetched) if fetched else a
+
+    def fetch_dated(self, ids: Sequence[str] | None = None) -> dict[str, str]:
+        """id -> when it was fetched, for the articles (of ``ids``, default all) that had no
+        date of their own: their ``published`` is the day they were fetched."""
+        return store.fetch_dated(self.conn, ids)
 
     def mentions(self, article_id: str) -> list[list[EntityMention]]:
         """Entity mentions per paragraph, offsets within each paragraph."""

@@ -23,6 +23,7 @@ class Article:
     paragraphs: tuple[str, ...]
     path: str | None = None
     url: str | None = None
+    fetched: str | None = None  # no date of its own: ``published`` is the day it was fetched
 
 
 @dataclass(frozen=True, slots=True)

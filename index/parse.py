@@ -84,6 +84,9 @@ class ParsedArticle:
     byline: str | None
     paragraphs: tuple[str, ...]
     url: str | None = None
+    # when the article had no date of its own: the time it was fetched (ISO 8601, UTC), which
+    # ``published`` then holds the day of (a feed item without any date)
+    fetched: str | None = None
 
 
 # --- decoding -----------------------------------------------------------------------------------

@@ -183,6 +183,7 @@ def article_of(unit: Unit) -> Article:
         paragraphs=tuple(parsed.paragraphs),
         path=unit.path,
         url=getattr(parsed, "url", None),
+        fetched=getattr(parsed, "fetched", None),
     )
 
 

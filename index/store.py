@@ -598,6 +598,7 @@ class ArticleRows(NamedTuple):
     article: tuple  # the articles row without ``added``
     entities: list[tuple]
     events: list[tuple]
+    fetched: str | None = None  # an article without a date of its own: when it was fetched
 
 
 _INSERT_ARTICLE = (
@@ -637,7 +638,7 @@ def rows_of(item: Enriched) -> ArticleRows:
         (a.id, e.date, e.precision, e.expression, e.text, e.paragraph, e.start, e.end)
         for e in item.events
     ]
-    return ArticleRows(article, entities, events)
+    return ArticleRows(article, entities, events, a.fetched)
 
 
 def insert_rows(conn: sqlite3.Connection, rows: Sequence[ArticleRows]) -> int:
@@ -646,10 +647,38 @@ def insert_rows(conn: sqlite3.Connection, rows: Sequence[ArticleRows]) -> int:
     if not rows:
         return 0
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    conn.executemany(_INSERT_ARTICLE, [(*art, now) for art, _e, _v in rows])
-    conn.executemany(_INSERT_ENTITY, [r for _a, ents, _v in rows for r in ents])
-    conn.executemany(_INSERT_EVENT, [r for _a, _e, evs in rows for r in evs])
+    conn.executemany(_INSERT_ARTICLE, [(*r.article, now) for r in rows])
+    conn.executemany(_INSERT_ENTITY, [e for r in rows for e in r.entities])
+    conn.executemany(_INSERT_EVENT, [v for r in rows for v in r.events])
+    undated = [(r.article[0], r.fetched) for r in rows if r.fetched]
+    if undated:
+        conn.execute(_FETCH_DATED_SCHEMA)
+        conn.executemany("INSERT OR REPLACE INTO fetch_dated(id, fetched) VALUES (?,?)", undated)
     return len(rows)
+
+
+# Articles without a date of their own (a feed item without any): ``published`` holds the day
+# they were fetched, and this table says so, with the time. Created by the first writer that
+# stores one; absent = none.
+_FETCH_DATED_SCHEMA = ("CREATE TABLE IF NOT EXISTS fetch_dated (id TEXT PRIMARY KEY,"
+                       " fetched TEXT NOT NULL) WITHOUT ROWID")
+
+
+def fetch_dated(conn: sqlite3.Connection, ids: Sequence[str] | None = None) -> dict[str, str]:
+    """id -> when it was fetched, for the articles (of ``ids``, default all) whose date is the
+    time they were fetched, not one of their own."""
+    if not has_table(conn, "fetch_dated"):
+        return {}
+    if ids is None:
+        return dict(conn.execute("SELECT id, fetched FROM fetch_dated"))
+    out: dict[str, str] = {}
+    ids = list(ids)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        out.update(conn.execute(f"SELECT id, fetched FROM fetch_dated WHERE id IN ({marks})",
+                                chunk))
+    return out
 
 
 def _article(row: sqlite3.Row | tuple) -> Article:
@@ -710,9 +739,9 @@ def replace_enrichment(conn: sqlite3.Connection, rows: Sequence[ArticleRows]) ->
         conn.execute(f"DELETE FROM entities WHERE article IN ({marks})", chunk)
         conn.execute(f"DELETE FROM events WHERE article IN ({marks})", chunk)
     conn.executemany("UPDATE articles SET mentions=? WHERE id=?",
-                     [(art[8], art[0]) for art, _e, _v in rows])
-    conn.executemany(_INSERT_ENTITY, [r for _a, ents, _v in rows for r in ents])
-    conn.executemany(_INSERT_EVENT, [r for _a, _e, evs in rows for r in evs])
+                     [(r.article[8], r.article[0]) for r in rows])
+    conn.executemany(_INSERT_ENTITY, [e for r in rows for e in r.entities])
+    conn.executemany(_INSERT_EVENT, [v for r in rows for v in r.events])
 
 
 def get_mentions(conn: sqlite3.Connection, article_id: str) -> list[tuple[int, EntityMention]]:
@@ -788,6 +817,7 @@ def delete_articles(conn: sqlite3.Connection, ids: Sequence[str]) -> int:
     removal the search index has yet to apply (inside the caller's transaction; the user
     tables must exist). Returns how many articles were deleted."""
     n = 0
+    dated = has_table(conn, "fetch_dated")
     for i in range(0, len(ids), 500):
         chunk = list(ids[i : i + 500])
         marks = ",".join("?" * len(chunk))
@@ -796,6 +826,8 @@ def delete_articles(conn: sqlite3.Connection, ids: Sequence[str]) -> int:
         n += conn.execute(f"DELETE FROM articles WHERE id IN ({marks})", chunk).rowcount
         conn.execute(f"DELETE FROM events WHERE article IN ({marks})", chunk)
         conn.execute(f"DELETE FROM article_state WHERE id IN ({marks})", chunk)
+        if dated:
+            conn.execute(f"DELETE FROM fetch_dated WHERE id IN ({marks})", chunk)
         conn.executemany("INSERT OR IGNORE INTO removed_pending(id) VALUES (?)",
                          [(x,) for x in chunk])
     return n

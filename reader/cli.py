@@ -565,11 +565,13 @@ def cmd_list(lib: Library, args: argparse.Namespace) -> int:
         rows, _total = _more.list_rows(lib, args, limit)
         marks = lib.marks([r.id for r in rows])
         stories = lib.stories()
+        fetched = lib.fetch_dated([r.id for r in rows])
         size: dict[str, int] = {}
         for sid in stories.values():
             size[sid] = size.get(sid, 0) + 1
         return [
             {"id": r.id, "title": r.title, "source": r.source, "published": r.published,
+             "date_is_fetch_time": r.id in fetched,
              "path": r.path, "story": stories.get(r.id),
              "story_size": size.get(stories.get(r.id, ""), 1),
              "read": marks[r.id][0], "starred": marks[r.id][1]}
@@ -584,9 +586,12 @@ def cmd_list(lib: Library, args: argparse.Namespace) -> int:
                 chunk = rows[i : i + 200]
                 sizes = lib.story_sizes([r.id for r in chunk])
                 marks = lib.marks([r.id for r in chunk])
+                fetched = lib.fetch_dated([r.id for r in chunk])
                 for r in chunk:
                     n = sizes.get(r.id, ("", 1))[1] - 1
-                    yield (_more.mark_cell(marks[r.id]), r.id[:12], r.published or "—",
+                    # no date of its own: dated by its fetch, and saying so (dim)
+                    day = ("fetched", "dim") if r.id in fetched else (r.published or "—")
+                    yield (_more.mark_cell(marks[r.id]), r.id[:12], day,
                            r.source, f"+{n}" if n else "", r.title)
 
         shown = out.table([Column("", 2, "bold"), Column("id", 12, "dim"), Column("date", 10),
@@ -613,6 +618,7 @@ def cmd_show(lib: Library, args: argparse.Namespace) -> int:
     emit(args, lambda: {
         "id": a.id, "title": a.title, "source": a.source,
         "published": a.published.isoformat() if a.published else None,
+        "date_is_fetch_time": a.fetched is not None, "fetched": a.fetched,
         "byline": a.byline, "path": a.path, "url": a.url,
         "story": lib.story_of(a.id),
         "paragraphs": list(a.paragraphs),
@@ -630,8 +636,10 @@ def _print_article(con, a, ents, evs, carried) -> None:  # type: ignore[no-untyp
     from rich.table import Table
 
     con.print(_T(a.title, "bold"))
-    meta = " · ".join(x for x in (a.source, a.published.isoformat() if a.published else None,
-                                   f"by {a.byline}" if a.byline else None) if x)
+    day = a.published.isoformat() if a.published else None
+    if a.fetched:
+        day = f"fetched {_when(a.fetched)} (no date given)"
+    meta = " · ".join(x for x in (a.source, day, f"by {a.byline}" if a.byline else None) if x)
     con.print(_T(meta, "dim"))
     if a.url:
         con.print(_T(a.url, "underline cyan"))

@@ -65,8 +65,10 @@ class Gate:
                 self._bulk = Library(self.library.path, create=False)
             stories = self._bulk.stories()
             rows = self._bulk.rows(stories=stories)
+            fetched = self._bulk.fetch_dated()
         if not stories:
-            return [ListRow(r.id, r.title, r.source, r.published) for r in rows]
+            return [ListRow(r.id, r.title, r.source, r.published, fetched=r.id in fetched)
+                    for r in rows]
         source_of = {r.id: r.source for r in rows}
         per_story: dict[str, set[str]] = {}
         for aid, sid in stories.items():
@@ -75,7 +77,8 @@ class Gate:
         for r in rows:
             story = stories.get(r.id)
             others = len(per_story[story]) - 1 if story is not None else 0
-            out.append(ListRow(r.id, r.title, r.source, r.published, max(others, 0)))
+            out.append(ListRow(r.id, r.title, r.source, r.published, max(others, 0),
+                               fetched=r.id in fetched))
         return out
 
     def first_rows(self, n: int) -> list[ListRow]:
@@ -83,7 +86,9 @@ class Gate:
         with self._lock:
             rows = self.library.rows(n)
             others = self.library.story_sources([r.id for r in rows])
-        return [ListRow(r.id, r.title, r.source, r.published, max(others.get(r.id, 1) - 1, 0))
+            fetched = self.library.fetch_dated([r.id for r in rows])
+        return [ListRow(r.id, r.title, r.source, r.published, max(others.get(r.id, 1) - 1, 0),
+                        fetched=r.id in fetched)
                 for r in rows]
 
     def search(self, query: str, limit: int) -> tuple[list[tuple[str, float]], set[str]]:
@@ -117,6 +122,7 @@ class Gate:
             mentions=tuple(tuple(m) for m in mentions),
             carried=dict(carried),
             url=a.url,
+            fetched=a.fetched,
         )
 
     def try_article_text(self, article_id: str) -> ArticleView | None:

@@ -160,7 +160,10 @@ class Output:
             return 0
         n = 0
         for row in rows:
-            cells = [one_line(v) for v in row]
+            # a cell is a value, or (value, style) for a style of its own
+            styles = [v[1] if isinstance(v, tuple) else c.style
+                      for c, v in zip(columns, row, strict=True)]
+            cells = [one_line(v[0] if isinstance(v, tuple) else v) for v in row]
             wrapped = [
                 (textwrap.wrap(cell, w, break_long_words=True, break_on_hyphens=False) or [""])
                 if c.width is None else [shorten(cell, w)]
@@ -175,7 +178,7 @@ class Output:
                         piece = " " * max(0, w - cell_len(piece)) + piece
                     elif not last:
                         piece = set_cell_size(piece, w)
-                    parts.append(self.style(piece, c.style) if piece.strip() else piece)
+                    parts.append(self.style(piece, styles[i]) if piece.strip() else piece)
                 if not self.write("  ".join(parts).rstrip()):
                     return n
             n += 1

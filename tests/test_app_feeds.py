@@ -265,3 +265,37 @@ async def test_refresh_on_start_and_the_feeds_view_updates(library: Library, srv
         await settle(pilot)
         table = app.screen.query_one(DataTable)
         assert [str(c) for c in table.get_row_at(0)][3] == "4"
+
+
+async def test_an_undated_item_shows_fetched_not_a_date(library: Library, srv) -> None:
+    from reader.panes.article_list import ArticleList
+    from reader.panes.reader_view import ReaderView
+
+    undated = {**full_item(7), "date": None}
+    url = srv.add("/h.xml", Resource(rss([full_item(6), undated]), "application/rss+xml"))
+    Subscriptions(library).add(url, name="Harbour", fetch=False)
+    app = make_app(library)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        lst = app.main.query_one(ArticleList)
+        rows = {r.title: k for k, r in enumerate(lst.rows)}
+        assert {"Harbour story number 6", "Harbour story number 7"} <= set(rows)
+
+        async def line(k: int):  # type: ignore[no-untyped-def]
+            lst.scroll_to(y=max(0, k - 2), animate=False)
+            await settle(pilot)
+            return lst.render_line(k - int(lst.scroll_offset.y))
+
+        strip = await line(rows["Harbour story number 7"])
+        text = "".join(s.text for s in strip)
+        assert "fetched" in text and "Harbour story number 7" in text
+        assert any(s.text.startswith("fetched") and s.style and s.style.dim for s in strip)
+        strip = await line(rows["Harbour story number 6"])
+        assert "2024-03-05" in "".join(s.text for s in strip)
+        assert not any(s.text.startswith("fetched") for s in strip)
+        app.main.open_article(lst.rows[rows["Harbour story number 7"]].id)
+        await settle(pilot)
+        head = str(app.main.query_one(ReaderView).query_one("#reader-head").render())
+        assert "Harbour" in head and "fetched " in head and "(no date given)" in head

@@ -164,3 +164,38 @@ def test_a_damaged_feed_keeps_the_items_before_the_damage(cli: CLI, srv) -> None
     out = cli("feed", "add", url)
     assert out.returncode == 1 and out.stderr.count("\n") == 1
     assert "cut short" in out.stderr
+
+
+def test_an_undated_item_is_dated_by_its_fetch_and_says_so(cli: CLI, srv) -> None:
+    from datetime import datetime, timezone
+
+    undated = {**full_item(2), "date": None}
+    res = Resource(rss([full_item(1), undated]), "application/rss+xml")
+    url = srv.add("/h.xml", res)
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    assert cli("feed", "add", url).returncode == 0
+    rows = {a["title"]: a for a in json.loads(cli("list", "--json").stdout)}
+    dated, fetched = rows["Harbour story number 1"], rows["Harbour story number 2"]
+    assert dated["published"] == "2024-03-05" and dated["date_is_fetch_time"] is False
+    assert fetched["date_is_fetch_time"] is True
+    shown = json.loads(cli("show", fetched["id"], "--json").stdout)
+    when = datetime.fromisoformat(shown["fetched"])
+    assert shown["date_is_fetch_time"] and before <= when <= datetime.now(timezone.utc)
+    assert fetched["published"] == shown["published"] == when.date().isoformat()
+    assert json.loads(cli("show", dated["id"], "--json").stdout)["fetched"] is None
+    # the list and the article say it in words, not as a date of the item's own
+    listed = {line.split()[-1]: line for line in cli("list").stdout.splitlines()[1:]
+              if "Harbour story" in line}
+    assert " fetched " in listed["2"] and "2024-03-05" in listed["1"]
+    assert "fetched " in cli("show", fetched["id"]).stdout.splitlines()[1]
+    assert "(no date given)" in cli("show", fetched["id"]).stdout
+    # refreshed again later: the same item, not a new one, still marked
+    res.body = rss([full_item(1), undated, full_item(3)])
+    out = cli("refresh")
+    assert "1 new  Harbour News" in out.stdout
+    rows = {a["title"]: a for a in json.loads(cli("list", "--json").stdout)}
+    assert len(rows) == 3 and rows["Harbour story number 2"]["date_is_fetch_time"] is True
+    assert rows["Harbour story number 3"]["date_is_fetch_time"] is False
+    # removing the feed's articles removes the marks with them
+    assert cli("feed", "remove", "Harbour News", "--purge").returncode == 0
+    assert json.loads(cli("list", "--json").stdout) == []

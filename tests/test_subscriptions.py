@@ -41,7 +41,8 @@ def rss(items: list[dict], title: str = "Harbour News") -> bytes:
         if it.get("link"):
             out.append(f"<link>{escape(it['link'])}</link>")
         when = it.get("date", datetime(2024, 3, 5, 10, 0, tzinfo=timezone.utc))
-        out.append(f"<pubDate>{format_datetime(when)}</pubDate>")
+        if when is not None:  # "date": None, an item without any date
+            out.append(f"<pubDate>{format_datetime(when)}</pubDate>")
         if it.get("summary"):
             out.append(f"<description>{escape(it['summary'])}</description>")
         if it.get("content"):

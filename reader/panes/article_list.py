@@ -243,8 +243,10 @@ class ArticleList(ScrollView, can_focus=True):
         segments = [Segment(" ", line)]
         used = 1
         if show_date:
-            segments.append(Segment(set_cell_size(row.published or "", DATE_WIDTH) + " ",
-                                    date_style))
+            # an item without a date of its own is dated by its fetch, and says so (dim)
+            day = "fetched" if row.fetched else (row.published or "")
+            segments.append(Segment(set_cell_size(day, DATE_WIDTH) + " ",
+                                    date_style + Style(dim=True) if row.fetched else date_style))
             used += DATE_WIDTH + 1
         source = shorten(one_line(row.source), source_width)
         segments.append(Segment(set_cell_size(source, source_width) + " ", source_style))

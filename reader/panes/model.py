@@ -33,6 +33,8 @@ class ListRow:
     others: int = 0
     """How many other sources the article's story has."""
     score: float | None = None
+    fetched: bool = False
+    """The article had no date of its own: ``published`` is the day it was fetched."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,8 @@ class ArticleView:
     events: tuple[EventItem, ...] = ()
     """The story's events, date-sorted."""
     url: str | None = None
+    fetched: str | None = None
+    """No date of its own: when it was fetched (``published`` is that day)."""
     """The article's address (shown under its title), read with its text."""
 
 

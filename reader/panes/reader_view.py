@@ -314,7 +314,9 @@ class ReaderView(VerticalScroll, can_focus=True):
         out.append_text(title)
         out.append("\n")
         meta = [plain(article.source, self.part("reader-view--source"))]
-        if article.published:
+        if article.fetched:  # no date of its own: when it was fetched, dim
+            meta.append(plain(f"fetched {fetched_time(article.fetched)} (no date given)", "dim"))
+        elif article.published:
             meta.append(plain(article.published))
         if article.byline:
             meta.append(plain("by " + article.byline, "italic"))
@@ -380,3 +382,13 @@ class ReaderView(VerticalScroll, can_focus=True):
             widget = widget.parent
         if isinstance(widget, Paragraph):
             self.set_paragraph(widget.index, top=False)
+
+
+def fetched_time(iso: str) -> str:
+    """A stored fetch time (UTC, ISO 8601) as local ``YYYY-MM-DD HH:MM``."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso[:16]
