@@ -69,6 +69,7 @@ REENRICH_PAGE = 64  # a reindex makes names and dates again this many articles a
 # shingle postings and document frequencies once, so bigger runs rewrite fewer table pages
 # (a few MB of prepared prints in memory)
 LINK_BATCH = 2048
+_CHUNK = 32  # units sent to a worker at a time
 
 
 def default_library_path() -> Path:
@@ -205,9 +206,10 @@ class _Workers:
     and one chunk at a time, results come back in input order, and stopping is a SIGKILL to
     each (no shared queue or lock that a dying worker could leave held, so no hang)."""
 
-    def __init__(self, procs: int) -> None:
+    def __init__(self, procs: int, ahead: int = 3) -> None:
         import multiprocessing as mp
 
+        self.ahead = max(1, ahead)  # chunks a worker may run ahead of the writer
         ctx = mp.get_context("fork")
         self.procs: list = []
         self.conns: list = []
@@ -222,13 +224,13 @@ class _Workers:
 
     def run(self, chunks: Iterator[_Chunk]) -> Iterator[tuple[list, dict[str, int]]]:
         """Results of each chunk, in order. A thread per worker sends it a chunk and takes its
-        result back at once, so workers never wait for the writer; at most three chunks per
+        result back at once, so workers never wait for the writer; at most ``ahead`` chunks per
         worker run ahead of what the writer has taken. A chunk is units to add (results:
         ``prepare_units``'s) or ``("reenrich", stored articles)`` (``reenrich``'s)."""
         results: dict[int, tuple[list, dict[str, int]]] = {}
         cond = threading.Condition()
         take = threading.Lock()
-        ahead = threading.Semaphore(3 * len(self.conns))
+        ahead = threading.Semaphore(self.ahead * len(self.conns))
         st = {"taken": 0, "live": len(self.conns), "end": False}
         errors: list[BaseException] = []
         self._ahead = ahead
@@ -870,10 +872,13 @@ class Library:
                 self._catch_up_index()
                 if enrich:
                     warm()
-                workers = _Workers(procs) if use_pool else None
+                # the writer links stories LINK_BATCH articles at a time, and takes no results
+                # meanwhile: the workers may prepare that many ahead instead of waiting for it
+                workers = (_Workers(procs, ahead=max(3, LINK_BATCH // (_CHUNK * procs)))
+                           if use_pool else None)
                 try:
                     if workers is not None:
-                        chunks = iter(lambda: list(itertools.islice(stream, 32)), [])
+                        chunks = iter(lambda: list(itertools.islice(stream, _CHUNK)), [])
                         results: Iterator[tuple[list[Result], dict[str, int]]] = workers.run(
                             chunks)
                     else:

@@ -549,6 +549,10 @@ class _Batch:
         self.entity_mem: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
         self.tdirty: dict[int, set[int]] = defaultdict(set)
         self.edirty: dict[int, set[str]] = defaultdict(set)
+        # IDF values computed since the counts last moved: (kind, epochs) -> key -> IDF. The
+        # articles of a pre-counted batch are placed with unchanging counts, and compare
+        # themselves with many of the same candidates' terms: each value is computed once
+        self.idf_memo: dict[tuple[str, tuple[int, ...]], dict] = {}
 
     def source_id(self, source: str) -> int:
         sid = self.sources.get(source)
@@ -680,6 +684,7 @@ class _Batch:
         """Count one article holding ``keys`` (terms or entity keys) in its epoch and in all
         (terms: and the article itself, term -1); returns the keys' IDF counted so."""
         ks = set(keys)
+        self.idf_memo.clear()  # the counts move
         if kind == "t":
             ks.add(-1)
         else:
@@ -701,9 +706,15 @@ class _Batch:
         """Windowed, smoothed IDF of ``keys`` for an article of ``day`` (see module doc)."""
         ks = keys if isinstance(keys, set) else set(keys)
         epochs = (*_epochs(day), ALL_EPOCHS)
-        self._load("t", {-1}, epochs)
-        self._load(kind, ks, epochs)
-        return self._idf(self.freqs.t if kind == "t" else self.freqs.e, ks, day)
+        memo = self.idf_memo.get((kind, epochs))
+        if memo is None:
+            memo = self.idf_memo[(kind, epochs)] = {}
+        missing = ks.difference(memo)
+        if missing:
+            self._load("t", {-1}, epochs)
+            self._load(kind, missing, epochs)
+            memo.update(self._idf(self.freqs.t if kind == "t" else self.freqs.e, missing, day))
+        return {k: memo[k] for k in ks}
 
     def _idf(self, cache: dict, ks: set, day: int | None) -> dict:
         epochs = (*_epochs(day), ALL_EPOCHS)
