@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from index import store
+from index import inputs, store
 from index.model import Article, EntityMention
 from index.parse import ParsedArticle
 from index.pipeline import (
@@ -40,6 +40,7 @@ from index.pipeline import (
     search_names,
     warm,
 )
+from index.pool import Workers, default_procs
 from index.search import Hit, IndexDamaged, QueryError, SearchIndex, document
 from index.store import ArticleRow, NotFound, StoreError, StoreFull, StoreUnwritable
 
@@ -61,8 +62,6 @@ __all__ = [
     "default_library_path",
 ]
 
-JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
-SOURCES_FILE = "sources.tsv"
 BULK_THRESHOLD = 200  # above this many inputs, enrichment runs in worker processes
 REENRICH_PAGE = 64  # a reindex makes names and dates again this many articles at a time
 # Stored articles are linked (passages, stories) this many at a time: each call writes its
@@ -176,150 +175,6 @@ class EventRow:
     end: int
 
 
-def _worker_main(conn) -> None:  # type: ignore[no-untyped-def]
-    """A worker process: chunks of units in, results out, until told to stop or orphaned.
-    Ctrl-C is the writer's to handle (it stops the workers); a worker never prints."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    with contextlib.suppress(OSError):
-        os.nice(5)  # readers and the app come first on a busy machine
-    try:
-        while True:
-            units = conn.recv()
-            if units is None:
-                return
-            if isinstance(units, tuple):  # ("reenrich", stored articles): a reindex's
-                conn.send(reenrich(units[1]))
-            else:
-                conn.send(prepare_units(units))
-    except (EOFError, OSError, KeyboardInterrupt):
-        return
-
-
-_Chunk = list[Unit] | tuple[str, list[Article]]  # what a worker is sent (see _worker_main)
-
-
-class _Workers:
-    """Our own pool of forked workers feeding the one writer: each worker has its own pipe
-    and one chunk at a time, results come back in input order, and stopping is a SIGKILL to
-    each (no shared queue or lock that a dying worker could leave held, so no hang)."""
-
-    def __init__(self, procs: int, ahead: int = 3) -> None:
-        import multiprocessing as mp
-
-        self.ahead = max(1, ahead)  # chunks a worker may run ahead of the writer
-        ctx = mp.get_context("fork")
-        self.procs: list = []
-        self.conns: list = []
-        self._threads: list[threading.Thread] = []
-        for _ in range(procs):
-            parent, child = ctx.Pipe(duplex=True)
-            p = ctx.Process(target=_worker_main, args=(child,), daemon=True)
-            p.start()
-            child.close()
-            self.procs.append(p)
-            self.conns.append(parent)
-
-    def run(self, chunks: Iterator[_Chunk]) -> Iterator[tuple[list, dict[str, int]]]:
-        """Results of each chunk, in order. A thread per worker sends it a chunk and takes its
-        result back at once, so workers never wait for the writer; at most ``ahead`` chunks per
-        worker run ahead of what the writer has taken. A chunk is units to add (results:
-        ``prepare_units``'s) or ``("reenrich", stored articles)`` (``reenrich``'s)."""
-        results: dict[int, tuple[list, dict[str, int]]] = {}
-        cond = threading.Condition()
-        take = threading.Lock()
-        ahead = threading.Semaphore(self.ahead * len(self.conns))
-        st = {"taken": 0, "live": len(self.conns), "end": False}
-        errors: list[BaseException] = []
-        self._ahead = ahead
-        self._state = st
-
-        def pump(conn) -> None:  # type: ignore[no-untyped-def]
-            try:
-                while True:
-                    ahead.acquire()
-                    with take:
-                        chunk = None if st["end"] else next(chunks, None)
-                        if chunk is None:
-                            st["end"] = True
-                            return
-                        k = st["taken"]
-                        st["taken"] += 1
-                    conn.send(chunk)
-                    result = conn.recv()
-                    with cond:
-                        results[k] = result
-                        cond.notify_all()
-            except BaseException as exc:  # a dead worker, or an input that cannot be read
-                with cond:
-                    errors.append(exc)
-                    st["end"] = True
-                    cond.notify_all()
-            finally:
-                with cond:
-                    st["live"] -= 1
-                    cond.notify_all()
-
-        self._threads = [threading.Thread(target=pump, args=(c,), daemon=True,
-                                          name="reader-worker-pump") for c in self.conns]
-        for t in self._threads:
-            t.start()
-        nxt = 0
-        while True:
-            with cond:
-                while nxt not in results and not errors and (st["live"] or nxt < st["taken"]):
-                    cond.wait()
-                if nxt in results:
-                    result = results.pop(nxt)
-                elif errors:
-                    exc = errors[0]
-                    if isinstance(exc, (EOFError, ConnectionError)):
-                        raise RuntimeError("a worker process died") from exc
-                    raise exc
-                else:
-                    return
-            ahead.release()
-            yield result
-            nxt += 1
-
-    def stop(self) -> None:
-        """Kill every worker and reap it (at once: nothing a worker holds is worth waiting);
-        their pump threads then end."""
-        for p in self.procs:
-            with contextlib.suppress(Exception):
-                p.kill()
-        state = getattr(self, "_state", None)
-        if state is not None:
-            state["end"] = True
-        ahead = getattr(self, "_ahead", None)
-        if ahead is not None:
-            for _ in range(len(self.conns) * 4):
-                ahead.release()
-        for p in self.procs:
-            with contextlib.suppress(Exception):
-                p.join(timeout=2)
-        for c in self.conns:
-            with contextlib.suppress(Exception):
-                c.close()
-
-
-def _source_map(folder: Path, cache: dict[Path, dict[str, str]]) -> dict[str, str]:
-    """File name -> source from a folder's ``sources.tsv`` (tab-separated), if it has one."""
-    if folder not in cache:
-        mapping: dict[str, str] = {}
-        f = folder / SOURCES_FILE
-        with contextlib.suppress(OSError, UnicodeDecodeError):
-            for line in f.read_text(encoding="utf-8").splitlines():
-                if "\t" in line and not line.startswith("#"):
-                    name, src = line.split("\t", 1)
-                    if name.strip() and src.strip():
-                        mapping[name.strip()] = src.strip()
-        cache[folder] = mapping
-    return cache[folder]
-
-
 def _fault_point(name: str) -> None:
     """Crash-test hook. With ``READER_FAULT_PAUSE=name`` the writer stops here, so a test can
     kill or interrupt it at exactly this point: for ``READER_FAULT_SECONDS`` (default an
@@ -343,72 +198,6 @@ def _fault_point(name: str) -> None:
         if code is None:  # not an errno name: an unexpected error, as a bug would raise
             raise RuntimeError(f"fault point {name}")
         raise OSError(code, os.strerror(code))
-
-
-def _is_jsonl(path: Path) -> bool:
-    return path.name.lower().endswith(JSONL_SUFFIXES)
-
-
-def _head(path: Path) -> bytes:
-    """The first bytes of a file, enough to tell what it holds (index.parse.sniff)."""
-    from index.parse import SNIFF_BYTES
-
-    try:
-        with path.open("rb") as fh:
-            return fh.read(SNIFF_BYTES)
-    except OSError:
-        return b""  # the worker's read reports the error
-
-
-def _many_units(
-    path: Path, kind: str, explicit: str | None, fallback: str | None, enrich: bool,
-    report: AddReport,
-) -> Iterator[Unit]:
-    """The units of a file or folder holding several articles: a feed's items (parsed here,
-    feedparser is fast), an mbox's or a Maildir's messages (parsed by the workers). As for a
-    text file, the outlet the file names wins (the feed's title, a message's sender), else
-    ``explicit`` (sources.tsv or --source), else ``fallback`` (the folder's name). Problems go
-    to the report, one line each."""
-    from index.parse import DEFAULT_MAX_BYTES, ParseError
-
-    if kind == "feed":
-        from datetime import datetime, timezone
-
-        from index.feeds import item_article, parse_feed
-
-        try:
-            size = path.stat().st_size
-            if size > DEFAULT_MAX_BYTES:
-                raise ParseError(f"file too big ({size / 2**20:.1f} MiB)")
-            feed = parse_feed(path.read_bytes(), fetched_at=datetime.now(timezone.utc))
-        except ParseError as exc:
-            report.skip(str(path), str(exc))
-            return
-        except OSError as exc:
-            report.skip(str(path), exc.strerror or str(exc))
-            return
-        outlet = feed.title or explicit or fallback or "unknown"
-        if feed.problem:
-            n = len(feed.items)
-            report.skip(str(path), f"{feed.problem}; {n} item{'s' if n != 1 else ''} read")
-        for n, item in enumerate(feed.items, 1):
-            name = f"{path}:{n}"
-            try:
-                yield Unit(name, str(path), item_article(item, outlet=outlet), outlet, enrich)
-            except ParseError as exc:
-                report.skip(name, str(exc))
-        return
-    from index.mail import iter_maildir, iter_mbox
-
-    try:
-        messages = iter_maildir(path) if kind == "maildir" else iter_mbox(path)
-        for name, raw in messages:
-            if isinstance(raw, ParseError):
-                report.skip(name, str(raw))
-            else:
-                yield Unit(name, str(path), None, explicit or fallback, enrich, raw, "email")
-    except ParseError as exc:
-        report.skip(str(path), str(exc))
 
 
 class _ForkGuard:
@@ -713,95 +502,6 @@ class Library:
                 os.close(fd)
 
     # --- adding ---------------------------------------------------------------------------
-    def _units(
-        self, paths: Iterable[Path | str], source: str | None, enrich: bool,
-        report: AddReport,
-    ) -> Iterator[Unit]:
-        """The work of an add, one unit at a time (a file, a JSON Lines record, a feed item,
-        a message), streamed: nothing holds them all."""
-        from index.mail import is_maildir
-        from index.parse import iter_jsonl_lines, sniff
-
-        maps: dict[Path, dict[str, str]] = {}
-
-        def hint(p: Path) -> str | None:
-            named = _source_map(p.parent, maps).get(p.name)
-            if named:
-                return named
-            if source:
-                return source
-            parent = p.parent.name
-            return parent or None
-
-        def files_of(p: Path, top: bool = True) -> Iterator[Path]:
-            """Files under ``p`` (sorted; hidden ones and saved pages' NAME_files/ assets
-            skipped); a Maildir is yielded whole."""
-            if p.is_dir():
-                if is_maildir(p):
-                    yield p
-                    return
-                subs = sorted(p.iterdir())
-                # a page saved "complete" by a browser keeps its scripts, styles and images
-                # in NAME_files/ beside NAME.html: assets, not articles
-                pages = {s.stem for s in subs if s.suffix.lower() in (".html", ".htm", ".xhtml")}
-                for sub in subs:
-                    if sub.name.startswith("."):
-                        continue
-                    if sub.is_dir():
-                        if sub.name.endswith("_files") and sub.name[:-6] in pages:
-                            continue
-                        if not sub.is_symlink():
-                            yield from files_of(sub, False)
-                    elif sub.is_file() and sub.name != SOURCES_FILE:
-                        yield sub
-            else:
-                yield p
-
-        for raw in paths:
-            top = Path(raw).expanduser()
-            try:
-                exists = top.exists()
-            except OSError as exc:  # a name too long, a loop of links
-                report.skip(str(raw), exc.strerror or str(exc))
-                continue
-            if not exists:
-                report.skip(str(raw), "no such file or directory")
-                continue
-            for p in files_of(top):
-                if p.is_dir():  # a Maildir
-                    yield from _many_units(p, "maildir", _source_map(p.parent, maps).get(p.name)
-                                           or source, p.parent.name or None, enrich, report)
-                    continue
-                if not p.is_file():
-                    report.skip(str(p), "not a regular file")
-                    continue
-                if not os.access(p, os.R_OK):
-                    report.skip(str(p), "permission denied")
-                    continue
-                if _is_jsonl(p):
-                    try:
-                        # lines are parsed where the work is done (in the workers)
-                        for line_no, raw_line in iter_jsonl_lines(p):
-                            name = f"{p}:{line_no}"
-                            if isinstance(raw_line, Exception):
-                                report.skip(name, str(raw_line))
-                                continue
-                            yield Unit(name, None, None, source, enrich, raw_line)
-                    except OSError as exc:
-                        report.skip(str(p), exc.strerror or str(exc))
-                    except Exception as exc:
-                        report.skip(str(p), f"cannot read as JSON Lines ({exc})")
-                else:
-                    # a feed or an mbox holds several articles: split here; other files
-                    # (text, pages, .eml) are recognised and parsed by the workers
-                    kind = sniff(_head(p))
-                    if kind in ("feed", "mbox"):
-                        explicit = _source_map(p.parent, maps).get(p.name) or source
-                        yield from _many_units(p, kind, explicit, p.parent.name or None,
-                                               enrich, report)
-                    else:
-                        yield Unit(str(p), str(p), None, hint(p), enrich)
-
     def add(
         self,
         paths: Iterable[Path | str],
@@ -821,7 +521,7 @@ class Library:
         :class:`Interrupted`, whose message says truly what was kept.
         """
         report = AddReport()
-        return self._add_units(self._units(paths, source, enrich, report), report,
+        return self._add_units(inputs.units(paths, source, enrich, report.skip), report,
                                progress=progress, cancel=cancel, on_busy=on_busy,
                                enrich=enrich, procs=procs)
 
@@ -857,9 +557,7 @@ class Library:
     ) -> AddReport:
         import itertools
 
-        if procs is None:
-            env = os.environ.get("READER_PROCS")
-            procs = int(env) if env and env.isdigit() else min(2, os.cpu_count() or 1)
+        procs = default_procs(procs)
         # A look ahead decides between worker processes (a big batch) and this process.
         head = list(itertools.islice(units, BULK_THRESHOLD))
         bulk = len(head) >= BULK_THRESHOLD
@@ -874,7 +572,7 @@ class Library:
                     warm()
                 # the writer links stories LINK_BATCH articles at a time, and takes no results
                 # meanwhile: the workers may prepare that many ahead instead of waiting for it
-                workers = (_Workers(procs, ahead=max(3, LINK_BATCH // (_CHUNK * procs)))
+                workers = (Workers(procs, ahead=max(3, LINK_BATCH // (_CHUNK * procs)))
                            if use_pool else None)
                 try:
                     if workers is not None:
@@ -1190,9 +888,7 @@ class Library:
         after = int(seq) if ver == str(ENRICH_VERSION) and seq.isdigit() else 0
         total = store.count_articles(conn)
         state.update(stage="enriching", total=total, done=total - store.count_after(conn, after))
-        if procs is None:
-            env = os.environ.get("READER_PROCS")
-            procs = int(env) if env and env.isdigit() else min(2, os.cpu_count() or 1)
+        procs = default_procs(procs)
         use_pool = procs > 1 and total - state["done"] >= BULK_THRESHOLD
         warm()
         # the pages are read where they are taken (the pool's threads): on their own connection
@@ -1206,7 +902,7 @@ class Library:
                 sent.append(last)
                 yield [a for _s, a in page]
 
-        workers = _Workers(procs) if use_pool else None
+        workers = Workers(procs) if use_pool else None
         try:
             results: Iterable[tuple[list, dict[str, int]]] = (
                 workers.run(("reenrich", page) for page in pages()) if workers is not None
