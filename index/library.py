@@ -1010,39 +1010,29 @@ class Library:
             store.clear_removals(self.conn, pending)
         return len(pending)
 
-    # --- what the user does: read and starred marks, saved searches (index/user.py) ---------
+    # --- what the user does: read and starred marks, saved searches (store.user) ----------
     def mark(self, ids: Iterable[str], *, read: bool | None = None,
              starred: bool | None = None, on_busy: Callable[[], None] | None = None) -> int:
         """Mark articles (full ids; unknown ones ignored) read or unread, starred or not
         (None leaves that mark alone), in one transaction; returns how many changed."""
-        from index import user
-
         with self._write_lock(on_busy), store.transaction(self.conn):
-            return user.set_marks(self.conn, ids, read=read, starred=starred)
+            return store.set_marks(self.conn, ids, read=read, starred=starred)
 
     def read_ids(self) -> set[str]:
         """Ids of the articles marked read."""
-        from index import user
-
-        return user.read_ids(self.conn)
+        return store.read_ids(self.conn)
 
     def starred_ids(self) -> set[str]:
         """Ids of the starred articles."""
-        from index import user
-
-        return user.starred_ids(self.conn)
+        return store.starred_ids(self.conn)
 
     def marks(self, ids: Sequence[str]) -> dict[str, tuple[bool, bool]]:
         """article id -> (read, starred) for the given ids."""
-        from index import user
-
-        return user.marks_of(self.conn, ids)
+        return store.marks_of(self.conn, ids)
 
     def saved_searches(self) -> list[tuple[str, str]]:
         """(name, query) of the saved searches, by name."""
-        from index import user
-
-        return user.saved_searches(self.conn)
+        return store.saved_searches(self.conn)
 
     def saved_search(self, name: str) -> str:
         """The query saved under ``name`` (NotFound with a clear message if none)."""
@@ -1055,21 +1045,17 @@ class Library:
                     on_busy: Callable[[], None] | None = None) -> None:
         """Save ``query`` under ``name`` (replacing one of that name). The query is checked
         first: a malformed one raises QueryError and nothing is saved."""
-        from index import user
-
         name = " ".join(name.split())
         if not name:
             raise ValueError("a saved search needs a name")
         self.search(query, limit=1)
         with self._write_lock(on_busy), store.transaction(self.conn):
-            user.save_search(self.conn, name, query)
+            store.save_search(self.conn, name, query)
 
     def delete_search(self, name: str, on_busy: Callable[[], None] | None = None) -> None:
         """Forget a saved search (NotFound if there is none of that name)."""
-        from index import user
-
         with self._write_lock(on_busy), store.transaction(self.conn):
-            if not user.delete_search(self.conn, name):
+            if not store.delete_search(self.conn, name):
                 raise NotFound(f"no saved search named {name!r}")
 
     def _search_marked(self, query: str, states: frozenset[str],

@@ -275,14 +275,6 @@ def _read_file(path: str, stamp: str | None) -> tuple[bytes | None, str, str | N
         return None, stamp or "", exc.strerror or str(exc)
 
 
-# --- the store's feed tables ----------------------------------------------------------------------
-
-_ROW = ("SELECT f.id, f.name, f.url, f.full_text, f.title, f.added, f.last_attempt,"
-        " f.last_success, f.last_error, f.failures, f.next_due, f.hold_until, f.gone, f.last_new,"
-        " (SELECT COUNT(*) FROM feed_items i JOIN articles a ON a.id = i.article"
-        "  WHERE i.feed = f.id), f.etag, f.last_modified FROM feeds f")
-
-
 class Subscriptions:
     """The feeds of one library. Reading writes nothing; the feed tables are created on the
     first write if the library predates them."""
@@ -297,7 +289,7 @@ class Subscriptions:
         """Every feed, by name."""
         if not store.has_feeds(self.conn):
             return []
-        return [self._row(r) for r in self.conn.execute(_ROW + " ORDER BY f.name COLLATE NOCASE")]
+        return [self._row(r) for r in store.feeds.feed_rows(self.conn)]
 
     @staticmethod
     def _row(r: tuple) -> FeedRow:
@@ -311,14 +303,13 @@ class Subscriptions:
         """A feed by name or address (NotFound with a clear message if none)."""
         if store.has_feeds(self.conn):
             ref = ref.strip()
-            for sql in (" WHERE f.name = ?", " WHERE f.url = ?",
-                        " WHERE f.name = ? COLLATE NOCASE"):
-                rows = self.conn.execute(_ROW + sql, (ref,)).fetchall()
+            for by in ("name", "url", "name_nocase"):
+                rows = store.feeds.feed_rows_by(self.conn, by, ref)
                 if len(rows) == 1:
                     return self._row(rows[0])
             path = _local_path(ref)
             if path is not None:
-                rows = self.conn.execute(_ROW + " WHERE f.url = ?", (path,)).fetchall()
+                rows = store.feeds.feed_rows_by(self.conn, "url", path)
                 if rows:
                     return self._row(rows[0])
         raise store.NotFound(f"no feed named {ref!r} (see `reader feed list`)")
@@ -328,16 +319,13 @@ class Subscriptions:
         if not store.has_feeds(self.conn):
             return []
         fid = ref if isinstance(ref, int) else self.get(ref).id
-        return [r[0] for r in self.conn.execute(
-            "SELECT a.id FROM feed_items i JOIN articles a ON a.id = i.article WHERE i.feed=?"
-            " ORDER BY a.published IS NULL, a.published DESC, a.seq DESC", (fid,))]
+        return store.feeds.feed_article_ids(self.conn, fid)
 
     def feed_of_articles(self) -> dict[str, str]:
         """article id -> the name of a feed it came from."""
         if not store.has_feeds(self.conn):
             return {}
-        return dict(self.conn.execute(
-            "SELECT i.article, f.name FROM feed_items i JOIN feeds f ON f.id = i.feed"))
+        return store.feeds.feed_names_of_articles(self.conn)
 
     # --- changing the list ------------------------------------------------------------------
     def add(self, target: str, *, name: str | None = None, full_text: str = "auto",
@@ -361,17 +349,15 @@ class Subscriptions:
         first: Fetched | None = None
         if fetch and is_fetchable(url):
             url, first = self._resolve_feed_address(url)
-        clash = self.conn.execute("SELECT name FROM feeds WHERE url=?", (url,)).fetchone()
-        if clash:
-            raise FeedError(f"already following {url} as {clash[0]!r}")
+        clash = store.feeds.feed_name_at(self.conn, url)
+        if clash is not None:
+            raise FeedError(f"already following {url} as {clash!r}")
         name = _clean_name(name) if name else None
         if name is not None and self._name_taken(name):
             raise FeedError(f"a feed is already named {name!r}; choose another --name")
         provisional = name or self._free_name(_name_from_url(url))
         with store.transaction(self.conn):
-            self.conn.execute(
-                "INSERT INTO feeds(name, url, full_text, added) VALUES (?,?,?,?)",
-                (provisional, url, full_text, _iso(_now())))
+            store.feeds.insert_feed(self.conn, provisional, url, full_text, _iso(_now()))
         row = self.get(url)
         if not fetch:
             return row, None
@@ -381,7 +367,7 @@ class Subscriptions:
         if first is not None and result is not None and result.status == "error":
             # it answered, and what it sent is no feed we can read: do not follow it
             with store.transaction(self.conn):
-                self.conn.execute("DELETE FROM feeds WHERE id=?", (row.id,))
+                store.feeds.delete_feed(self.conn, row.id, items=False)
             raise FeedError(f"{url}: {result.error}")
         return self.get(url), report
 
@@ -407,9 +393,8 @@ class Subscriptions:
         return found, None
 
     def _name_taken(self, name: str, but: int | None = None) -> bool:
-        row = self.conn.execute("SELECT id FROM feeds WHERE name = ? COLLATE NOCASE",
-                                (name,)).fetchone()
-        return row is not None and row[0] != but
+        fid = store.feeds.feed_id_named(self.conn, name)
+        return fid is not None and fid != but
 
     def _free_name(self, base: str, but: int | None = None) -> str:
         name, n = base, 1
@@ -425,20 +410,14 @@ class Subscriptions:
         row = self.get(ref)
         ids = self.article_ids(row.id) if purge else []
         with store.transaction(self.conn):
-            self.conn.execute("DELETE FROM feed_items WHERE feed=?", (row.id,))
-            self.conn.execute("DELETE FROM feeds WHERE id=?", (row.id,))
+            store.feeds.delete_feed(self.conn, row.id)
         removed = 0
         if ids:
             removed = self.library.remove(self._unreferenced(ids), on_busy=on_busy)
         return row, removed
 
     def _unreferenced(self, ids: Iterable[str]) -> list[str]:
-        out = []
-        for aid in ids:
-            if self.conn.execute("SELECT 1 FROM feed_items WHERE article=? LIMIT 1",
-                                 (aid,)).fetchone() is None:
-                out.append(aid)
-        return out
+        return [aid for aid in ids if not store.feeds.is_feed_article(self.conn, aid)]
 
     def import_opml(self, data: bytes) -> tuple[list[FeedRow], list[tuple[str, str]]]:
         """Follow every feed of an OPML list (not fetched yet: ``refresh`` does that). Returns
@@ -504,7 +483,7 @@ class Subscriptions:
                 todo.append(r)
         if not todo:
             return report
-        known = self._known_items([r.id for r in todo])
+        known = store.feeds.known_items(self.conn, [r.id for r in todo])
         counts = {"done": 0, "new": 0, "items": 0, "added": 0}
         # Feeds are fetched, parsed and their pages extracted on a thread of their own while
         # this thread adds what has arrived: the add's enrichment (worker processes), storing
@@ -605,17 +584,6 @@ class Subscriptions:
                 return r.id
         return 0
 
-    def _known_items(self, feed_ids: list[int]) -> dict[int, dict[str, tuple[str, str]]]:
-        out: dict[int, dict[str, tuple[str, str]]] = {f: {} for f in feed_ids}
-        for i in range(0, len(feed_ids), 500):
-            chunk = feed_ids[i:i + 500]
-            marks = ",".join("?" * len(chunk))
-            for feed, key, article, digest in self.conn.execute(
-                    f"SELECT feed, key, article, digest FROM feed_items WHERE feed IN ({marks})",
-                    chunk):
-                out[feed][key] = (article, digest)
-        return out
-
     async def _fetch_feed(self, session: Session, row: FeedRow,
                           known: dict[str, tuple[str, str]], now: datetime, *,
                           rename: bool = False, prefetched: Fetched | None = None) -> _Outcome:
@@ -701,22 +669,20 @@ class Subscriptions:
         with store.transaction(self.conn):
             for o in outcomes:
                 r = o.feed
-                current = self.conn.execute("SELECT failures FROM feeds WHERE id=?",
-                                            (r.id,)).fetchone()
+                current = store.feeds.feed_failures(self.conn, r.id)
                 if current is None:  # removed while we fetched
                     continue
                 if o.error is not None and o.status in ("error", "gone"):
-                    failures = int(current[0]) + 1
+                    failures = current + 1
                     wait = min(BACKOFF_FIRST * 2 ** (failures - 1), BACKOFF_MAX)
                     hold = None
                     if o.fetched is not None and o.fetched.retry_after is not None:
                         hold = now + timedelta(seconds=o.fetched.retry_after)
                         wait = max(wait, timedelta(seconds=o.fetched.retry_after))
-                    self.conn.execute(
-                        "UPDATE feeds SET last_attempt=?, last_error=?, failures=?, next_due=?,"
-                        " hold_until=?, gone=?, last_new=0 WHERE id=?",
-                        (stamp, o.error, failures, _iso(now + wait), _iso(hold),
-                         1 if o.status == "gone" else 0, r.id))
+                    store.feeds.record_failure(
+                        self.conn, r.id, stamp=stamp, error=o.error, failures=failures,
+                        next_due=_iso(now + wait), hold_until=_iso(hold),
+                        gone=o.status == "gone")
                     report.feeds.append(FeedResult(r.name, r.url, o.status, error=o.error))
                     continue
                 new = updated = 0
@@ -724,9 +690,7 @@ class Subscriptions:
                     aid = ids.get(f"{r.id}\t{it.key}")
                     if aid is None:
                         continue
-                    self.conn.execute(
-                        "INSERT OR REPLACE INTO feed_items(feed, key, article, digest, seen)"
-                        " VALUES (?,?,?,?,?)", (r.id, it.key, aid, it.digest, stamp))
+                    store.feeds.record_item(self.conn, r.id, it.key, aid, it.digest, stamp)
                     if it.previous is None:
                         new += aid in fresh
                     elif it.previous != aid:
@@ -734,25 +698,17 @@ class Subscriptions:
                         stale.append(it.previous)
                 name, url = r.name, r.url
                 moved = o.fetched.moved_to if o.fetched is not None else None
-                if moved and moved != url and self.conn.execute(
-                        "SELECT 1 FROM feeds WHERE url=?", (moved,)).fetchone() is None:
+                if moved and moved != url and store.feeds.feed_name_at(self.conn, moved) is None:
                     url = moved
                 if o.name and o.name != name:
                     name = self._free_name(o.name, but=r.id)
                 etag, lm = o.validators
                 if o.status == "unchanged":
                     etag, lm = etag or r.etag, lm or r.last_modified
-                self.conn.execute(
-                    "UPDATE feeds SET name=?, url=?, title=COALESCE(?, title), etag=?,"
-                    " last_modified=?, last_attempt=?, last_success=?, last_error=NULL,"
-                    " failures=0, next_due=?, hold_until=NULL, gone=0, last_new=? WHERE id=?",
-                    (name, url, o.title, etag, lm, stamp, stamp, _iso(now + INTERVAL), new,
-                     r.id))
-                if o.damage:
-                    self.conn.execute("UPDATE feeds SET last_error=? WHERE id=?",
-                                      (o.damage, r.id))
-                if o.status == "unchanged":
-                    self.conn.execute("UPDATE feeds SET last_new=0 WHERE id=?", (r.id,))
+                store.feeds.record_success(
+                    self.conn, r.id, name=name, url=url, title=o.title, etag=etag,
+                    last_modified=lm, stamp=stamp, next_due=_iso(now + INTERVAL), new=new,
+                    damage=o.damage, unchanged=o.status == "unchanged")
                 note = "; ".join([*([o.damage] if o.damage else []),
                                   *(why for _n, why in o.skipped if not _n)]) or None
                 report.feeds.append(FeedResult(

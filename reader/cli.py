@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from index.library import (
     AddReport,
@@ -35,8 +35,19 @@ from index.search import QueryRefused
 from reader.safe import safe_text, shown_name
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     from index.library import EntityRow, EventRow
-    from index.subscriptions import FeedResult, FeedRow, RefreshReport
+    from index.model import Article
+    from index.subscriptions import (
+        FeedResult,
+        FeedRow,
+        RefreshProgress,
+        RefreshReport,
+        Subscriptions,
+    )
     from reader.output import Output
 
 COMMANDS = {
@@ -85,7 +96,7 @@ def _on_sigterm(signum: int, frame: object) -> None:
 class _Parser(argparse.ArgumentParser):
     """argparse with its errors as one line (exit 2), not a usage block."""
 
-    def error(self, message: str):  # type: ignore[no-untyped-def]
+    def error(self, message: str) -> NoReturn:
         name = self.prog.split()[-1] if self.prog.split()[-1] in COMMANDS else ""
         raise UsageError(f"{message} (see `reader {name + ' ' if name else ''}--help`)")
 
@@ -102,7 +113,7 @@ def _limit_type(text: str) -> int:
     return n
 
 
-def _console(stderr: bool = False):  # type: ignore[no-untyped-def]
+def _console(stderr: bool = False) -> Console:
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
@@ -123,7 +134,7 @@ def _dump(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=ascii_only, indent=2) + "\n")
 
 
-def _T(value: object, style: str = ""):  # type: ignore[no-untyped-def]
+def _T(value: object, style: str = "") -> Text:
     """Untrusted text as a Rich Text: never markup, never control characters."""
     from rich.text import Text
 
@@ -542,7 +553,7 @@ _FLEX = {"title", "sentence", "aliases", "shared passages", "expression", "text"
          "last error", "url"}
 
 
-def _table(*columns: str):  # type: ignore[no-untyped-def]
+def _table(*columns: str) -> Table:
     """A borderless table: short columns never wrap, text columns share the rest."""
     from rich.table import Table
 
@@ -581,7 +592,7 @@ def cmd_list(lib: Library, args: argparse.Namespace) -> int:
     def as_text(out: Output) -> None:
         rows, total = _more.list_rows(lib, args, limit)
 
-        def lines():  # type: ignore[no-untyped-def]
+        def lines() -> Iterator[tuple[object, ...]]:
             for i in range(0, len(rows), 200):
                 chunk = rows[i : i + 200]
                 sizes = lib.story_sizes([r.id for r in chunk])
@@ -604,7 +615,7 @@ def cmd_list(lib: Library, args: argparse.Namespace) -> int:
     return 0
 
 
-def _event_json(e) -> dict:  # type: ignore[no-untyped-def]
+def _event_json(e: EventRow) -> dict:
     return {"date": e.date, "precision": e.precision, "expression": e.expression, "text": e.text,
             "article": e.article, "source": e.source, "paragraph": e.paragraph}
 
@@ -631,7 +642,8 @@ def cmd_show(lib: Library, args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_article(con, a, ents, evs, carried) -> None:  # type: ignore[no-untyped-def]
+def _print_article(con: Console, a: Article, ents: list[EntityRow], evs: list[EventRow],
+                   carried: dict[int, int]) -> None:
     from rich.padding import Padding
     from rich.table import Table
 
@@ -662,8 +674,8 @@ def _print_article(con, a, ents, evs, carried) -> None:  # type: ignore[no-untyp
     if evs:
         con.print(_T("Events", "bold"))
         t = _table("date", "expression", "sentence")
-        for e in evs:
-            t.add_row(_T(e.date), _T(e.expression), _T(e.text))
+        for ev in evs:
+            t.add_row(_T(ev.date), _T(ev.expression), _T(ev.text))
         con.print(Padding(t, (0, 0, 0, 2)))
 
 
@@ -794,7 +806,7 @@ def cmd_related(lib: Library, args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_related(con, out: list[dict]) -> None:  # type: ignore[no-untyped-def]
+def _print_related(con: Console, out: list[dict]) -> None:
     t = _table("id", "score", "source", "title", "shared passages")
     for o in out:
         shared = ", ".join(f"¶{p['paragraph'] + 1}→¶{p['other_paragraph'] + 1}"
@@ -920,7 +932,7 @@ def cmd_feed(lib: Library, args: argparse.Namespace) -> int:
     raise UsageError(f"unknown feed action {args.feed_command!r}")
 
 
-def _feed_add(subs, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def _feed_add(subs: Subscriptions, args: argparse.Namespace) -> int:
     with _refresh_bar(quiet=args.json) as progress:
         row, report = subs.add(args.target, name=args.name, full_text=args.full_text,
                                progress=progress, on_busy=_busy)
@@ -945,7 +957,7 @@ def _feed_add(subs, args: argparse.Namespace) -> int:  # type: ignore[no-untyped
     return 1 if failed else 0
 
 
-def _feed_list(subs, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def _feed_list(subs: Subscriptions, args: argparse.Namespace) -> int:
     rows = subs.feeds()
     emit(args, lambda: [r.as_json() for r in rows], lambda out: _print_feeds(out, rows),
          pager=False)
@@ -969,7 +981,7 @@ def _print_feeds(out: Output, rows: list[FeedRow]) -> None:
 
 
 @contextlib.contextmanager
-def _refresh_bar(quiet: bool = False):  # type: ignore[no-untyped-def]
+def _refresh_bar(quiet: bool = False) -> Iterator[Callable[[RefreshProgress], None]]:
     """A progress line on stderr ("12/40 feeds · 57 new") when it is a terminal."""
     from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
     from rich.progress import Progress as Bar
@@ -980,7 +992,7 @@ def _refresh_bar(quiet: bool = False):  # type: ignore[no-untyped-def]
              disable=not console.is_terminal or quiet) as bar:
         task = bar.add_task("refreshing", total=None)
 
-        def progress(p) -> None:  # type: ignore[no-untyped-def]
+        def progress(p: RefreshProgress) -> None:
             if p.phase == "fetch":
                 bar.update(task, completed=p.done, total=p.total,
                            description=f"{p.done}/{p.total} feeds · {p.new} new")
@@ -995,7 +1007,7 @@ def _busy() -> None:
     _err("the library is busy: another reader is adding to it; waiting for it to finish…")
 
 
-def _refresh_json(report) -> dict:  # type: ignore[no-untyped-def]
+def _refresh_json(report: RefreshReport) -> dict:
     return {"feeds": [f.as_json() for f in report.feeds], "new": report.new,
             "added": report.added, "removed": report.removed,
             "updated": sum(f.updated for f in report.feeds),

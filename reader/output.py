@@ -28,11 +28,14 @@ import textwrap
 from argparse import Namespace
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from rich.cells import cell_len, set_cell_size
 
 from reader.safe import safe_text, shorten
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 #: Width of piped human output (for reading later in less or a file).
 PIPE_WIDTH = 160
@@ -184,7 +187,7 @@ class Output:
             n += 1
         return n
 
-    def console(self, max_width: int | None = None):  # type: ignore[no-untyped-def]
+    def console(self, max_width: int | None = None) -> Console:
         """A Rich console writing where this output goes (markup and emoji off)."""
         from rich.console import Console
 

@@ -1,237 +1,20 @@
-"""The durable article store: SQLite from the standard library.
-
-The store is the library's source of truth. It holds the cleaned articles and everything derived
-from them that the UI lists without re-reading an article (entities, dated events, passage links).
-The Whoosh index is rebuilt from it at any time (``reader reindex``).
-
-Every batch of articles is written in one transaction, so a crash or Ctrl-C leaves the store as it
-was before the batch or with the batch complete. The file runs in WAL mode so readers (the app) keep
-reading while a writer adds.
-"""
+"""SQL of an article and what is derived from it: the ``articles``, ``entities`` and ``events``
+tables, the entity counts kept by triggers (``entity_totals``, ``entity_sources``) and the
+removals the search index has yet to apply. Writers call these inside their own transaction;
+every read behind ``Library``'s methods of these tables is here."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from pathlib import Path
 from typing import NamedTuple
 
 from index.model import Article, Enriched, EntityMention
-
-SCHEMA_VERSION = 1
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS articles (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    title TEXT NOT NULL,
-    source TEXT NOT NULL,
-    published TEXT,
-    byline TEXT,
-    paragraphs TEXT NOT NULL,
-    path TEXT,
-    url TEXT,
-    added TEXT NOT NULL,
-    mentions TEXT NOT NULL DEFAULT '[]'
-);
-CREATE INDEX IF NOT EXISTS articles_published ON articles(published);
-CREATE TABLE IF NOT EXISTS entities (
-    article TEXT NOT NULL,
-    key TEXT NOT NULL,
-    type TEXT NOT NULL,
-    name TEXT NOT NULL,
-    aliases TEXT NOT NULL,
-    mentions INTEGER NOT NULL,
-    PRIMARY KEY (article, type, key)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS entities_key ON entities(key, type);
-CREATE TABLE IF NOT EXISTS events (
-    article TEXT NOT NULL,
-    date TEXT NOT NULL,
-    precision TEXT NOT NULL,
-    expression TEXT NOT NULL,
-    text TEXT NOT NULL,
-    paragraph INTEGER NOT NULL,
-    start INTEGER NOT NULL,
-    end INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_date ON events(date);
-CREATE INDEX IF NOT EXISTS events_article ON events(article);
-""" + "\n"  # the feed tables follow (also created on the first write of a feed, see ensure_feeds)
-
-# Feeds the user follows (index.subscriptions) and which article each feed item became. A feed is
-# fetched again when ``next_due`` has passed (or on an explicit refresh, unless ``hold_until``, set
-# from a server's Retry-After, has not); ``gone`` is set by a 410.
-_FEEDS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feeds (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL UNIQUE,
-    url TEXT NOT NULL UNIQUE,
-    full_text TEXT NOT NULL DEFAULT 'auto',
-    title TEXT,
-    etag TEXT,
-    last_modified TEXT,
-    added TEXT NOT NULL,
-    last_attempt TEXT,
-    last_success TEXT,
-    last_error TEXT,
-    failures INTEGER NOT NULL DEFAULT 0,
-    next_due TEXT,
-    hold_until TEXT,
-    gone INTEGER NOT NULL DEFAULT 0,
-    last_new INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS feed_items (
-    feed INTEGER NOT NULL,
-    key TEXT NOT NULL,
-    article TEXT NOT NULL,
-    digest TEXT NOT NULL,
-    seen TEXT NOT NULL,
-    PRIMARY KEY (feed, key)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS feed_items_article ON feed_items(article);
-"""
-_SCHEMA += _FEEDS_SCHEMA
-
-# What a user does with the articles (issue 13), and removals the search index has yet to see.
-# Added tables: created by writers that need them (``ensure_user_tables``), read as empty when
-# absent, so an older library opens unchanged.
-USER_SCHEMA = """
-CREATE TABLE IF NOT EXISTS article_state (
-    id TEXT PRIMARY KEY,
-    read_at TEXT,
-    starred_at TEXT
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS saved_searches (
-    name TEXT PRIMARY KEY,
-    query TEXT NOT NULL,
-    created TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS removed_pending (id TEXT PRIMARY KEY) WITHOUT ROWID;
-"""
-_SCHEMA += USER_SCHEMA
-
-
-# Library-wide counts of each entity (its mentions, the articles and the sources naming it),
-# kept by triggers as entity rows come and go, so "the most named entities" and an entity's
-# reach are one indexed read however big the library (and two covering indexes give an
-# entity's spellings and aliases without reading its rows). Not in _SCHEMA: an older library gets
-# them from its next writer (``ensure_tally``: filled from the entity rows, under the writer
-# lock); until then readers count from the entity rows as before (``has_tally``).
-TALLY_SCHEMA = """
-CREATE TABLE IF NOT EXISTS entity_sources (
-    key TEXT NOT NULL,
-    type TEXT NOT NULL,
-    source TEXT NOT NULL,
-    articles INTEGER NOT NULL,
-    PRIMARY KEY (key, type, source)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS entity_totals (
-    key TEXT NOT NULL,
-    type TEXT NOT NULL,
-    mentions INTEGER NOT NULL,
-    articles INTEGER NOT NULL,
-    sources INTEGER NOT NULL,
-    PRIMARY KEY (key, type)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS entity_totals_rank ON entity_totals(sources DESC, articles DESC,
-    mentions DESC);
-CREATE INDEX IF NOT EXISTS entities_names ON entities(key, type, name, mentions);
-CREATE INDEX IF NOT EXISTS entities_aliased ON entities(key, type, aliases) WHERE aliases != '[]';
-CREATE TRIGGER IF NOT EXISTS entity_tally_in AFTER INSERT ON entities BEGIN
-    INSERT INTO entity_sources(key, type, source, articles)
-        SELECT NEW.key, NEW.type, source, 1 FROM articles WHERE id = NEW.article
-        ON CONFLICT(key, type, source) DO UPDATE SET articles = articles + 1;
-    INSERT INTO entity_totals(key, type, mentions, articles, sources)
-        VALUES (NEW.key, NEW.type, NEW.mentions, 1, 1)
-        ON CONFLICT(key, type) DO UPDATE SET mentions = mentions + excluded.mentions,
-            articles = articles + 1,
-            sources = sources + (SELECT s.articles = 1 FROM entity_sources s
-                                 JOIN articles a ON a.id = NEW.article AND s.source = a.source
-                                 WHERE s.key = NEW.key AND s.type = NEW.type);
-END;
-CREATE TRIGGER IF NOT EXISTS entity_tally_out AFTER DELETE ON entities BEGIN
-    UPDATE entity_sources SET articles = articles - 1
-        WHERE key = OLD.key AND type = OLD.type
-          AND source = (SELECT source FROM articles WHERE id = OLD.article);
-    UPDATE entity_totals SET mentions = mentions - OLD.mentions, articles = articles - 1,
-        sources = sources - (SELECT COUNT(*) FROM entity_sources
-                             WHERE key = OLD.key AND type = OLD.type AND articles <= 0)
-        WHERE key = OLD.key AND type = OLD.type;
-    DELETE FROM entity_sources WHERE key = OLD.key AND type = OLD.type AND articles <= 0;
-    DELETE FROM entity_totals WHERE key = OLD.key AND type = OLD.type AND articles <= 0;
-END;
-CREATE TRIGGER IF NOT EXISTS entity_tally_moved AFTER UPDATE OF article, key, type, mentions
-        ON entities BEGIN
-    UPDATE entity_sources SET articles = articles - 1
-        WHERE key = OLD.key AND type = OLD.type
-          AND source = (SELECT source FROM articles WHERE id = OLD.article);
-    UPDATE entity_totals SET mentions = mentions - OLD.mentions, articles = articles - 1,
-        sources = sources - (SELECT COUNT(*) FROM entity_sources
-                             WHERE key = OLD.key AND type = OLD.type AND articles <= 0)
-        WHERE key = OLD.key AND type = OLD.type;
-    DELETE FROM entity_sources WHERE key = OLD.key AND type = OLD.type AND articles <= 0;
-    DELETE FROM entity_totals WHERE key = OLD.key AND type = OLD.type AND articles <= 0;
-    INSERT INTO entity_sources(key, type, source, articles)
-        SELECT NEW.key, NEW.type, source, 1 FROM articles WHERE id = NEW.article
-        ON CONFLICT(key, type, source) DO UPDATE SET articles = articles + 1;
-    INSERT INTO entity_totals(key, type, mentions, articles, sources)
-        VALUES (NEW.key, NEW.type, NEW.mentions, 1, 1)
-        ON CONFLICT(key, type) DO UPDATE SET mentions = mentions + excluded.mentions,
-            articles = articles + 1,
-            sources = sources + (SELECT s.articles = 1 FROM entity_sources s
-                                 JOIN articles a ON a.id = NEW.article AND s.source = a.source
-                                 WHERE s.key = NEW.key AND s.type = NEW.type);
-END;
-CREATE TRIGGER IF NOT EXISTS article_entities_gone BEFORE DELETE ON articles BEGIN
-    DELETE FROM entities WHERE article = OLD.id;
-END;
-CREATE TRIGGER IF NOT EXISTS article_source_moved AFTER UPDATE OF source ON articles
-        WHEN OLD.source IS NOT NEW.source BEGIN
-    UPDATE entity_sources SET articles = articles - 1
-        WHERE source = OLD.source
-          AND (key, type) IN (SELECT key, type FROM entities WHERE article = NEW.id);
-    INSERT INTO entity_sources(key, type, source, articles)
-        SELECT key, type, NEW.source, 1 FROM entities WHERE article = NEW.id
-        ON CONFLICT(key, type, source) DO UPDATE SET articles = articles + 1;
-    DELETE FROM entity_sources WHERE articles <= 0
-        AND (key, type) IN (SELECT key, type FROM entities WHERE article = NEW.id);
-    UPDATE entity_totals SET sources = (SELECT COUNT(*) FROM entity_sources s
-                                        WHERE s.key = entity_totals.key
-                                          AND s.type = entity_totals.type)
-        WHERE (key, type) IN (SELECT key, type FROM entities WHERE article = NEW.id);
-END
-"""
-
-_FILL_TALLY = (
-    "INSERT INTO entity_sources(key, type, source, articles)"
-    " SELECT e.key, e.type, a.source, COUNT(*) FROM entities e JOIN articles a"
-    " ON a.id = e.article GROUP BY e.key, e.type, a.source",
-    "INSERT INTO entity_totals(key, type, mentions, articles, sources)"
-    " SELECT e.key, e.type, SUM(e.mentions), COUNT(*), 0 FROM entities e GROUP BY e.key, e.type",
-    "UPDATE entity_totals SET sources = (SELECT COUNT(*) FROM entity_sources s"
-    " WHERE s.key = entity_totals.key AND s.type = entity_totals.type)",
-)
-
-
-def _statements(script: str) -> list[str]:
-    """The statements of an SQL script (a trigger's body holds semicolons too)."""
-    out, buf = [], ""
-    for line in script.splitlines(keepends=True):
-        buf += line
-        if sqlite3.complete_statement(buf):
-            out.append(buf.strip())
-            buf = ""
-    if buf.strip():
-        out.append(buf.strip() + ";")
-    return out
+from index.store.core import get_meta, has_table, set_meta, statements, transaction
+from index.store.schema import FETCH_DATED_SCHEMA, FILL_TALLY, TALLY_SCHEMA
 
 
 def has_entities(conn: sqlite3.Connection) -> bool:
@@ -301,24 +84,12 @@ def ensure_tally(conn: sqlite3.Connection) -> bool:
     with transaction(conn):
         for t in ("entity_sources", "entity_totals"):
             conn.execute(f"DROP TABLE IF EXISTS {t}")  # a half-made tally (never committed)
-        for stmt in _statements(TALLY_SCHEMA):
+        for stmt in statements(TALLY_SCHEMA):
             conn.execute(stmt)
-        for stmt in _FILL_TALLY:
+        for stmt in FILL_TALLY:
             conn.execute(stmt)
         set_meta(conn, "entity_tally", "1")
     return True
-
-
-class StoreError(RuntimeError):
-    """The store cannot be used; the message says what is wrong and what to run."""
-
-
-class NotFound(KeyError):
-    """No such article, feed or saved search (or an ambiguous prefix); the message says which.
-    The command line's only "not found" (exit 1): any other KeyError is a bug."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "not found"
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,251 +106,6 @@ class ArticleRow:
 
 def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
-
-
-class StoreUnwritable(StoreError):
-    """The store is healthy but cannot be written here (read-only file, folder or mount)."""
-
-
-class StoreFull(StoreError):
-    """The disk holding the library is full."""
-
-
-def failure_kind(exc: BaseException) -> str | None:
-    """``"full"`` for a full disk, ``"unwritable"`` for a read-only file, folder or mount, as
-    the operating system, SQLite or a store error says it; None for anything else. The one
-    place the engine tells these apart (the store, the add path and the search index ask)."""
-    import errno
-
-    if isinstance(exc, OSError):
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            return "full"
-        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-            return "unwritable"
-        return None
-    if isinstance(exc, StoreFull):
-        return "full"
-    if isinstance(exc, StoreUnwritable):
-        return "unwritable"
-    if isinstance(exc, sqlite3.DatabaseError):
-        name = str(getattr(exc, "sqlite_errorname", "") or "")
-        if name == "SQLITE_FULL" or "disk is full" in str(exc):
-            return "full"
-        if name.startswith("SQLITE_READONLY"):
-            return "unwritable"
-    return None
-
-
-def diagnose(exc: BaseException, path: Path) -> StoreError:
-    """What a SQLite error really means, as a StoreError of the right kind with one line:
-    full, unwritable, busy and damaged are told apart, and only damage gets restore advice."""
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    text = str(exc)
-    kind = failure_kind(exc)
-    if kind == "full" or "disk is full" in text:
-        return StoreFull(f"no space left on the disk holding {path.parent}")
-    if kind == "unwritable" or name.startswith(
-        ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")
-    ) or ("readonly" in text or "read-only" in text or "unable to open" in text):
-        return StoreUnwritable(
-            f"the library store {path} cannot be written here (read-only file, folder or disk)")
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
-        return StoreError(f"the library store {path} is busy ({text})")
-    if name.startswith("SQLITE_IOERR"):
-        return StoreError(f"the disk holding {path} reported an input/output error ({text})")
-    return StoreError(
-        f"the library store {path} is damaged ({text}); restore it from a backup or move it "
-        "aside and add the articles again"
-    )
-
-
-def connect(path: Path) -> sqlite3.Connection:
-    """Open the store at ``path``, schema checked. Opening an existing store writes nothing;
-    a missing store is created (with its schema). A store that cannot be written here (a
-    read-only file, folder or mount) is opened read-only."""
-    try:
-        conn = _open(path)
-        version = _schema_version(conn)
-    except sqlite3.DatabaseError as exc:
-        raise diagnose(exc, path) from exc
-    if version is not None and version > SCHEMA_VERSION:
-        conn.close()
-        raise StoreError(
-            f"the library at {path.parent} was written by a newer version of reader "
-            f"(store version {version}, this reader knows {SCHEMA_VERSION}); upgrade reader"
-        )
-    if (version is None or _missing_tables(conn)) and not is_readonly(conn):
-        # A new store, or one made before a table was added: created once. A writer busy
-        # with a batch must not make this open wait: then a later open creates them.
-        conn.execute("PRAGMA busy_timeout=100" if version is not None else "PRAGMA busy_timeout=30000")
-        try:
-            with transaction(conn):
-                for stmt in _SCHEMA.split(";"):
-                    if stmt.strip():
-                        conn.execute(stmt)
-                conn.execute(
-                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
-                    (str(SCHEMA_VERSION),),
-                )
-        except sqlite3.DatabaseError as exc:
-            if not (version is not None and "locked" in str(exc)):
-                conn.close()
-                raise diagnose(exc, path) from exc
-        finally:
-            conn.execute("PRAGMA busy_timeout=30000")
-    return conn
-
-
-def ensure_feeds(conn: sqlite3.Connection) -> None:
-    """Create the feed tables if this library predates them (on a write path only)."""
-    if has_feeds(conn):
-        return
-    with transaction(conn):
-        for stmt in _FEEDS_SCHEMA.split(";"):
-            if stmt.strip():
-                conn.execute(stmt)
-
-
-def has_feeds(conn: sqlite3.Connection) -> bool:
-    """Whether the store has the feed tables (a library that never followed a feed may not)."""
-    return conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='feed_items'"
-    ).fetchone() is not None
-
-
-def _open(path: Path) -> sqlite3.Connection:
-    """A connection in WAL mode; read-only (``mode=ro``, else ``immutable``) where the file or
-    its folder cannot be written."""
-    writable = os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
-    if writable:
-        try:
-            conn = sqlite3.connect(path, timeout=30.0, isolation_level=None,
-                                   check_same_thread=False)
-            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-            if mode != "wal":  # a new store (or an old one): switching is a write, once
-                conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            # a replaced entity row (INSERT OR REPLACE) fires the entity counts' delete trigger
-            conn.execute("PRAGMA recursive_triggers=ON")
-            return conn
-        except sqlite3.OperationalError as exc:
-            if diagnose(exc, path).__class__ is not StoreUnwritable:
-                # A full disk with no -wal/-shm left (the last writer cleaned them up): WAL
-                # mode cannot make its 32 KB -shm file, so reading needs the file as it is,
-                # complete without a WAL. (Writers are told the disk is full.)
-                wal = Path(f"{path}-wal")
-                if not (_disk_full(path) and (not wal.exists() or wal.stat().st_size == 0)):
-                    raise
-                factory: type[sqlite3.Connection] = _FullDiskConnection
-            else:
-                factory = _ReadOnlyConnection
-    else:
-        factory = _ReadOnlyConnection
-    # Read-only: a read-only mount or folder may not allow the -shm file WAL readers need;
-    # then the file is read as immutable (nothing can be writing it there).
-    uri = path.resolve().as_uri()
-    for q in ("?mode=ro", "?mode=ro&immutable=1"):
-        try:
-            conn = sqlite3.connect(uri + q, uri=True, timeout=30.0, isolation_level=None,
-                                   check_same_thread=False, factory=factory)
-            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-            return conn
-        except sqlite3.OperationalError:
-            continue
-    raise sqlite3.OperationalError("unable to open database file (read-only)")
-
-
-class _ReadOnlyConnection(sqlite3.Connection):
-    """A connection to a store opened read-only."""
-
-    readonly = True
-
-
-class _FullDiskConnection(_ReadOnlyConnection):
-    """A store read as it is because its disk has no room for what WAL readers need."""
-
-    full = True
-
-
-def _disk_full(path: Path) -> bool:
-    """Whether the disk holding ``path`` has (next to) no room left."""
-    try:
-        st = os.statvfs(path.parent)
-    except OSError:
-        return False
-    return st.f_bavail * st.f_frsize < 2**20
-
-
-def is_full(conn: sqlite3.Connection) -> bool:
-    """True for a store read as it is because its disk is full (see ``_open``)."""
-    return bool(getattr(conn, "full", False))
-
-
-def is_readonly(conn: sqlite3.Connection) -> bool:
-    """True for a store opened read-only (see :func:`connect`)."""
-    return bool(getattr(conn, "readonly", False))
-
-
-def _missing_tables(conn: sqlite3.Connection) -> bool:
-    """True when a table of the schema is missing (tables added since the store was made)."""
-    have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    want = set(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", _SCHEMA))
-    return not want <= have
-
-
-def _schema_version(conn: sqlite3.Connection) -> int | None:
-    row = conn.execute(
-        "SELECT name FROM sqlite_master WHERE type='table' AND name='meta'"
-    ).fetchone()
-    if row is None:
-        return None
-    got = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-    return int(got[0]) if got else None
-
-
-class transaction:
-    """``with transaction(conn):`` — BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception.
-
-    SQLite rolls a transaction back by itself on some errors (a full disk): then there is
-    nothing left to roll back, and the original error is what the caller sees."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            try:
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self._rollback()
-                raise
-        else:
-            self._rollback()
-
-    def _rollback(self) -> None:
-        if self.conn.in_transaction:
-            with contextlib.suppress(sqlite3.DatabaseError):
-                self.conn.execute("ROLLBACK")
-
-
-def get_meta(conn: sqlite3.Connection, key: str, default: str | None = None) -> str | None:
-    """Read one value from the meta table."""
-    row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-    return row[0] if row else default
-
-
-def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
-    """Write one value to the meta table (inside the caller's transaction)."""
-    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
-
-
-def delete_meta(conn: sqlite3.Connection, key: str) -> None:
-    """Remove one value from the meta table (inside the caller's transaction)."""
-    conn.execute("DELETE FROM meta WHERE key=?", (key,))
 
 
 def existing_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> set[str]:
@@ -605,10 +131,14 @@ _INSERT_ARTICLE = (
     "INSERT OR IGNORE INTO articles(id, title, source, published, byline, paragraphs, path,"
     " url, mentions, added) VALUES (?,?,?,?,?,?,?,?,?,?)"
 )
+
+
 _INSERT_ENTITY = (
     "INSERT OR REPLACE INTO entities(article, key, type, name, aliases, mentions)"
     " VALUES (?,?,?,?,?,?)"
 )
+
+
 _INSERT_EVENT = (
     "INSERT INTO events(article, date, precision, expression, text, paragraph, start, end)"
     " VALUES (?,?,?,?,?,?,?,?)"
@@ -652,16 +182,9 @@ def insert_rows(conn: sqlite3.Connection, rows: Sequence[ArticleRows]) -> int:
     conn.executemany(_INSERT_EVENT, [v for r in rows for v in r.events])
     undated = [(r.article[0], r.fetched) for r in rows if r.fetched]
     if undated:
-        conn.execute(_FETCH_DATED_SCHEMA)
+        conn.execute(FETCH_DATED_SCHEMA)
         conn.executemany("INSERT OR REPLACE INTO fetch_dated(id, fetched) VALUES (?,?)", undated)
     return len(rows)
-
-
-# Articles without a date of their own (a feed item without any): ``published`` holds the day
-# they were fetched, and this table says so, with the time. Created by the first writer that
-# stores one; absent = none.
-_FETCH_DATED_SCHEMA = ("CREATE TABLE IF NOT EXISTS fetch_dated (id TEXT PRIMARY KEY,"
-                       " fetched TEXT NOT NULL) WITHOUT ROWID")
 
 
 def fetch_dated(conn: sqlite3.Connection, ids: Sequence[str] | None = None) -> dict[str, str]:
@@ -794,24 +317,6 @@ def entity_keys_of(conn: sqlite3.Connection, article_id: str) -> list[str]:
     return [r[0] for r in conn.execute("SELECT key FROM entities WHERE article=?", (article_id,))]
 
 
-# ---------------------------------------------------------------------------------------------
-# Removal and user state (issue 13). Writers call these inside their own transaction.
-
-
-def ensure_user_tables(conn: sqlite3.Connection) -> None:
-    """Create the user-state tables if missing (inside the caller's write transaction)."""
-    for stmt in USER_SCHEMA.split(";"):
-        if stmt.strip():
-            conn.execute(stmt)
-
-
-def has_table(conn: sqlite3.Connection, name: str) -> bool:
-    """Whether the store has a table (added tables are absent from older libraries)."""
-    return conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)
-    ).fetchone() is not None
-
-
 def delete_articles(conn: sqlite3.Connection, ids: Sequence[str]) -> int:
     """Delete articles with their entities, events and user state, and note each id as a
     removal the search index has yet to apply (inside the caller's transaction; the user
@@ -843,15 +348,6 @@ def pending_removals(conn: sqlite3.Connection) -> list[str]:
 def clear_removals(conn: sqlite3.Connection, ids: Sequence[str]) -> None:
     """Forget pending removals the index has applied (inside the caller's transaction)."""
     conn.executemany("DELETE FROM removed_pending WHERE id=?", [(x,) for x in ids])
-
-
-# ---------------------------------------------------------------------------------------------
-# Reads behind Library's methods: every query of the articles, entities and events tables.
-
-
-def _chunked(ids: Sequence[str], n: int = 500) -> Iterator[list[str]]:
-    for i in range(0, len(ids), n):
-        yield list(ids[i : i + n])
 
 
 def top_seq(conn: sqlite3.Connection) -> int:
@@ -994,6 +490,11 @@ def entities_keyed(conn: sqlite3.Connection, keys: Sequence[str],
     return conn.execute(
         f"SELECT article, key, type FROM entities WHERE key IN ({marks})"
         + (" AND type=?" if type_ else ""), (*keys, *([type_] if type_ else []))).fetchall()
+
+
+def _chunked(ids: Sequence[str], n: int = 500) -> Iterator[list[str]]:
+    for i in range(0, len(ids), n):
+        yield list(ids[i : i + n])
 
 
 def entity_entries(conn: sqlite3.Connection, ids: Sequence[str]) -> list[tuple[str, str, str]]:
