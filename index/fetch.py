@@ -26,6 +26,7 @@ Nothing here parses feeds or pages; nothing imports a UI.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -215,6 +216,9 @@ class _Limits:
         return sem
 
 
+_SHORT_BODY = 64 * 1024  # the most of an unwanted body read to keep a connection
+
+
 class _CutShort(Exception):
     """The connection closed mid-body; ``partial`` is what arrived (decoded)."""
 
@@ -230,8 +234,13 @@ async def _one_hop(client: httpx.AsyncClient, url: str, headers: dict[str, str],
     that stops part-way raises :class:`_CutShort` with what arrived."""
     async with client.stream("GET", url, headers=headers) as resp:
         if resp.status_code != 200:
-            # a redirect or an error page: the body is not needed (a little is read so the
-            # connection can be reused when it is short)
+            # a 304, a redirect or an error page: the body is not needed, but one that is
+            # short is read, so that the connection goes back to the pool (a response left
+            # unread closes it: a second refresh's 200 answers of 304 each cost a connection)
+            length = resp.headers.get("content-length", "")
+            if resp.status_code == 304 or (length.isdigit() and int(length) <= _SHORT_BODY):
+                with contextlib.suppress(httpx.HTTPError):
+                    await resp.aread()
             return resp, b"", False
         chunks: list[bytes] = []
         try:

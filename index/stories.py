@@ -150,6 +150,8 @@ LONE_BAR = 0.14  # centroid similarity for a lone article the new one links to, 
 CENTROID_TERMS = 200
 CENTROID_ENTS = 100
 _FLUSH_ROWS = 200_000
+# what ``_Batch.postings`` gives for a shingle over SHINGLE_CAP (never appended to)
+_OVER_CAP: list[tuple[int, int]] = [(0, 0)] * (SHINGLE_CAP + 1)
 PRECOUNT = True
 PASSAGE_EASES = True  # a shared passage with a linked member lowers the centroid bar
 PRECOUNT_BATCH = 8192  # articles counted ahead at most
@@ -553,6 +555,13 @@ class _Batch:
         # articles of a pre-counted batch are placed with unchanging counts, and compare
         # themselves with many of the same candidates' terms: each value is computed once
         self.idf_memo: dict[tuple[str, tuple[int, ...]], dict] = {}
+        # and what is made of them: a candidate's vectors weighted with an epoch's IDF, by
+        # (kind, epochs, aid); the lengths of vectors compared (see _cos)
+        self.weighted: dict[tuple[str, tuple[int, ...], int], dict] = {}
+        self.norms: dict[int, tuple[dict, float]] = {}
+        # a stored article's raw term vector and entity keys (they never change), by aid
+        self.raw: dict[int, tuple[dict, list[str]]] = {}
+        self.units: dict[int, tuple[int, dict, dict]] = {}  # a lone article's unit vectors
 
     def source_id(self, source: str) -> int:
         sid = self.sources.get(source)
@@ -578,10 +587,24 @@ class _Batch:
             ops = [op for op, present in (("<", self.min_sid < sid), (">", self.max_sid > sid))
                    if present]
             for chunk in _chunks(hashes) if ops else ():
+                # a shingle held by more than SHINGLE_CAP other-source paragraphs is skipped
+                # by the caller (boilerplate): counted here, its postings are not read (most
+                # of the postings a long library returns are of such shingles)
+                held: dict[int, int] = defaultdict(int)
                 marks = ",".join("?" * len(chunk))
                 for op in ops:
+                    q = (f"SELECT h, count(*) FROM pi_shingle WHERE h IN ({marks}) AND sid {op} ?"
+                         " GROUP BY h")
+                    for h, n in self.cur.execute(q, (*chunk, sid)):
+                        held[h] += n
+                keep = [h for h in chunk if 0 < held.get(h, 0) <= SHINGLE_CAP]
+                for h, n in held.items():
+                    if n > SHINGLE_CAP:
+                        out[h] = _OVER_CAP
+                marks = ",".join("?" * len(keep))
+                for op in ops if keep else ():
                     q = f"SELECT h, aid, pos FROM pi_shingle WHERE h IN ({marks}) AND sid {op} ?"
-                    for h, oaid, pos in self.cur.execute(q, (*chunk, sid)):
+                    for h, oaid, pos in self.cur.execute(q, (*keep, sid)):
                         out[h].append((oaid, pos))
         rows = self.shingle_rows
         if rows and (len(self.mem_sids) > 1 or sid not in self.mem_sids):
@@ -595,9 +618,19 @@ class _Batch:
                     lst.append(r)
             self.mem_indexed = len(rows)
             for h in hashes:
-                for _h, osid, oaid, pos in mem.get(h, ()):
+                lst = mem.get(h)
+                if not lst:
+                    continue
+                got = out.get(h)
+                if got is None:
+                    got = out[h] = []
+                elif len(got) > SHINGLE_CAP:
+                    continue  # (possibly _OVER_CAP: never appended to)
+                for _h, osid, oaid, pos in lst:
                     if osid != sid:
-                        out[h].append((oaid, pos))
+                        got.append((oaid, pos))
+                        if len(got) > SHINGLE_CAP:
+                            break  # boilerplate: skipped by the caller whatever the rest
         return out
 
     def add_postings(self, aid: int, sid: int, p: PreparedArticle) -> None:
@@ -684,7 +717,10 @@ class _Batch:
         """Count one article holding ``keys`` (terms or entity keys) in its epoch and in all
         (terms: and the article itself, term -1); returns the keys' IDF counted so."""
         ks = set(keys)
-        self.idf_memo.clear()  # the counts move
+        if self.idf_memo:  # the counts move: what was computed from them goes
+            self.idf_memo.clear()
+            self.weighted.clear()
+            self.norms.clear()
         if kind == "t":
             ks.add(-1)
         else:
@@ -730,6 +766,25 @@ class _Batch:
             return {k: -log((d0[k] + d1[k] + d2[k] + prior * (da[k] + 0.5)) / den) for k in ks}
         d0 = cache[epochs[0]]
         return {k: -log((d0[k] + prior * (da[k] + 0.5)) / den) for k in ks}
+
+    def raw_of(self, aid: int, row: dict) -> tuple[dict, list[str]]:
+        """A stored article's raw term vector (1 + log tf) and entity keys."""
+        got = self.raw.get(aid)
+        if got is None:
+            got = self.raw[aid] = (_raw_terms(_unpack(row["terms"])), _keys(row["ekeys"]))
+        return got
+
+    def weighted_of(self, kind: str, aid: int, vec: dict | list, idf: dict,
+                    day: int | None) -> dict:
+        """A candidate's term vector (``kind`` "t": raw weights times IDF) or entity vector
+        ("e": keys weighted by IDF), as weighed for an article of ``day``; ``idf`` holds this
+        epoch's values (as :meth:`idf` gives them, so the same while the counts stand)."""
+        key = (kind, _epochs(day), aid)
+        got = self.weighted.get(key)
+        if got is None:
+            got = self.weighted[key] = (_weigh(vec, idf) if kind == "t"  # type: ignore[arg-type]
+                                        else {k: idf[k] for k in vec})
+        return got
 
     def global_df(self, keys: Iterable[str]) -> dict[str, int]:
         ks = set(keys)
@@ -793,11 +848,15 @@ class _Batch:
                 ",".join("?" * len(chunk)))
             for story, n, terms, ents, ew in self.cur.execute(q, chunk):
                 out[story] = (n, _unpack(terms), dict(zip(_keys(ents), _ints(ew), strict=True)))
-        lone = [s for s in ids if s not in out]
+        lone = [s for s in ids if s not in out and s not in self.units]
         if lone:
             for s, a in self.articles(lone).items():
-                out[s] = (1, _unit(_raw_terms(_unpack(a["terms"]))),
-                          _unit(dict.fromkeys(_keys(a["ekeys"]), 1.0)))
+                # a lone article's vectors never change: made once a batch
+                self.units[s] = (1, _unit(self.raw_of(s, a)[0]),
+                                 _unit(dict.fromkeys(self.raw_of(s, a)[1], 1.0)))
+        for s in ids:
+            if s not in out and s in self.units:
+                out[s] = self.units[s]
         return out
 
     def flush(self) -> None:
@@ -1137,15 +1196,14 @@ class StoryIndex:
         cur = st.cur
         info.update(st.articles([o for o in candidates if o not in info]))
         # every vector compared with this article's is weighted with this article's IDF
-        oraw = {o: (_raw_terms(_unpack(info[o]["terms"])), _keys(info[o]["ekeys"]))
-                for o in candidates}
+        oraw = {o: st.raw_of(o, info[o]) for o in candidates}
         all_terms = set(traw).union(*(r for r, _ in oraw.values()))
         idf = st.idf("t", all_terms, day)
         all_keys = set(keys).union(*(k for _, k in oraw.values()))
         eidf = st.idf("e", all_keys, day) if all_keys else {}
         tvec = _weigh(traw, idf)
         evec = {k: eidf[k] for k in keys}
-        norms: dict[int, tuple[dict, float]] = {}  # of tvec and evec, compared with every one
+        norms = st.norms  # lengths of the vectors compared (kept while the counts stand)
 
         # ---- links to candidates
         neighbours: dict[int, tuple[float, float, int]] = {}
@@ -1158,8 +1216,10 @@ class StoryIndex:
         for oaid in sorted(candidates):
             o = info[oaid]
             oday = o["day"]
-            ts = _cos(tvec, _weigh(oraw[oaid][0], idf), norms) if tvec else 0.0
-            es = _cos(evec, {k: eidf[k] for k in oraw[oaid][1]}, norms) if evec else 0.0
+            ts = (_cos(tvec, st.weighted_of("t", oaid, oraw[oaid][0], idf, day), norms)
+                  if tvec else 0.0)
+            es = (_cos(evec, st.weighted_of("e", oaid, oraw[oaid][1], eidf, day), norms)
+                  if evec else 0.0)
             gap = abs(day - oday) if day is not None and oday is not None else None
             combined = STORY_TERM_WEIGHT * ts + (1 - STORY_TERM_WEIGHT) * es
             joined = False

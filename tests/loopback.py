@@ -52,6 +52,12 @@ class Seen:
     status: int
 
 
+class _Server(ThreadingHTTPServer):
+    # the listen backlog of a production server (socketserver's default is 5: 16 clients
+    # connecting at once saw some connections dropped and retried a second later)
+    request_queue_size = 128
+
+
 class Loopback:
     """``with Loopback() as srv: srv.add('/feed.xml', Resource(...)); srv.url('/feed.xml')``."""
 
@@ -70,7 +76,7 @@ class Loopback:
             def do_GET(self) -> None:  # noqa: N802
                 outer._serve(self)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
