@@ -239,7 +239,7 @@ def phase_raw(base: str, feeds: int, out) -> None:  # type: ignore[no-untyped-de
                 async with sem:
                     return (await client.get(url, headers=head)).status_code
 
-            codes = await asyncio.gather(*(get(u, h) for u, h in zip(urls, heads)))
+            codes = await asyncio.gather(*(get(u, h) for u, h in zip(urls, heads, strict=True)))
             res["again"] = time.perf_counter() - t0
         return sum(1 for c in codes if c == 304)
 
