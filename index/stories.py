@@ -119,6 +119,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from index.passages import ParagraphPrint, _parts, match
+from index.store import stories as db
 
 __all__ = ["StoryIndex", "PreparedArticle", "Related", "PassageLink", "prepare"]
 
@@ -157,7 +158,6 @@ PASSAGE_EASES = True  # a shared passage with a linked member lowers the centroi
 PRECOUNT_BATCH = 8192  # articles counted ahead at most
 STORY_SHINGLES = 6  # shared shingles (over all linked paragraphs) for a passage-only join
 MIN_ENTITY_SHARED = 1  # at least this many shared keys for an entity-only link
-_CHUNK = 900
 _SCALE = 10_000  # stored weights are integers, 1/_SCALE
 STORY_PREFIX = "story:"
 
@@ -272,52 +272,6 @@ def _paragraph_print(p: PreparedArticle, para: int, sizes: list) -> ParagraphPri
     return ParagraphPrint(sh, tuple(sizes[para][1]), tuple(sizes[para][2]))
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS pi_meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS pi_source (sid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS pi_article (
-    aid INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
-    sid INTEGER NOT NULL,
-    day INTEGER,
-    story INTEGER NOT NULL,
-    sizes TEXT NOT NULL,
-    ekeys TEXT NOT NULL,
-    terms BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS pi_article_story ON pi_article(story);
-CREATE TABLE IF NOT EXISTS pi_story (
-    story INTEGER PRIMARY KEY, n INTEGER NOT NULL, terms BLOB NOT NULL, ents TEXT NOT NULL,
-    ew BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS pi_shingle (
-    h INTEGER NOT NULL, sid INTEGER NOT NULL, aid INTEGER NOT NULL, pos INTEGER NOT NULL,
-    PRIMARY KEY (h, sid, aid, pos)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS pi_link (
-    aid INTEGER NOT NULL, para INTEGER NOT NULL, oaid INTEGER NOT NULL, opara INTEGER NOT NULL,
-    sim REAL NOT NULL, kind TEXT NOT NULL,
-    PRIMARY KEY (aid, para, oaid, opara)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS pi_pair (
-    aid INTEGER NOT NULL, oaid INTEGER NOT NULL, score REAL NOT NULL, esim REAL NOT NULL,
-    npass INTEGER NOT NULL, PRIMARY KEY (aid, oaid)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS pi_edf (
-    key TEXT NOT NULL, e INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (key, e)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS pi_tdf (
-    t INTEGER NOT NULL, e INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (t, e)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS pi_entity (
-    key TEXT NOT NULL, day INTEGER NOT NULL, aid INTEGER NOT NULL, sid INTEGER NOT NULL,
-    PRIMARY KEY (key, day, aid)
-) WITHOUT ROWID;
-"""
-
-_TABLES = ("pi_meta", "pi_source", "pi_article", "pi_story", "pi_shingle", "pi_link", "pi_pair",
-           "pi_edf", "pi_tdf", "pi_entity")
-
 _KSEP = "\x1f"  # entity keys are stored joined by this (unit separator)
 _BIG_ENDIAN = sys.byteorder == "big"
 
@@ -357,32 +311,9 @@ def _keys(text: str) -> list[str]:
     return text.split(_KSEP) if text else []
 
 
-_ROWS_PER_INSERT = 100
-
-
-def _insert(cur: sqlite3.Cursor, head: str, ncols: int, rows: list[tuple]) -> None:
-    """``head VALUES (?,..)`` for each row, in order, a hundred rows to a statement: most of
-    the cost of inserting small rows one statement each is the statement, not the row."""
-    one = "(" + ",".join("?" * ncols) + ")"
-    per = _ROWS_PER_INSERT
-    n = len(rows) // per * per
-    if n:
-        flat = list(chain.from_iterable(rows[:n] if n < len(rows) else rows))
-        step = per * ncols
-        cur.executemany(f"{head} VALUES {','.join([one] * per)}",
-                        (flat[i : i + step] for i in range(0, len(flat), step)))
-    if n < len(rows):
-        cur.executemany(f"{head} VALUES {one}", rows[n:])
-
-
 def _pos(para: int, sent: int, quote: int) -> int:
     """A shingle's place: paragraph, sentence and quotation (-1: none) in one integer."""
     return (para << 32) | (min(sent + 1, 0xFFFF) << 16) | min(quote + 1, 0xFFFF)
-
-
-def _chunks(seq: list, n: int = _CHUNK) -> Iterable[list]:
-    for i in range(0, len(seq), n):
-        yield seq[i : i + n]
 
 
 def _idf(n_docs: int, df: int) -> float:
@@ -400,19 +331,6 @@ def _epochs(day: int | None) -> tuple[int, ...]:
 
 def _epoch(day: int | None) -> int:
     return UNDATED_EPOCH if day is None else day // EPOCH_DAYS
-
-
-def _articles(cur: sqlite3.Cursor, aids: list[int]) -> dict[int, dict]:
-    out: dict[int, dict] = {}
-    for chunk in _chunks(aids):
-        q = ("SELECT aid, id, sid, day, story, sizes, ekeys, terms FROM pi_article"
-             " WHERE aid IN ({})".format(",".join("?" * len(chunk))))
-        for aid, id_, sid, day, story, sizes, ekeys, terms in cur.execute(q, chunk):
-            out[aid] = {
-                "id": id_, "sid": sid, "day": day, "story": story, "sizes": sizes,
-                "ekeys": ekeys, "terms": terms,
-            }
-    return out
 
 
 def _first(row: tuple) -> int:
@@ -530,17 +448,17 @@ class _Batch:
 
     def __init__(self, cur: sqlite3.Cursor, freqs: _Freqs) -> None:
         self.cur = cur
-        self.next_aid = cur.execute("SELECT coalesce(max(aid), 0) FROM pi_article").fetchone()[0]
+        self.next_aid = db.top_aid(cur)
         self.ids: set[str] = set()
         self.sources: dict[str, int] = {}
-        self.db_shingles = cur.execute("SELECT 1 FROM pi_shingle LIMIT 1").fetchone() is not None
+        self.db_shingles = db.has_shingles(cur)
         if freqs.sids is None:
-            lo, hi = cur.execute("SELECT min(sid), max(sid) FROM pi_article").fetchone()
+            lo, hi = db.sid_range(cur)
             freqs.sids = (lo if lo is not None else 1 << 62, hi if hi is not None else -1)
         # sources with articles in the tables
         self.min_sid, self.max_sid = freqs.sids
-        self.db_entities = cur.execute("SELECT 1 FROM pi_entity LIMIT 1").fetchone() is not None
-        self.db_terms = cur.execute("SELECT 1 FROM pi_tdf LIMIT 1").fetchone() is not None
+        self.db_entities = db.has_entity_postings(cur)
+        self.db_terms = db.has_term_counts(cur)
         self.freqs = freqs
         # shingle postings not yet written: rows (h, sid, aid, pos), indexed by hash on demand
         self.shingle_rows: list[tuple[int, int, int, int]] = []
@@ -566,8 +484,7 @@ class _Batch:
     def source_id(self, source: str) -> int:
         sid = self.sources.get(source)
         if sid is None:
-            self.cur.execute("INSERT OR IGNORE INTO pi_source(name) VALUES (?)", (source,))
-            sid = self.cur.execute("SELECT sid FROM pi_source WHERE name = ?", (source,)).fetchone()[0]
+            sid = db.source_id(self.cur, source)
             self.sources[source] = sid
         return sid
 
@@ -586,25 +503,20 @@ class _Batch:
             # with no other source's postings is not scanned at all
             ops = [op for op, present in (("<", self.min_sid < sid), (">", self.max_sid > sid))
                    if present]
-            for chunk in _chunks(hashes) if ops else ():
+            for chunk in db.chunks(hashes) if ops else ():
                 # a shingle held by more than SHINGLE_CAP other-source paragraphs is skipped
                 # by the caller (boilerplate): counted here, its postings are not read (most
                 # of the postings a long library returns are of such shingles)
                 held: dict[int, int] = defaultdict(int)
-                marks = ",".join("?" * len(chunk))
                 for op in ops:
-                    q = (f"SELECT h, count(*) FROM pi_shingle WHERE h IN ({marks}) AND sid {op} ?"
-                         " GROUP BY h")
-                    for h, n in self.cur.execute(q, (*chunk, sid)):
+                    for h, n in db.shingle_counts(self.cur, chunk, sid, op):
                         held[h] += n
                 keep = [h for h in chunk if 0 < held.get(h, 0) <= SHINGLE_CAP]
                 for h, n in held.items():
                     if n > SHINGLE_CAP:
                         out[h] = _OVER_CAP
-                marks = ",".join("?" * len(keep))
                 for op in ops if keep else ():
-                    q = f"SELECT h, aid, pos FROM pi_shingle WHERE h IN ({marks}) AND sid {op} ?"
-                    for h, oaid, pos in self.cur.execute(q, (*keep, sid)):
+                    for h, oaid, pos in db.shingle_postings(self.cur, keep, sid, op):
                         out[h].append((oaid, pos))
         rows = self.shingle_rows
         if rows and (len(self.mem_sids) > 1 or sid not in self.mem_sids):
@@ -652,8 +564,7 @@ class _Batch:
             # by hash (the key's first column), for locality in the table; comparing whole
             # tuples costs twice as much and orders nothing that matters
             self.shingle_rows.sort(key=itemgetter(0))
-            _insert(self.cur, "INSERT OR IGNORE INTO pi_shingle(h, sid, aid, pos)", 4,
-                    self.shingle_rows)
+            db.insert_shingles(self.cur, self.shingle_rows)
             self.shingle_rows = []
             self.shingle_mem = {}
             self.mem_indexed = 0
@@ -663,8 +574,7 @@ class _Batch:
             self.mem_sids = set()
         if self.entity_rows:
             self.entity_rows.sort()
-            _insert(self.cur, "INSERT OR IGNORE INTO pi_entity(key, day, aid, sid)", 4,
-                    self.entity_rows)
+            db.insert_entity_postings(self.cur, self.entity_rows)
             self.entity_rows = []
             self.entity_mem = defaultdict(list)
             self.db_entities = True
@@ -695,13 +605,9 @@ class _Batch:
             return
         got: dict[int, dict] = defaultdict(dict)
         if (self.db_terms if kind == "t" else self.db_entities):
-            table, col = ("pi_tdf", "t") if kind == "t" else ("pi_edf", "key")
             es = sorted(miss)
-            emarks = ",".join("?" * len(es))
-            for chunk in _chunks(sorted(need)):
-                q = (f"SELECT {col}, e, n FROM {table} WHERE {col} IN (%s) AND e IN ({emarks})"
-                     % ",".join("?" * len(chunk)))
-                for k, e, n in self.cur.execute(q, (*chunk, *es)):
+            for chunk in db.chunks(sorted(need)):
+                for k, e, n in db.counts(self.cur, kind, chunk, es):
                     got[e][k] = n
         for e, m in miss.items():
             d = cache[e]
@@ -812,16 +718,11 @@ class _Batch:
         count: dict[int, int] = defaultdict(int)
         res: list[tuple[str, int]] = []
         if self.db_entities and (self.min_sid < sid or self.max_sid > sid):
-            for chunk in _chunks(rare):
-                marks = ",".join("?" * len(chunk))
-                if day is None:  # an undated article may belong with any date
-                    q = f"SELECT key, aid FROM pi_entity WHERE key IN ({marks}) AND sid != ?"
-                    res += self.cur.execute(q, (*chunk, sid)).fetchall()
-                else:  # a dated one: with articles of days near it, or undated ones
-                    q = (f"SELECT key, aid FROM pi_entity WHERE key IN ({marks})"
-                         " AND (day BETWEEN ? AND ? OR day = 0) AND sid != ?")
-                    res += self.cur.execute(
-                        q, (*chunk, day - ENTITY_DAYS, day + ENTITY_DAYS, sid)).fetchall()
+            # an undated article may belong with any date; a dated one with articles of days
+            # near it, or undated ones
+            res += db.entity_postings(
+                self.cur, rare, sid,
+                None if day is None else (day - ENTITY_DAYS, day + ENTITY_DAYS))
         if self.entity_mem:
             for k in rare:
                 for d, oaid, osid in self.entity_mem.get(k, ()):
@@ -836,18 +737,15 @@ class _Batch:
         return set(sorted(ok, key=lambda o: (-partial[o], o))[:ENTITY_CANDIDATES])
 
     def articles(self, aids: list[int]) -> dict[int, dict]:
-        return _articles(self.cur, aids) if aids else {}
+        return db.article_rows(self.cur, aids) if aids else {}
 
     def stories(self, ids: Iterable[int]) -> dict[int, tuple[int, dict, dict]]:
         """Size and centroid (terms, entities) of stories. A story of one article has no row
         in ``pi_story``: its centroid is its article's unit vectors."""
         out = {}
         ids = sorted(set(ids))
-        for chunk in _chunks(ids):
-            q = "SELECT story, n, terms, ents, ew FROM pi_story WHERE story IN ({})".format(
-                ",".join("?" * len(chunk)))
-            for story, n, terms, ents, ew in self.cur.execute(q, chunk):
-                out[story] = (n, _unpack(terms), dict(zip(_keys(ents), _ints(ew), strict=True)))
+        for story, n, terms, ents, ew in db.story_rows(self.cur, ids):
+            out[story] = (n, _unpack(terms), dict(zip(_keys(ents), _ints(ew), strict=True)))
         lone = [s for s in ids if s not in out and s not in self.units]
         if lone:
             for s, a in self.articles(lone).items():
@@ -872,12 +770,11 @@ class _Batch:
                 continue
             cache: dict = fr.t if kind == "t" else fr.e
             rows = sorted((k, e, cache[e][k]) for e, ks in dirty.items() for k in ks)
+            db.write_counts(cur, kind, rows)
             if kind == "t":
-                _insert(cur, "INSERT OR REPLACE INTO pi_tdf(t, e, n)", 3, rows)
                 self.tdirty = defaultdict(set)
                 self.db_terms = True
             else:
-                _insert(cur, "INSERT OR REPLACE INTO pi_edf(key, e, n)", 3, rows)
                 self.edirty = defaultdict(set)
 
 
@@ -892,49 +789,17 @@ class StoryIndex:
 
     def needs_schema(self) -> bool:
         """True when the tables are missing or of another layout (reads only)."""
-        try:
-            row = self.conn.execute("SELECT v FROM pi_meta WHERE k = 'schema'").fetchone()
-        except sqlite3.OperationalError:  # no pi_meta table
-            return True
-        if row is None or row[0] != SCHEMA_VERSION:
-            return True
-        have = {r[0] for r in self.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")}
-        return not set(_TABLES) <= have
+        return db.needs_schema(self.conn, SCHEMA_VERSION)
 
     def create_schema(self) -> bool:
         """Create the tables. A library with tables of an older layout has them dropped and
         created empty: returns True then, and the caller should add its articles again."""
         self._freqs = None
-        old = False
-        has_meta = self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pi_meta'").fetchone()
-        if has_meta:
-            row = self.conn.execute("SELECT v FROM pi_meta WHERE k = 'schema'").fetchone()
-            if row is None or row[0] != SCHEMA_VERSION:
-                old = self.conn.execute(
-                    "SELECT 1 FROM sqlite_master WHERE name = 'pi_article'").fetchone() is not None
-                for t in _TABLES:
-                    self.conn.execute(f"DROP TABLE IF EXISTS {t}")
-        else:
-            # tables of the first layout had no pi_meta
-            old = self.conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE name = 'pi_article'").fetchone() is not None
-            if old:
-                for t in _TABLES:
-                    self.conn.execute(f"DROP TABLE IF EXISTS {t}")
-        for stmt in _SCHEMA.split(";"):
-            if stmt.strip():
-                self.conn.execute(stmt)
-        self.conn.execute("INSERT OR REPLACE INTO pi_meta(k, v) VALUES ('schema', ?)",
-                          (SCHEMA_VERSION,))
-        return old
+        return db.create_schema(self.conn, SCHEMA_VERSION)
 
     def remove_all(self) -> None:
         self._freqs = None
-        for t in _TABLES:
-            if t != "pi_meta":
-                self.conn.execute(f"DELETE FROM {t}")
+        db.clear(self.conn)
 
     def remove(self, items: Iterable[PreparedArticle]) -> int:
         """Take articles out of the tables as if they had never been added (inside the
@@ -954,57 +819,35 @@ class StoryIndex:
         gone: set[int] = set()
         n = 0
         for p in items:
-            row = cur.execute("SELECT aid, sid, day, story, ekeys FROM pi_article WHERE id = ?",
-                              (p.id,)).fetchone()
+            row = db.article_of(cur, p.id)
             if row is None:
                 continue
             aid, sid, day, story, ekeys = row
             n += 1
             gone.add(aid)
             stories.add(story)
-            cur.executemany("DELETE FROM pi_shingle WHERE h = ? AND sid = ? AND aid = ?",
-                            [(h, sid, aid) for h in set(p.hashes)])
-            keys = _keys(ekeys)
-            cur.executemany("DELETE FROM pi_entity WHERE key = ? AND day = ? AND aid = ?",
-                            [(k, day or 0, aid) for k in keys])
-            for table in ("pi_link", "pi_pair"):  # rows are stored in both directions
-                others = [r[0] for r in cur.execute(
-                    f"SELECT DISTINCT oaid FROM {table} WHERE aid = ?", (aid,))]
-                cur.executemany(f"DELETE FROM {table} WHERE aid = ? AND oaid = ?",
-                                [(o, aid) for o in others])
-                cur.execute(f"DELETE FROM {table} WHERE aid = ?", (aid,))
-            epochs = sorted({_epoch(day), ALL_EPOCHS})
-            cur.executemany("UPDATE pi_tdf SET n = n - 1 WHERE t = ? AND e = ?",
-                            [(t, e) for t in (-1, *set(p.terms)) for e in epochs])
-            cur.executemany("UPDATE pi_edf SET n = n - 1 WHERE key = ? AND e = ?",
-                            [(k, e) for k in keys for e in epochs])
-            cur.execute("DELETE FROM pi_article WHERE aid = ?", (aid,))
+            db.delete_article(cur, aid, sid, day, set(p.hashes), _keys(ekeys), set(p.terms),
+                              sorted({_epoch(day), ALL_EPOCHS}))
         if n:
-            cur.execute("DELETE FROM pi_tdf WHERE n <= 0 AND t != -1")
-            cur.execute("DELETE FROM pi_edf WHERE n <= 0")
+            db.drop_zero_counts(cur)
         for story in sorted(stories):
-            members = [r[0] for r in cur.execute(
-                "SELECT aid FROM pi_article WHERE story = ? ORDER BY aid", (story,))]
-            cur.execute("DELETE FROM pi_story WHERE story = ?", (story,))
+            members = db.story_aids(cur, story)
+            db.delete_story(cur, story)
             if not members:
                 continue
             new = members[0]
             if new != story:
-                cur.execute("UPDATE pi_article SET story = ? WHERE story = ?", (new, story))
+                db.rename_story(cur, story, new)
             if len(members) > 1:
                 cterms: dict = {}
                 cents: dict = {}
-                for a in _articles(cur, members).values():
+                for a in db.article_rows(cur, members).values():
                     cterms = _add_vec(cterms, _unit(_raw_terms(_unpack(a["terms"]))))
                     cents = _add_vec(cents, _unit(dict.fromkeys(_keys(a["ekeys"]), 1.0)))
                 cterms = _top(cterms, CENTROID_TERMS)
                 cents = _top(cents, CENTROID_ENTS)
-                cur.execute(
-                    "INSERT OR REPLACE INTO pi_story(story, n, terms, ents, ew)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (new, len(members), _pack(sorted(cterms.items())), _KSEP.join(cents),
-                     _int_blob(cents.values())),
-                )
+                db.write_story(cur, new, len(members), _pack(sorted(cterms.items())),
+                               _KSEP.join(cents), _int_blob(cents.values()))
         return n
 
     # ---------------------------------------------------------------------------- adding
@@ -1027,14 +870,6 @@ class StoryIndex:
         """Add articles in order; the same result as ``add`` on each in turn."""
         self.add_prepared(prepare(*it) for it in items)
 
-    def _stamp(self, cur: sqlite3.Cursor) -> tuple:
-        """What tells whether the tables changed since the cached counts were taken: another
-        connection's commit changes ``data_version``; a rollback of ours changes the last
-        article."""
-        dv = cur.execute("PRAGMA data_version").fetchone()[0]
-        last = cur.execute("SELECT aid, id FROM pi_article ORDER BY aid DESC LIMIT 1").fetchone()
-        return dv, last
-
     def add_prepared(self, items: Iterable[PreparedArticle]) -> None:
         """The database part of adding articles (see ``prepare``), in order; re-adding an id
         is a no-op.
@@ -1044,7 +879,7 @@ class StoryIndex:
         frequencies are cached across calls while the tables are unchanged behind them.
         """
         cur = self.conn.cursor()
-        stamp = self._stamp(cur)
+        stamp = db.stamp(cur)
         fr = self._freqs
         if fr is None or fr.stamp != stamp or fr.size > _FREQS_MAX:
             fr = _Freqs()
@@ -1059,12 +894,11 @@ class StoryIndex:
             gc.disable()
         ok = False
         try:
-            exists = "SELECT 1 FROM pi_article WHERE id = ?"
             it = iter(items)
             while True:
                 todo = []
                 for p in it:
-                    if p.id in st.ids or cur.execute(exists, (p.id,)).fetchone():
+                    if p.id in st.ids or db.has_article(cur, p.id):
                         continue
                     st.ids.add(p.id)
                     todo.append(p)
@@ -1089,7 +923,7 @@ class StoryIndex:
             try:
                 st.flush()
                 if ok:
-                    fr.stamp = self._stamp(cur)
+                    fr.stamp = db.stamp(cur)
                     self._freqs = fr
             finally:
                 if gc_was_enabled:
@@ -1143,10 +977,7 @@ class StoryIndex:
                         pass_shared[oaid] += len(sh)
         st.add_postings(aid, sid, p)
         if links:
-            cur.executemany(
-                "INSERT OR REPLACE INTO pi_link(aid, para, oaid, opara, sim, kind) VALUES (?,?,?,?,?,?)",
-                links + [(b, bp, a, ap, s, k) for a, ap, b, bp, s, k in links],
-            )
+            db.insert_links(cur, links + [(b, bp, a, ap, s, k) for a, ap, b, bp, s, k in links])
         pass_score: dict[int, float] = defaultdict(float)
         for _a, _ap, oaid, _bp, s, _k in links:
             pass_score[oaid] += s
@@ -1177,16 +1008,10 @@ class StoryIndex:
         if story is None:
             story = aid
         if n > 1:
-            cur.execute(
-                "INSERT OR REPLACE INTO pi_story(story, n, terms, ents, ew) VALUES (?, ?, ?, ?, ?)",
-                (story, n, _pack(sorted(cterms.items())), _KSEP.join(cents),
-                 _int_blob(cents.values())),
-            )
-        cur.execute(
-            "INSERT INTO pi_article(aid, id, sid, day, story, sizes, ekeys, terms)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (aid, p.id, sid, day, story, p.sizes, _KSEP.join(keys), _pack(terms)),
-        )
+            db.write_story(cur, story, n, _pack(sorted(cterms.items())), _KSEP.join(cents),
+                           _int_blob(cents.values()))
+        db.insert_article(cur, aid, p.id, sid, day, story, p.sizes, _KSEP.join(keys),
+                          _pack(terms))
 
     def _link(self, st: _Batch, aid: int, day: int | None, keys: Sequence[str],
               traw: dict[int, float], candidates: set[int], info: dict[int, dict],
@@ -1254,11 +1079,8 @@ class StoryIndex:
         # story this article joins, and so join it as it would have had it arrived last
         lone = {o for o in candidates if info[o]["story"] == o} - set(linked)
         if neighbours:
-            cur.executemany(
-                "INSERT OR REPLACE INTO pi_pair(aid, oaid, score, esim, npass) VALUES (?,?,?,?,?)",
-                [(aid, o, *v) for o, v in neighbours.items()]
-                + [(o, aid, *v) for o, v in neighbours.items()],
-            )
+            db.insert_pairs(cur, [(aid, o, *v) for o, v in neighbours.items()]
+                            + [(o, aid, *v) for o, v in neighbours.items()])
         return self._place(st, linked, strong, nearest, traw, keys, day, idf, eidf,
                            quoted if PASSAGE_EASES else set(), lone, near_of)
 
@@ -1354,11 +1176,7 @@ class StoryIndex:
                 cents[k] = cents.get(k, 0) + w
         story = min(merged)
         lost = sorted(set(merged) - {story})
-        cur = st.cur
-        for chunk in _chunks(lost):
-            marks = ",".join("?" * len(chunk))
-            cur.execute(f"UPDATE pi_article SET story = ? WHERE story IN ({marks})", (story, *chunk))
-            cur.execute(f"DELETE FROM pi_story WHERE story IN ({marks})", chunk)
+        db.merge_stories(st.cur, story, lost)
         return story, total, _top(cterms, CENTROID_TERMS), _top(cents, CENTROID_ENTS)
 
     def _rejoin(self, st: _Batch, lone: list[int], stories: list[int],
@@ -1369,22 +1187,16 @@ class StoryIndex:
         by a stored pair, and those whose nearest member (the new article included, whose
         similarities are ``near_of``) comes within ``NEAREST_BAR`` of a link."""
         out = []
-        marks = ",".join("?" * len(stories))
         members: dict[int, dict] | None = None
         for s in lone:
-            rows = st.cur.execute(
-                "SELECT p.esim, p.npass, a.day, b.day FROM pi_pair p"
-                " JOIN pi_article a ON a.aid = p.oaid JOIN pi_article b ON b.aid = p.aid"
-                f" WHERE p.aid = ? AND a.story IN ({marks})", (s, *stories)).fetchall()
+            rows = db.pairs_into(st.cur, s, stories)
             if any(_was_link(esim, npass, da, db) for esim, npass, da, db in rows):
                 out.append(s)
                 continue
             best = near_of.get(s, 0.0)
             if best < NEAREST_BAR:
                 if members is None:  # the latest members are enough to find a near one
-                    members = st.articles([a for (a,) in st.cur.execute(
-                        f"SELECT aid FROM pi_article WHERE story IN ({marks})"
-                        " ORDER BY aid DESC LIMIT 64", stories)])
+                    members = st.articles(db.latest_aids(st.cur, stories, 64))
                 mine = st.articles([s])[s]
                 vecs = {}
                 for a, o in [(s, mine), *members.items()]:
@@ -1401,129 +1213,63 @@ class StoryIndex:
                 out.append(s)
         return out
 
-    def _articles(self, cur: sqlite3.Cursor, aids: list[int]) -> dict[int, dict]:
-        return _articles(cur, aids)
-
-    def _df(self, cur: sqlite3.Cursor, keys: Iterable[str]) -> dict[str, int]:
-        out: dict[str, int] = {}
-        keys = list(keys)
-        for chunk in _chunks(keys):
-            q = "SELECT key, n FROM pi_edf WHERE key IN ({}) AND e = ?".format(
-                ",".join("?" * len(chunk)))
-            out.update(cur.execute(q, (*chunk, ALL_EPOCHS)).fetchall())
-        return out
-
     # ---------------------------------------------------------------------------- queries
-
-    def _aid(self, article_id: str) -> int | None:
-        row = self.conn.execute("SELECT aid FROM pi_article WHERE id = ?", (article_id,)).fetchone()
-        return row[0] if row else None
 
     def story_of(self, article_id: str) -> str | None:
         """The article's story id (every indexed article has one; a lone article founds its
         own), or None for an unknown article."""
-        row = self.conn.execute(
-            "SELECT f.id FROM pi_article a JOIN pi_article f ON f.aid = a.story WHERE a.id = ?",
-            (article_id,),
-        ).fetchone()
-        return STORY_PREFIX + row[0] if row else None
+        founder = db.founder_of(self.conn, article_id)
+        return STORY_PREFIX + founder if founder is not None else None
 
     def story_members(self, article_id: str) -> list[str]:
         """The article and the other articles of its story, in order of arrival (just the
         article when it stands alone or is unknown). The one answer to "which articles tell
         this story": the list's count and the next/previous-source jumps both come from it."""
-        row = self.conn.execute("SELECT story FROM pi_article WHERE id = ?",
-                                (article_id,)).fetchone()
-        if row is None:
+        story = db.story_number(self.conn, article_id)
+        if story is None:
             return [article_id]
-        others = [r[0] for r in self.conn.execute(
-            "SELECT id FROM pi_article WHERE story = ? AND id != ? ORDER BY aid",
-            (row[0], article_id))]
-        return [article_id, *others]
+        return [article_id, *db.other_member_ids(self.conn, story, article_id)]
 
     def story_numbers(self, article_ids: Sequence[str]) -> dict[str, int]:
         """Article id -> an integer naming its story (equal for the articles of one story)."""
-        out: dict[str, int] = {}
-        ids = list(article_ids)
-        for chunk in _chunks(ids):
-            q = "SELECT id, story FROM pi_article WHERE id IN ({})".format(",".join("?" * len(chunk)))
-            out.update(self.conn.execute(q, chunk).fetchall())
-        return out
+        return db.story_numbers(self.conn, list(article_ids))
 
     def story_sizes(self, ids: Sequence[str]) -> dict[str, tuple[str, int]]:
         """Article id -> (story id, articles in the story) for the given articles."""
-        out: dict[str, tuple[str, int]] = {}
-        for i in range(0, len(ids), 500):
-            chunk = list(ids[i : i + 500])
-            for aid, founder, n in self.conn.execute(
-                "SELECT a.id, f.id, (SELECT COUNT(*) FROM pi_article m WHERE m.story = a.story)"
-                " FROM pi_article a JOIN pi_article f ON f.aid = a.story"
-                f" WHERE a.id IN ({','.join('?' * len(chunk))})",
-                chunk,
-            ):
-                out[aid] = (STORY_PREFIX + founder, int(n))
-        return out
+        return {aid: (STORY_PREFIX + founder, int(n))
+                for aid, founder, n in db.story_sizes(self.conn, ids)}
 
     def story_sources(self, ids: Sequence[str]) -> dict[str, int]:
         """Article id -> number of distinct sources in its story, for the given articles
         (articles in no story are left out)."""
-        out: dict[str, int] = {}
-        for i in range(0, len(ids), 500):
-            chunk = list(ids[i : i + 500])
-            out.update(self.conn.execute(
-                "SELECT a.id, COUNT(DISTINCT s.source) FROM pi_article a"
-                " JOIN pi_article m ON m.story = a.story JOIN articles s ON s.id = m.id"
-                f" WHERE a.id IN ({','.join('?' * len(chunk))}) GROUP BY a.id",
-                chunk,
-            ).fetchall())
-        return out
+        return db.story_sources(self.conn, ids)
 
     def members(self, article_id: str) -> list[str]:
         """The articles of an article's story, the article included, in order of arrival
         (empty when the article is unknown)."""
-        return [r[0] for r in self.conn.execute(
-            "SELECT m.id FROM pi_article a JOIN pi_article m ON m.story = a.story"
-            " WHERE a.id = ? ORDER BY m.aid", (article_id,))]
+        return db.member_ids(self.conn, article_id)
 
     def stories(self) -> dict[str, str]:
         """Every indexed article -> its story id."""
-        return {
-            a: STORY_PREFIX + f
-            for a, f in self.conn.execute(
-                "SELECT a.id, f.id FROM pi_article a JOIN pi_article f ON f.aid = a.story"
-            )
-        }
-
+        return {a: STORY_PREFIX + f for a, f in db.founders(self.conn)}
 
     #: ``library.stories()``: the map of every article in a story to its story id
     __call__ = stories
 
     def same_passage(self, article_id: str, paragraph: int) -> list[PassageLink]:
         """Other sources' paragraphs carrying this paragraph's passage(s), best first."""
-        aid = self._aid(article_id)
+        aid = db.aid_of(self.conn, article_id)
         if aid is None:
             return []
-        rows = self.conn.execute(
-            "SELECT o.id, l.para, l.opara, l.sim, l.kind FROM pi_link l"
-            " JOIN pi_article o ON o.aid = l.oaid WHERE l.aid = ? AND l.para = ?"
-            " ORDER BY l.sim DESC, o.id, l.opara",
-            (aid, paragraph),
-        ).fetchall()
-        return [PassageLink(*r) for r in rows]
+        return [PassageLink(*r) for r in db.paragraph_links(self.conn, aid, paragraph)]
 
     def paragraph_sources(self, article_id: str) -> dict[int, int]:
         """Paragraph index -> number of other sources carrying it (paragraphs with none are
         left out)."""
-        aid = self._aid(article_id)
+        aid = db.aid_of(self.conn, article_id)
         if aid is None:
             return {}
-        return dict(
-            self.conn.execute(
-                "SELECT l.para, count(DISTINCT o.sid) FROM pi_link l"
-                " JOIN pi_article o ON o.aid = l.oaid WHERE l.aid = ? GROUP BY l.para",
-                (aid,),
-            ).fetchall()
-        )
+        return db.paragraph_sources(self.conn, aid)
 
     def related(self, article_id: str) -> list[Related]:
         """The story's other articles plus any article sharing a passage with this one.
@@ -1532,46 +1278,34 @@ class StoryIndex:
         similarities), then id. Story members never compared directly (joined through a third
         article) get their entity cosine computed now.
         """
-        row = self.conn.execute(
-            "SELECT aid, sid, story, ekeys FROM pi_article WHERE id = ?", (article_id,)
-        ).fetchone()
+        row = db.article_of(self.conn, article_id)
         if row is None:
             return []
-        aid, sid, story, ekeys = row
+        aid, sid, _day, story, ekeys = row
         cur = self.conn.cursor()
-        members = {
-            r[0]
-            for r in cur.execute("SELECT aid FROM pi_article WHERE story = ? AND aid != ?", (story, aid))
-        }
-        scores = {
-            o: s for o, s in cur.execute("SELECT oaid, score FROM pi_pair WHERE aid = ?", (aid,))
-        }
+        members = db.story_aids_but(cur, story, aid)
+        scores = db.pair_scores(cur, aid)
         links: dict[int, list[PassageLink]] = defaultdict(list)
-        for oaid, oid, para, opara, sim, kind in cur.execute(
-            "SELECT l.oaid, o.id, l.para, l.opara, l.sim, l.kind FROM pi_link l"
-            " JOIN pi_article o ON o.aid = l.oaid WHERE l.aid = ? ORDER BY l.para, l.sim DESC",
-            (aid,),
-        ):
+        for oaid, oid, para, opara, sim, kind in db.link_rows(cur, aid):
             links[oaid].append(PassageLink(oid, para, opara, sim, kind))
         others = members | set(links)
         if not others:
             return []
-        info = self._articles(cur, sorted(others))
+        info = db.article_rows(cur, sorted(others))
         missing = [o for o in others if o not in scores]
         if missing:
             mine = _keys(ekeys)
-            nrow = cur.execute("SELECT n FROM pi_tdf WHERE t = -1 AND e = ?",
-                               (ALL_EPOCHS,)).fetchone()
-            n_docs = nrow[0] if nrow else 1
+            counted = db.article_count(cur, ALL_EPOCHS)
+            n_docs = counted if counted is not None else 1
             okeys = {o: _keys(info[o]["ekeys"]) for o in missing}
-            df = self._df(cur, set(mine).union(*okeys.values()))
+            df = db.entity_df(cur, set(mine).union(*okeys.values()), ALL_EPOCHS)
             w = {k: _idf(n_docs, df.get(k, 1)) ** 2 for k in df}
             na = math.sqrt(sum(w.get(k, 0.0) for k in mine))
             for o in missing:
                 nb = math.sqrt(sum(w.get(k, 0.0) for k in okeys[o]))
                 num = sum(w.get(k, 0.0) for k in set(mine).intersection(okeys[o]))
                 scores[o] = round(num / (na * nb), 4) if na and nb else 0.0
-        names = dict(cur.execute("SELECT sid, name FROM pi_source"))
+        names = db.source_names(cur)
         out = [
             Related(info[o]["id"], names[info[o]["sid"]], scores[o], tuple(links.get(o, ())))
             for o in others

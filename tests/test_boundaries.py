@@ -15,8 +15,7 @@ MODULES = sorted(
 )
 
 # SQL runs only in the store package (index/store/, one module per table family); everything
-# else calls its named functions (issue 15). The story tables' SQL has yet to move there.
-SQL_OWNERS = {"index/stories.py"}
+# else calls its named functions (issue 15).
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -52,7 +51,6 @@ def test_sql_lives_in_the_store() -> None:
     runs_sql = sorted(
         rel for p in (REPO / "index").rglob("*.py")
         if not (rel := p.relative_to(REPO).as_posix()).startswith("index/store/")
-        and rel not in SQL_OWNERS
         and any(s in p.read_text(encoding="utf-8")
                 for s in (".execute(", ".executemany(", ".executescript(", "sqlite3.connect("))
     )

@@ -2,24 +2,28 @@
 engine's SQL (tests/test_boundaries.py checks that no other module runs a statement).
 
 The store is the library's source of truth. It holds the cleaned articles and everything derived
-from them that the UI lists without re-reading an article (entities, dated events, the user's
-marks and feeds; the story tables are still ``index.stories``' own). The Whoosh index is rebuilt from it at any time
+from them that the UI lists without re-reading an article (entities, dated events, passage links,
+stories, the user's marks and feeds). The Whoosh index is rebuilt from it at any time
 (``reader reindex``).
 
 One module per table family, each a set of named functions over a connection:
 
-- ``schema``: every table's ``CREATE`` statement (but the story tables')
+- ``schema``: every table's ``CREATE`` statement
 - ``core``: opening the file, transactions, the meta table, what a failure means
 - ``articles``: articles, entities, events, the entity counts, pending removals
+- ``stories``: passage prints, links, pairs, document frequencies and stories (the ``pi_*``
+  tables) for ``index.stories``
 - ``feeds``: followed feeds and their items, for ``index.subscriptions``
 - ``user``: read and starred marks, saved searches, for ``index.user``
 
 Callers write ``from index import store`` and ``store.NAME``: the names below are the
-package's face (``store.feeds`` and ``store.user`` are used as modules).
+package's face (``store.stories``, ``store.feeds`` and ``store.user`` are also used as
+modules).
 """
 
 from __future__ import annotations
 
+from index.store import feeds, stories, user  # noqa: F401  (used as modules: store.stories...)
 from index.store.articles import (
     ArticleRow,
     ArticleRows,

@@ -1,6 +1,5 @@
-"""Every table of the store, as the SQL that creates it (the story tables are in
-``store.stories``, which creates them itself). A new table goes here as ``CREATE TABLE IF NOT
-EXISTS``, created on a write path only, without bumping ``SCHEMA_VERSION``."""
+"""Every table of the store, as the SQL that creates it. A new table goes here as ``CREATE
+TABLE IF NOT EXISTS``, created on a write path only, without bumping ``SCHEMA_VERSION``."""
 
 SCHEMA_VERSION = 1
 
@@ -206,3 +205,52 @@ FILL_TALLY = (
     "UPDATE entity_totals SET sources = (SELECT COUNT(*) FROM entity_sources s"
     " WHERE s.key = entity_totals.key AND s.type = entity_totals.type)",
 )
+
+# Story grouping (index.stories, its SQL in store.stories): passage prints, links, pairs,
+# document frequencies and stories. Made by store.stories.create_schema, layout versioned in
+# pi_meta (a new layout drops the tables, and the stories are derived again).
+STORY_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pi_meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pi_source (sid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS pi_article (
+    aid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    sid INTEGER NOT NULL,
+    day INTEGER,
+    story INTEGER NOT NULL,
+    sizes TEXT NOT NULL,
+    ekeys TEXT NOT NULL,
+    terms BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pi_article_story ON pi_article(story);
+CREATE TABLE IF NOT EXISTS pi_story (
+    story INTEGER PRIMARY KEY, n INTEGER NOT NULL, terms BLOB NOT NULL, ents TEXT NOT NULL,
+    ew BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pi_shingle (
+    h INTEGER NOT NULL, sid INTEGER NOT NULL, aid INTEGER NOT NULL, pos INTEGER NOT NULL,
+    PRIMARY KEY (h, sid, aid, pos)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pi_link (
+    aid INTEGER NOT NULL, para INTEGER NOT NULL, oaid INTEGER NOT NULL, opara INTEGER NOT NULL,
+    sim REAL NOT NULL, kind TEXT NOT NULL,
+    PRIMARY KEY (aid, para, oaid, opara)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pi_pair (
+    aid INTEGER NOT NULL, oaid INTEGER NOT NULL, score REAL NOT NULL, esim REAL NOT NULL,
+    npass INTEGER NOT NULL, PRIMARY KEY (aid, oaid)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pi_edf (
+    key TEXT NOT NULL, e INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (key, e)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pi_tdf (
+    t INTEGER NOT NULL, e INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (t, e)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pi_entity (
+    key TEXT NOT NULL, day INTEGER NOT NULL, aid INTEGER NOT NULL, sid INTEGER NOT NULL,
+    PRIMARY KEY (key, day, aid)
+) WITHOUT ROWID;
+"""
+
+STORY_TABLES = ("pi_meta", "pi_source", "pi_article", "pi_story", "pi_shingle", "pi_link",
+                "pi_pair", "pi_edf", "pi_tdf", "pi_entity")
