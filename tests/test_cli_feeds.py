@@ -199,3 +199,13 @@ def test_an_undated_item_is_dated_by_its_fetch_and_says_so(cli: CLI, srv) -> Non
     # removing the feed's articles removes the marks with them
     assert cli("feed", "remove", "Harbour News", "--purge").returncode == 0
     assert json.loads(cli("list", "--json").stdout) == []
+
+
+def test_an_undated_item_of_a_feed_file_is_marked_too(cli: CLI, tmp_path) -> None:
+    feed = tmp_path / "pier.xml"
+    feed.write_bytes(rss([{**full_item(9), "date": None}, full_item(8)], "Pier Gazette"))
+    assert cli("add", str(feed)).returncode == 0
+    rows = {a["title"]: a for a in json.loads(cli("list", "--json").stdout)}
+    assert rows["Harbour story number 9"]["date_is_fetch_time"] is True
+    assert rows["Harbour story number 8"]["date_is_fetch_time"] is False
+    assert rows["Harbour story number 8"]["published"] == "2024-03-05"
